@@ -1,0 +1,233 @@
+"""Reading images into plain uint8 arrays, and writing files atomically.
+
+`load_image` turns anything Pillow opens into an H×W×3 (RGB) or H×W×4 (RGBA) uint8 array, with
+EXIF orientation applied and what a saver needs kept beside it (ICC profile, EXIF, size on disk).
+Every failure becomes an `ImageLoadError` whose message names the file and says what is wrong.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ImageLoadError, ImageSaveError
+
+#: Images with more pixels than this are refused before decoding (decompression bombs). 150 MP
+#: is a 15000×10000 image; its RGB pixels alone take 450 MB.
+MAX_PIXELS = 150_000_000
+
+_ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
+
+
+@dataclass(frozen=True, eq=False)
+class SourceImage:
+    """An image as loaded: read-only pixels plus the metadata a saver may keep."""
+
+    pixels: np.ndarray  # H×W×3 or H×W×4 uint8, read-only
+    name: str  # what to call the image in messages: the file name, or "pasted image"
+    path: Path | None = None
+    file_size: int | None = None  # bytes on disk (or of the given bytes); None if unknown
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
+    format: str | None = None  # Pillow's format name, e.g. "JPEG"
+    frames: int = 1
+    info: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    @property
+    def has_alpha(self) -> bool:
+        return self.pixels.shape[2] == 4
+
+    @cached_property
+    def distinct_colors(self) -> int:
+        """How many different colours (RGBA counts alpha) the image has."""
+        from .histogram import build_histogram
+
+        return build_histogram(self.pixels).n_colors
+
+
+def _display_name(path: Path) -> str:
+    return path.name or str(path)
+
+
+def _check_path(path: Path) -> int:
+    name = _display_name(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise ImageLoadError(f"{name}: no such file (looked for {path}).") from None
+    except PermissionError:
+        raise ImageLoadError(f"{name}: permission denied; the file can't be read.") from None
+    except OSError as exc:
+        raise ImageLoadError(f"{name}: the file can't be read ({exc.strerror or exc}).") from None
+    if path.is_dir():
+        raise ImageLoadError(f"{name}: this is a folder, not an image file.")
+    if st.st_size == 0:
+        raise ImageLoadError(f"{name}: the file is empty (0 bytes), so there is no image in it.")
+    if not os.access(path, os.R_OK):
+        raise ImageLoadError(f"{name}: permission denied; the file can't be read.")
+    return int(st.st_size)
+
+
+def load_image(source: str | os.PathLike | bytes, *, name: str | None = None) -> SourceImage:
+    """Load a file path or encoded bytes into a `SourceImage`.
+
+    Applies EXIF orientation, takes the first frame of animations, converts every Pillow mode to
+    RGB or RGBA, and refuses images over `MAX_PIXELS` from their header, before decoding.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        name = name or "pasted image"
+        if not data:
+            raise ImageLoadError(f"{name}: the data is empty, so there is no image in it.")
+        path, size, opener = None, len(data), io.BytesIO(data)
+    else:
+        path = Path(os.fspath(source))
+        name = name or _display_name(path)
+        size = _check_path(path)
+        opener = path
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns between its own limit and twice it; we apply MAX_PIXELS ourselves.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(opener)
+    except Image.DecompressionBombError:
+        raise ImageLoadError(
+            f"{name}: the image is too large to open safely (over {MAX_PIXELS // 1_000_000} megapixels)."
+        ) from None
+    except UnidentifiedImageError:
+        raise ImageLoadError(f"{name}: this is not an image file that can be read (unknown or damaged format).") from None
+    except PermissionError:
+        raise ImageLoadError(f"{name}: permission denied; the file can't be read.") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageLoadError(f"{name}: the image can't be read ({exc}).") from None
+    try:
+        return _decode(im, name=name, path=path, size=size)
+    finally:
+        im.close()
+
+
+def _decode(im: Image.Image, *, name: str, path: Path | None, size: int) -> SourceImage:
+    w, h = im.size
+    if w * h > MAX_PIXELS:
+        raise ImageLoadError(
+            f"{name}: the image is too large ({w}×{h}, {w * h / 1e6:.0f} megapixels; "
+            f"the limit is {MAX_PIXELS // 1_000_000} megapixels)."
+        )
+    if w == 0 or h == 0:
+        raise ImageLoadError(f"{name}: the image has no pixels ({w}×{h}).")
+    fmt = im.format
+    frames = int(getattr(im, "n_frames", 1) or 1)
+    try:
+        im.seek(0)
+        im.load()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            oriented = ImageOps.exif_transpose(im) or im
+        pixels = _to_array(oriented)
+    except ImageLoadError:
+        raise
+    except MemoryError:
+        raise ImageLoadError(f"{name}: there is not enough memory to open this image ({w}×{h}).") from None
+    except (OSError, SyntaxError, ValueError, IndexError, TypeError, EOFError) as exc:
+        text = str(exc)
+        if "truncated" in text or isinstance(exc, EOFError):
+            raise ImageLoadError(f"{name}: the file is truncated; the image data ends early.") from None
+        raise ImageLoadError(f"{name}: the image data is corrupt and can't be decoded ({text or type(exc).__name__}).") from None
+    icc = oriented.info.get("icc_profile") or im.info.get("icc_profile") or None
+    exif = oriented.info.get("exif") or None
+    if isinstance(exif, str):
+        exif = exif.encode("latin-1", "replace")
+    pixels.setflags(write=False)
+    return SourceImage(
+        pixels=pixels,
+        name=name,
+        path=path,
+        file_size=size,
+        icc_profile=icc,
+        exif=exif,
+        format=fmt,
+        frames=frames,
+        info={k: v for k, v in im.info.items() if isinstance(v, (int, float, str, tuple))},
+    )
+
+
+def _to_array(im: Image.Image) -> np.ndarray:
+    """Any Pillow mode to a contiguous H×W×3 or H×W×4 uint8 array."""
+    mode = im.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        a = np.asarray(im)
+        if a.dtype.kind == "f":
+            hi = float(np.nanmax(a)) if a.size else 0.0
+            scale = 255.0 if hi <= 1.0 else (1.0 if hi <= 255.0 else 255.0 / 65535.0)
+            g = np.clip(np.nan_to_num(a) * scale, 0, 255).round().astype(np.uint8)
+        else:
+            hi = int(a.max()) if a.size else 0
+            g = (a.clip(0, 255) if hi <= 255 else (a.clip(0, 65535).astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(g[..., None], 3, axis=2))
+    if mode == "P" and "transparency" in im.info:
+        im = im.convert("RGBA")
+    elif mode in ("RGBa", "La"):
+        im = im.convert("RGBA")
+    elif mode in _ALPHA_MODES and mode != "RGBA":
+        im = im.convert("RGBA")
+    elif mode != "RGBA" and mode != "RGB":
+        im = im.convert("RGB")
+    a = np.asarray(im)
+    if a.ndim != 3 or a.dtype != np.uint8:
+        raise ValueError(f"unexpected pixel layout {a.shape} {a.dtype}")
+    if a.shape[2] == 4 and bool((a[..., 3] == 255).all()):
+        a = a[..., :3]  # alpha that is opaque everywhere carries no information
+    return np.ascontiguousarray(a)
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write `data` to `path` through a temporary file in the same folder and a rename.
+
+    A failure leaves no partial file and never damages an existing file at `path`.
+    """
+    path = Path(os.fspath(path))
+    name = _display_name(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ImageSaveError(f"{name}: the folder {folder} does not exist.")
+    if path.is_dir():
+        raise ImageSaveError(f"{name}: a folder has that name; choose a file name.")
+    tmp_name = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_name, 0o666 & ~umask)
+        os.replace(tmp_name, path)
+        tmp_name = None
+    except PermissionError:
+        raise ImageSaveError(f"{name}: permission denied; the folder {folder} can't be written to.") from None
+    except OSError as exc:
+        raise ImageSaveError(f"{name}: the file could not be written ({exc.strerror or exc}).") from None
+    finally:
+        if tmp_name is not None:
+            try:
+                os.unlink(tmp_name)
+            except OSError:
+                pass
+    return path
