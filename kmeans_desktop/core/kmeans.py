@@ -176,7 +176,9 @@ def _rgba_palette(colors: np.ndarray, weights: np.ndarray, k: int, seed: int) ->
     parts: list[np.ndarray] = []
     base = 0
     if transparent.any():
-        parts.append(np.zeros((1, 4), dtype=np.uint8))
+        # One shared entry; its hidden RGB is the most common one, so a single one survives exactly.
+        hidden = np.flatnonzero(transparent)
+        parts.append(colors[hidden[np.argmax(weights[hidden])]][None, :].copy())
         labels[transparent] = 0
         base = 1
     for g, n in zip(groups, shares):
@@ -199,6 +201,8 @@ def _share_slots(slots: int, weights: list[float], caps: list[int]) -> list[int]
     """Split `slots` palette entries between groups by pixel weight: at least one each, never
     more than a group has distinct colours, spare entries passed on by largest remainder."""
     n = len(weights)
+    if n == 0:
+        return []
     share = [1] * n
     spare = slots - n
     total = float(sum(weights)) or 1.0

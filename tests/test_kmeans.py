@@ -1,0 +1,170 @@
+"""The quantize contract: palette and index invariants, determinism, losslessness, alpha rules."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from kmeans_desktop.core import Quantized, build_histogram, mse, quantize
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _images(channels):
+    shapes = st.tuples(st.integers(1, 12), st.integers(1, 12), st.just(channels))
+    return shapes.flatmap(lambda s: arrays(np.uint8, s))
+
+
+def _few_color_images(channels):
+    """Images drawn from a small set of colours, so that 'lossless' cases come up often."""
+
+    @st.composite
+    def build(draw):
+        n = draw(st.integers(1, 12))
+        colors = draw(arrays(np.uint8, (n, channels)))
+        h, w = draw(st.integers(1, 10)), draw(st.integers(1, 10))
+        pick = draw(arrays(np.int64, (h, w), elements=st.integers(0, n - 1)))
+        return colors[pick]
+
+    return build()
+
+
+def _check_invariants(img: np.ndarray, q: Quantized, k: int) -> None:
+    n = q.palette.shape[0]
+    assert q.palette.dtype == np.uint8 and q.indices.dtype == np.uint8
+    assert q.palette.shape == (n, img.shape[2])
+    assert 1 <= n <= k
+    assert q.indices.shape == img.shape[:2]
+    assert int(q.indices.max()) < n
+    assert q.counts.sum() == img.shape[0] * img.shape[1]
+    assert q.mse == pytest.approx(mse(img, q.to_array()), abs=1e-9)
+
+
+@SETTINGS
+@given(img=st.one_of(_images(3), _images(4)), k=st.integers(1, 256), dither=st.booleans())
+def test_palette_and_indices_are_within_bounds(img, k, dither):
+    q = quantize(img, k, dither=dither)
+    _check_invariants(img, q, k)
+
+
+@SETTINGS
+@given(img=st.one_of(_few_color_images(3), _few_color_images(4)), k=st.integers(1, 256))
+def test_images_with_at_most_k_colours_come_back_lossless(img, k):
+    if img.shape[2] == 4 and len(np.unique(img[img[..., 3] == 0], axis=0)) > 1:
+        # Colours hidden under alpha 0 are invisible and share one entry by design.
+        img = img.copy()
+        img[img[..., 3] == 0] = 0
+    distinct = np.unique(img.reshape(-1, img.shape[2]), axis=0)
+    q = quantize(img, k)
+    if len(distinct) <= k:
+        assert q.mse == 0.0
+        np.testing.assert_array_equal(q.to_array(), img)
+        assert {tuple(c) for c in q.palette} == {tuple(c) for c in distinct}
+    else:
+        assert q.n_colors <= k
+
+
+@SETTINGS
+@given(img=st.one_of(_images(3), _images(4)), k=st.integers(1, 256), seed=st.integers(0, 2**32 - 1))
+def test_same_input_gives_identical_result(img, k, seed):
+    a, b = quantize(img, k, seed=seed), quantize(img.copy(), k, seed=seed)
+    np.testing.assert_array_equal(a.palette, b.palette)
+    np.testing.assert_array_equal(a.indices, b.indices)
+
+
+@SETTINGS
+@given(img=_images(4), k=st.integers(3, 256))
+def test_alpha_rules(img, k):
+    # Make every alpha class likely: push random alphas to 0 / 255 / keep partial.
+    alpha = img[..., 3]
+    img = img.copy()
+    img[..., 3] = np.where(alpha < 80, 0, np.where(alpha > 170, 255, alpha))
+    q = quantize(img, k)
+    out = q.to_array()
+    transparent, opaque = img[..., 3] == 0, img[..., 3] == 255
+    semi = ~(transparent | opaque)
+    assert (out[transparent][:, 3] == 0).all(), "fully transparent pixels must stay fully transparent"
+    assert (out[opaque][:, 3] == 255).all(), "opaque pixels must stay opaque"
+    assert ((out[semi][:, 3] > 0) & (out[semi][:, 3] < 255)).all(), "partial alpha stays partial"
+    if transparent.any():
+        assert len(np.unique(q.indices[transparent])) == 1, "transparent pixels share one entry"
+        assert (q.palette[:, 3] == 0).sum() == 1
+
+
+def test_alpha_rules_hold_with_dithering(rgba_mixed):
+    q = quantize(rgba_mixed, 6, dither=True)
+    out = q.to_array()
+    assert (out[:10, :, 3] == 0).all()
+    assert (out[20:, :, 3] == 255).all()
+    semi = out[10:20, :, 3]
+    assert ((semi > 0) & (semi < 255)).all()
+
+
+def test_mapping_is_exact_nearest_colour(china):
+    q = quantize(china, 32)
+    pal = q.palette.astype(np.int64)
+    px = china.reshape(-1, 3).astype(np.int64)[::37]  # a spread-out sample of pixels
+    chosen = pal[q.indices.reshape(-1)[::37]]
+    d_chosen = ((px - chosen) ** 2).sum(1)
+    d_best = ((px[:, None, :] - pal[None, :, :]) ** 2).sum(2).min(1)
+    np.testing.assert_array_equal(d_chosen, d_best)
+
+
+@pytest.mark.parametrize("k,floor", [(16, 27.3), (64, 32.0), (256, 36.2)])
+def test_quality_on_a_real_photo(china, k, floor):
+    # libimagequant gives 27.32 / 31.88 / 36.12 dB here; a converged k-means palette beats it.
+    q = quantize(china, k)
+    assert q.n_colors == k
+    assert q.psnr > floor
+
+
+def test_histogram_can_be_reused_and_must_match(gradient, china):
+    h = build_histogram(gradient)
+    a = quantize(gradient, 7, histogram=h)
+    b = quantize(gradient, 7)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    with pytest.raises(ValueError):
+        quantize(china, 7, histogram=h)
+
+
+def test_dithering_changes_indices_and_keeps_palette(gradient):
+    plain, dith = quantize(gradient, 4), quantize(gradient, 4, dither=True)
+    np.testing.assert_array_equal(plain.palette, dith.palette)
+    assert (plain.indices != dith.indices).any()
+    # Error diffusion keeps local averages (what the eye sees from afar) closer to the source.
+    def blocks(a):
+        return a.astype(np.float64).reshape(12, 4, 16, 4, 3).mean(axis=(1, 3))
+
+    err_plain = np.abs(blocks(plain.to_array()) - blocks(gradient)).mean()
+    err_dith = np.abs(blocks(dith.to_array()) - blocks(gradient)).mean()
+    assert err_dith < 0.7 * err_plain
+
+
+def test_result_is_immutable(gradient):
+    q = quantize(gradient, 8)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        q.k = 3  # type: ignore[misc]
+    with pytest.raises(ValueError):
+        q.indices[0, 0] = 1
+    with pytest.raises(ValueError):
+        q.palette[0, 0] = 1
+
+
+@pytest.mark.parametrize("k", [0, 257, -1, 1.5, "8", True, None])
+def test_out_of_range_k_is_a_plain_value_error(gradient, k):
+    with pytest.raises(ValueError, match="K must be"):
+        quantize(gradient, k)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [np.zeros((4, 4), np.uint8), np.zeros((4, 4, 2), np.uint8), np.zeros((4, 4, 3), np.float32), np.zeros((0, 4, 3), np.uint8)],
+)
+def test_bad_pixel_arrays_are_refused(bad):
+    with pytest.raises((ValueError, TypeError)):
+        quantize(bad, 4)
