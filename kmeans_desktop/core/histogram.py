@@ -8,7 +8,7 @@ colours back to pixels is one table look-up; RGBA uses a sort instead (2^32 code
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,6 +22,9 @@ class ColorHistogram:
     shape: tuple[int, int]  # (height, width) of the image
     codes: np.ndarray  # H*W packed colour codes (RGB only; empty for RGBA)
     inverse: np.ndarray | None  # H*W int32 index into `colors` (RGBA only)
+    # Derived data that quantize reuses across K (float copies, bin means); filled on first use.
+    # Entries are pure functions of the histogram, so a race between threads only repeats work.
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_colors(self) -> int:

@@ -82,6 +82,31 @@ class Quantized:
         return self.palette[self.indices]
 
 
+class _Points:
+    """Weighted points to cluster, with their bin-mean pyramid built on first use. For RGB the
+    histogram keeps one of these, so every K after the first reuses the conversions and bins."""
+
+    def __init__(self, x: np.ndarray, w: np.ndarray):
+        self.x, self.w = x, w
+        self._levels: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @property
+    def levels(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        if self._levels is None:
+            self._levels = _bin_levels(self.x, self.w) if len(self.x) > _COARSE_MIN_POINTS else {}
+        return self._levels
+
+
+def _rgb_points(hist: ColorHistogram) -> _Points:
+    cached = hist.cache.get("points")
+    if cached is None:
+        cached = hist.cache["points"] = _Points(hist.colors.astype(np.float64), hist.counts.astype(np.float64))
+    return cached
+
+
 def check_k(k) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
         raise ValueError(f"K must be a whole number from {K_MIN} to {K_MAX}, not {k!r}.")
@@ -151,9 +176,9 @@ def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0) -> tup
     """Return (palette n×C uint8 without unused entries, label of each distinct colour)."""
     colors, weights = hist.colors, hist.counts.astype(np.float64)
     if hist.channels == 3:
-        centres = _cluster(colors.astype(np.float64), weights, k, seed)
-        palette = _round_palette(centres)
-        labels = _nearest(palette.astype(np.float64), colors.astype(np.float64))
+        pts = _rgb_points(hist)
+        palette = _round_palette(_cluster(pts, k, seed))
+        labels = _nearest(palette.astype(np.float64), pts.x)
         return _tidy(palette, labels, weights)
     return _tidy(*_rgba_palette(colors, weights, k, seed), weights)
 
@@ -168,7 +193,7 @@ def _rgba_palette(colors: np.ndarray, weights: np.ndarray, k: int, seed: int) ->
     if slots < len(groups):
         # K too small to keep every alpha class apart: one premultiplied RGBA clustering.
         x = _premultiply(colors)
-        centres = _cluster(x, weights, k, seed)
+        centres = _cluster(_Points(x, weights), k, seed)
         palette = _unpremultiply(centres, keep_range=False)
         labels[:] = _nearest(_premultiply(palette), x)
         return palette, labels
@@ -184,12 +209,12 @@ def _rgba_palette(colors: np.ndarray, weights: np.ndarray, k: int, seed: int) ->
     for g, n in zip(groups, shares):
         if g is opaque:
             x = colors[g, :3].astype(np.float64)
-            pal = _round_palette(_cluster(x, weights[g], n, seed))
+            pal = _round_palette(_cluster(_Points(x, weights[g]), n, seed))
             lab = _nearest(pal.astype(np.float64), x)
             pal = np.concatenate([pal, np.full((len(pal), 1), 255, np.uint8)], axis=1)
         else:
             x = _premultiply(colors[g])
-            pal = _unpremultiply(_cluster(x, weights[g], n, seed), keep_range=True)
+            pal = _unpremultiply(_cluster(_Points(x, weights[g]), n, seed), keep_range=True)
             lab = _nearest(_premultiply(pal), x)
         labels[g] = lab + base
         base += len(pal)
@@ -292,14 +317,14 @@ def _lloyd(centres: np.ndarray, x: np.ndarray, w: np.ndarray, max_iter: int) -> 
     return centres
 
 
-def _cluster(x: np.ndarray, w: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """Weighted k-means centres (at most k) for points x (U×d, 0..255) with weights w."""
+def _cluster(pts: _Points, k: int, seed: int) -> np.ndarray:
+    """Weighted k-means centres (at most k) for points (U×d, 0..255) with weights."""
     from sklearn.cluster import KMeans
 
-    n = len(x)
+    x, w, n = pts.x, pts.w, len(pts)
     if n <= k:
         return x.copy()
-    levels = _bin_levels(x, w) if n > _COARSE_MIN_POINTS else {}
+    levels = pts.levels
     coarse, cw = x, w
     for bits in sorted(levels):  # coarsest first; stop at the first with enough points for K
         coarse, cw = levels[bits]
@@ -307,9 +332,8 @@ def _cluster(x: np.ndarray, w: np.ndarray, k: int, seed: int) -> np.ndarray:
             break
     else:
         coarse, cw = x, w
-    kk = min(k, len(coarse))
     km = KMeans(
-        n_clusters=kk,
+        n_clusters=min(k, len(coarse)),
         init="k-means++",
         n_init=_N_INIT_SMALL_K if k <= 64 else 1,
         max_iter=_KMEANS_MAX_ITER,
