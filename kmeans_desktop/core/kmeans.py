@@ -82,6 +82,16 @@ class Quantized:
         return self.palette[self.indices]
 
 
+_workers = -1  # threads for k-d tree queries; -1 = all cores
+
+
+def set_workers(n: int) -> None:
+    """Limit the k-d tree queries to n threads (-1 for all cores); a process pool that already
+    runs one process per core sets 1."""
+    global _workers
+    _workers = int(n)
+
+
 class _Points:
     """Weighted points to cluster, with their bin-mean pyramid built on first use. For RGB the
     histogram keeps one of these, so every K after the first reuses the conversions and bins."""
@@ -262,7 +272,7 @@ def _nearest(palette: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Exact nearest palette entry (squared Euclidean) for every row of x."""
     if len(palette) == 1:
         return np.zeros(len(x), dtype=np.int64)
-    _, lab = cKDTree(palette).query(x, workers=-1)
+    _, lab = cKDTree(palette).query(x, workers=_workers)
     return lab.astype(np.int64)
 
 
@@ -305,7 +315,7 @@ def _lloyd(centres: np.ndarray, x: np.ndarray, w: np.ndarray, max_iter: int) -> 
     """Weighted Lloyd iterations with an exact k-d tree assignment; empty clusters are dropped."""
     prev = math.inf
     for _ in range(max_iter):
-        dist, lab = cKDTree(centres).query(x, workers=-1)
+        dist, lab = cKDTree(centres).query(x, workers=_workers)
         inertia = float(np.dot(w, dist * dist))
         sw = np.bincount(lab, weights=w, minlength=len(centres))
         keep = sw > 0
