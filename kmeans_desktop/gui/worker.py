@@ -1,0 +1,571 @@
+"""Background work for the window: loading, quantizing and encoding, off the GUI thread.
+
+The compute steps are plain functions of plain arguments (`load_source`, `compute_preview`,
+`encode_result`): they call the core and build images ready to paint, and know nothing about the
+window. `PreviewWorker` schedules them on `QThreadPool.globalInstance()` in three lanes (loading,
+quantizing, encoding), each with at most one job running:
+
+* **Latest request wins.** Every `request(k, dither)` bumps a generation id and becomes the one
+  target. A scikit-learn fit can't be interrupted, so nothing is cancelled: when the running job
+  ends, its result is cached, shown only if its generation is still current, and the next job
+  is started for whatever the target is *then*. Requests in between simply replace each other,
+  so at most one job runs and one (the target) waits.
+* **Quick preview first.** For large images a strided sample of about half a megapixel is
+  quantized first and shown scaled up; the full-image result follows. While the slider moves
+  only these short jobs run, so the lane is free when it stops.
+* **Cache** per (K, dither) for the current image (least recently used, bounded in bytes); a
+  new image clears it.
+* **Encoding** (to know the exact bytes Save writes) runs after the final preview is shown and
+  only when no quantizing is waiting, so it never holds back the preview. A save that needs
+  bytes not encoded yet is served first.
+
+Results travel back through one queued Qt signal on a parentless relay object that every job
+keeps alive, so a job finishing after the window is gone emits into nothing instead of into a
+deleted object. `shutdown` stops all scheduling and waits for running jobs with a bound.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+import traceback
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRunnable, QSize, QThreadPool, Signal
+from PySide6.QtGui import QImage
+
+from ..core import (
+    ColorHistogram,
+    KMeansDesktopError,
+    Quantized,
+    SourceImage,
+    build_histogram,
+    encode,
+    load_image,
+    quantize,
+)
+from .render import ImagePyramid, pyramid_from_pixels
+
+log = logging.getLogger("kmeans_desktop.gui.worker")
+
+#: Images with more pixels than this get a quick preview from a sample first.
+PROXY_ABOVE = 1_500_000
+#: About how many pixels that sample has.
+PROXY_PIXELS = 500_000
+#: Memory the result cache may use (quantized indices plus images ready to paint).
+CACHE_BYTES = 768 * 1024 * 1024
+
+Key = tuple[int, bool]  # (K, dither)
+
+
+# --------------------------------------------------------------------------------------------
+# Values that cross threads (immutable)
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedImage:
+    """An opened image with everything computed once per image."""
+
+    image_id: int
+    source: SourceImage
+    histogram: ColorHistogram
+    pyramid: ImagePyramid
+    proxy: np.ndarray | None  # a strided sample of the pixels for quick previews, or None
+    proxy_histogram: ColorHistogram | None
+    seconds: float
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def path(self) -> Path | None:
+        return self.source.path
+
+    @property
+    def distinct_colors(self) -> int:
+        return self.histogram.n_colors
+
+
+@dataclass(frozen=True, eq=False)
+class Preview:
+    """A quantized result ready to show. `final` is False for a quick preview from the sample."""
+
+    image_id: int
+    k: int
+    dither: bool
+    quantized: Quantized
+    pyramid: ImagePyramid
+    final: bool
+    seconds: float  # quantize time (the core's own measure)
+
+    @property
+    def key(self) -> Key:
+        return (self.k, self.dither)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.quantized.indices.nbytes) + self.pyramid.nbytes
+
+
+@dataclass(frozen=True, eq=False)
+class Encoded:
+    """The exact file bytes for a result in one format."""
+
+    image_id: int
+    k: int
+    dither: bool
+    fmt: str
+    data: bytes
+    seconds: float
+
+    @property
+    def key(self) -> Key:
+        return (self.k, self.dither)
+
+
+# --------------------------------------------------------------------------------------------
+# The compute steps: plain functions, run on pool threads
+
+
+def load_source(source: str | Path | bytes | QImage, name: str | None, image_id: int,
+                proxy_above: int = PROXY_ABOVE, proxy_pixels: int = PROXY_PIXELS) -> LoadedImage:
+    """Load an image and compute what every K needs: histogram, sample, picture to paint."""
+    t0 = time.perf_counter()
+    _warm_up()
+    if isinstance(source, QImage):
+        source = qimage_to_png(source)
+    src = load_image(source, name=name)
+    hist = build_histogram(src.pixels)
+    proxy = proxy_hist = None
+    n = src.width * src.height
+    if n > proxy_above:
+        step = math.ceil(math.sqrt(n / proxy_pixels))
+        proxy = np.ascontiguousarray(src.pixels[::step, ::step])
+        proxy.setflags(write=False)
+        proxy_hist = build_histogram(proxy)
+    pyramid = pyramid_from_pixels(src.pixels)
+    return LoadedImage(image_id, src, hist, pyramid, proxy, proxy_hist, time.perf_counter() - t0)
+
+
+def _warm_up() -> None:
+    """Import scikit-learn's k-means here, while the image loads, rather than inside the first
+    quantize call (the core imports it lazily so that the CLI starts fast)."""
+    import sklearn.cluster  # noqa: F401
+
+
+def qimage_to_png(image: QImage) -> bytes:
+    """A pasted QImage as PNG bytes, so it enters through `load_image` like any file."""
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    ok = image.save(buf, "PNG")
+    buf.close()
+    if not ok:
+        raise KMeansDesktopError("pasted image: the clipboard image can't be read.")
+    return bytes(data.data())
+
+
+def compute_preview(image: LoadedImage, k: int, dither: bool, final: bool) -> Preview:
+    """Quantize the image (or its sample, for a quick preview) and build the picture to paint."""
+    pixels, hist = (image.source.pixels, image.histogram) if final else (image.proxy, image.proxy_histogram)
+    q = quantize(pixels, k, dither=dither, histogram=hist)
+    size = QSize(image.source.width, image.source.height)
+    pyramid = pyramid_from_pixels(q.to_array(), size)
+    return Preview(image.image_id, k, dither, q, pyramid, final, q.seconds)
+
+
+def encode_result(image_id: int, q: Quantized, fmt: str, icc_profile: bytes | None) -> Encoded:
+    t0 = time.perf_counter()
+    data = encode(q, fmt, icc_profile=icc_profile)
+    return Encoded(image_id, q.k, q.dither, fmt, data, time.perf_counter() - t0)
+
+
+def wait_for_pool(pool: QThreadPool, timeout_ms: int) -> bool:
+    """Wait until `pool` runs no job; False after `timeout_ms`.
+
+    Not `QThreadPool.waitForDone`: PySide keeps the GIL while in it, so a job that still has
+    Python to run could never finish and the wait would always last the whole timeout.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while pool.activeThreadCount() > 0:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.002)  # lets the jobs' threads take the GIL
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# Jobs and the relay
+
+
+class _Relay(QObject):
+    """Carries finished jobs to the GUI thread (queued: it lives there, jobs emit elsewhere)."""
+
+    finished = Signal(object)
+
+
+class _Job(QRunnable):
+    """One call of a compute step on a pool thread; the outcome is emitted through the relay."""
+
+    def __init__(self, relay: _Relay, lane: str, generation: int, fn: Callable, *args, tag=None):
+        super().__init__()
+        self.setAutoDelete(False)  # the worker keeps a reference until the outcome arrives
+        self.relay = relay  # keeps the relay alive while this job may still emit
+        self.lane = lane
+        self.generation = generation
+        self.fn = fn
+        self.args = args
+        self.tag = tag  # what the scheduler needs to know about the job afterwards
+        self.result = None
+        self.error: BaseException | None = None
+        self.trace = ""
+
+    def run(self) -> None:
+        try:
+            self.result = self.fn(*self.args)
+        except BaseException as exc:  # noqa: BLE001 - every failure must reach the GUI thread
+            self.error = exc
+            self.trace = traceback.format_exc()
+        self.args = ()  # drop large inputs early
+        try:
+            self.relay.finished.emit(self)
+        except RuntimeError:  # the relay is gone: the app is shutting down
+            pass
+
+
+@dataclass
+class _CacheEntry:
+    preview: Preview
+    encoded: dict[str, Encoded] = field(default_factory=dict)
+
+    @property
+    def nbytes(self) -> int:
+        return self.preview.nbytes + sum(len(e.data) for e in self.encoded.values())
+
+
+class _ResultCache:
+    """Results per key, least recently used first out once over a byte budget."""
+
+    def __init__(self, budget: int):
+        self.budget = budget
+        self._entries: OrderedDict[Key, _CacheEntry] = OrderedDict()
+
+    def get(self, key: Key) -> _CacheEntry | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
+
+    def __contains__(self, key: Key) -> bool:
+        return key in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def put(self, preview: Preview) -> _CacheEntry:
+        entry = self._entries.get(preview.key)
+        if entry is None or entry.preview is not preview:
+            entry = _CacheEntry(preview)
+            self._entries[preview.key] = entry
+        self._entries.move_to_end(preview.key)
+        self.trim()
+        return entry
+
+    def trim(self) -> None:
+        total = sum(e.nbytes for e in self._entries.values())
+        while total > self.budget and len(self._entries) > 1:
+            _, old = self._entries.popitem(last=False)
+            total -= old.nbytes
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+@dataclass
+class _SaveWait:
+    image_id: int
+    quantized: Quantized
+    fmt: str
+    icc_profile: bytes | None
+    callback: Callable[[Encoded | None, str | None], None]
+
+
+# --------------------------------------------------------------------------------------------
+# The scheduler (GUI thread only)
+
+
+class PreviewWorker(QObject):
+    """Schedules loading, quantizing and encoding for one window. Use from the GUI thread only."""
+
+    imageLoaded = Signal(object)  # LoadedImage
+    loadFailed = Signal(str)  # a plain sentence for the user
+    previewAvailable = Signal(object)  # Preview for the current request: quick ones, then the final
+    encodedAvailable = Signal(object)  # Encoded (PNG) for a result of the current image
+    computeFailed = Signal(str)  # a plain sentence for the user
+    busyChanged = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.pool = QThreadPool.globalInstance()
+        if self.pool.maxThreadCount() < 3:  # one thread per lane, even on a single core
+            self.pool.setMaxThreadCount(3)
+        self.proxy_above = PROXY_ABOVE
+        self.proxy_pixels = PROXY_PIXELS
+        self._relay = _Relay()  # parentless on purpose: jobs keep it alive (see module docstring)
+        self._relay.finished.connect(self._on_finished)
+        self._jobs: set[_Job] = set()
+        self._lanes: dict[str, _Job | None] = {"load": None, "compute": None, "encode": None}
+        self._closed = False
+        self._busy = False
+        self._next_image_id = 1
+        self._load_generation = 0
+        self._pending_load: tuple | None = None
+        self._image: LoadedImage | None = None
+        self._generation = 0
+        self._target: Key | None = None
+        self._shown_generation = -1  # the generation whose final result has been emitted
+        self._failed_generation = -1
+        self._cache = _ResultCache(CACHE_BYTES)
+        self._quick = _ResultCache(CACHE_BYTES // 8)
+        self._save_waits: list[_SaveWait] = []
+        #: How many jobs each lane has started (tests and benchmarks read these).
+        self.started = {"load": 0, "compute": 0, "quick": 0, "encode": 0}
+
+    # -- requests ----------------------------------------------------------------------------
+
+    @property
+    def image(self) -> LoadedImage | None:
+        return self._image
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def load(self, source: str | Path | bytes | QImage, name: str | None = None) -> None:
+        """Open an image; `imageLoaded` or `loadFailed` follows. Only the newest load counts."""
+        if self._closed:
+            return
+        self._load_generation += 1
+        self._pending_load = (self._load_generation, source, name)
+        self._pump_load()
+        self._update_busy()
+
+    def request(self, k: int, dither: bool) -> None:
+        """Make (K, dither) the one wanted result for the current image."""
+        if self._closed:
+            return
+        self._generation += 1
+        self._target = key = (int(k), bool(dither))
+        if self._image is not None and key not in self._cache:
+            quick = self._quick.get(key)
+            if quick is not None:  # shown at once while the final result is computed
+                self.previewAvailable.emit(quick.preview)
+        self._pump()
+        self._pump_encode()
+        self._update_busy()
+
+    def request_bytes(self, preview: Preview, fmt: str,
+                      callback: Callable[[Encoded | None, str | None], None]) -> None:
+        """Call back with the file bytes of `preview` in `fmt` (from the cache, or encoded first)."""
+        if self._closed:
+            return
+        encoded = self.cached_bytes(preview, fmt)
+        if encoded is not None:
+            callback(encoded, None)
+            return
+        icc = self._image.source.icc_profile if self._image and self._image.image_id == preview.image_id else None
+        self._save_waits.append(_SaveWait(preview.image_id, preview.quantized, fmt, icc, callback))
+        self._pump_encode()
+        self._update_busy()
+
+    def cached_bytes(self, preview: Preview, fmt: str = "png") -> Encoded | None:
+        if self._image is None or preview.image_id != self._image.image_id:
+            return None
+        entry = self._cache.get(preview.key)
+        if entry is None or entry.preview.quantized is not preview.quantized:
+            return None
+        return entry.encoded.get(fmt)
+
+    def clear_cache(self) -> None:
+        """Forget every result (benchmarks use it to measure cold requests)."""
+        self._cache.clear()
+        self._quick.clear()
+        self._shown_generation = -1
+
+    def is_idle(self) -> bool:
+        return not self._jobs and self._pending_load is None
+
+    def shutdown(self, timeout_ms: int = 1000) -> bool:
+        """Stop scheduling and wait up to `timeout_ms` for running jobs; True if none is left."""
+        self._closed = True
+        self._generation += 1
+        self._load_generation += 1
+        self._target = None
+        self._pending_load = None
+        self._save_waits.clear()
+        self._cache.clear()
+        self._quick.clear()
+        done = wait_for_pool(self.pool, timeout_ms)
+        self._update_busy()
+        return done
+
+    # -- scheduling --------------------------------------------------------------------------
+
+    def _start(self, lane: str, generation: int, fn: Callable, *args, tag=None) -> None:
+        job = _Job(self._relay, lane, generation, fn, *args, tag=tag)
+        self._jobs.add(job)
+        self._lanes[lane] = job
+        self.pool.start(job)
+
+    def _pump_load(self) -> None:
+        if self._closed or self._lanes["load"] is not None or self._pending_load is None:
+            return
+        generation, source, name = self._pending_load
+        self._pending_load = None
+        image_id = self._next_image_id
+        self._next_image_id += 1
+        self.started["load"] += 1
+        self._start("load", generation, load_source, source, name, image_id, self.proxy_above, self.proxy_pixels)
+
+    def _pump(self) -> None:
+        """Start the next quantize job for the current target, or show it from the cache."""
+        if self._closed or self._image is None or self._target is None:
+            return
+        key = self._target
+        entry = self._cache.get(key)
+        if entry is not None:
+            if self._shown_generation != self._generation:
+                self._shown_generation = self._generation
+                self.previewAvailable.emit(entry.preview)
+            return
+        if self._lanes["compute"] is not None or self._failed_generation == self._generation:
+            return
+        quick = self._image.proxy is not None and key not in self._quick
+        self.started["quick" if quick else "compute"] += 1
+        self._start("compute", self._generation, compute_preview, self._image, key[0], key[1], not quick)
+
+    def _pump_encode(self) -> None:
+        """Encode what a save waits for; else, when quantizing is idle, the result on show."""
+        if self._closed or self._lanes["encode"] is not None:
+            return
+        if self._save_waits:
+            w = self._save_waits[0]
+            self.started["encode"] += 1
+            self._start("encode", self._generation, encode_result, w.image_id, w.quantized, w.fmt, w.icc_profile,
+                        tag=w.quantized)
+            return
+        if self._image is None or self._target is None or self._lanes["compute"] is not None:
+            return
+        entry = self._cache.get(self._target)
+        if entry is None or "png" in entry.encoded or self._shown_generation != self._generation:
+            return
+        self.started["encode"] += 1
+        q = entry.preview.quantized
+        self._start("encode", self._generation, encode_result, self._image.image_id, q, "png",
+                    self._image.source.icc_profile, tag=q)
+
+    def _update_busy(self) -> None:
+        busy = bool(self._jobs) or self._pending_load is not None
+        if busy != self._busy:
+            self._busy = busy
+            self.busyChanged.emit(busy)
+
+    # -- outcomes ----------------------------------------------------------------------------
+
+    def _on_finished(self, job: _Job) -> None:
+        self._jobs.discard(job)
+        if self._lanes.get(job.lane) is job:
+            self._lanes[job.lane] = None
+        if self._closed:
+            self._update_busy()
+            return
+        try:
+            if job.lane == "load":
+                self._finish_load(job)
+            elif job.lane == "compute":
+                self._finish_compute(job)
+            else:
+                self._finish_encode(job)
+        finally:
+            self._pump_load()
+            self._pump()
+            self._pump_encode()
+            self._update_busy()
+
+    def _finish_load(self, job: _Job) -> None:
+        if job.generation != self._load_generation or self._pending_load is not None:
+            return  # a newer load was asked for: this one no longer matters
+        if job.error is not None:
+            self.loadFailed.emit(self._load_message(job))
+            return
+        image: LoadedImage = job.result
+        self._image = image
+        self._cache.clear()
+        self._quick.clear()
+        self._generation += 1
+        self._target = None
+        self._failed_generation = -1
+        self.imageLoaded.emit(image)
+
+    def _load_message(self, job: _Job) -> str:
+        exc = job.error
+        if isinstance(exc, KMeansDesktopError):
+            return str(exc)
+        log.error("loading an image failed:\n%s", job.trace)
+        if isinstance(exc, MemoryError):
+            return "There is not enough memory to open this image."
+        return f"The image can't be opened ({exc or type(exc).__name__})."
+
+    def _finish_compute(self, job: _Job) -> None:
+        if job.error is not None:
+            log.error("quantizing failed:\n%s", job.trace)
+            if job.generation == self._generation:
+                self._failed_generation = self._generation
+                exc = job.error
+                why = "not enough memory" if isinstance(exc, MemoryError) else (str(exc) or type(exc).__name__)
+                self.computeFailed.emit(f"The preview could not be computed ({why}).")
+            return
+        preview: Preview = job.result
+        if self._image is None or preview.image_id != self._image.image_id:
+            return  # an image that is no longer open
+        (self._cache if preview.final else self._quick).put(preview)
+        if job.generation != self._generation:
+            return  # stale: kept in the cache, not shown
+        self.previewAvailable.emit(preview)
+        if preview.final:
+            self._shown_generation = self._generation
+
+    def _finish_encode(self, job: _Job) -> None:
+        quantized: Quantized = job.tag
+        waits = [w for w in self._save_waits if w.quantized is quantized]
+        if job.error is not None:
+            log.error("encoding failed:\n%s", job.trace)
+            exc = job.error
+            message = str(exc) if isinstance(exc, KMeansDesktopError) else (
+                f"The file could not be encoded ({exc or type(exc).__name__}).")
+            for w in waits:
+                self._save_waits.remove(w)
+                w.callback(None, message)
+            return
+        encoded: Encoded = job.result
+        if self._image is not None and encoded.image_id == self._image.image_id:
+            entry = self._cache.get(encoded.key)
+            if entry is not None and entry.preview.quantized is quantized:
+                entry.encoded[encoded.fmt] = encoded
+                self._cache.trim()
+                if encoded.fmt == "png":
+                    self.encodedAvailable.emit(encoded)
+        for w in waits:
+            if w.fmt == encoded.fmt:
+                self._save_waits.remove(w)
+                w.callback(encoded, None)
