@@ -1,0 +1,116 @@
+"""Starting the desktop app: QApplication, the exception hook, the main window.
+
+`kmeans-desktop [PATH]` ends up in `run` (see cli.run_gui). Unhandled exceptions are logged with
+their traceback and shown as one plain sentence; the app keeps running.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from types import TracebackType
+
+from PySide6.QtCore import QPointF, QRectF, Qt, QThreadPool
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from ..core import KMeansDesktopError
+from ..logs import log_file, setup_logging
+from .main_window import MainWindow
+from .settings import APPLICATION, ORGANIZATION
+from .worker import wait_for_pool
+
+log = logging.getLogger("kmeans_desktop.gui")
+
+ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], None]
+
+
+def error_sentence(exc: BaseException) -> str:
+    """What to tell a person about an unexpected exception (the traceback goes to the log)."""
+    if isinstance(exc, KMeansDesktopError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        what = "there is not enough memory for this image"
+    else:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        what = f"something unexpected went wrong ({detail})"
+    return (f"Sorry, {what}. The app is still running; the details were written to {log_file()}.")
+
+
+def make_excepthook(parent: Callable[[], QWidget | None]) -> ExceptHook:
+    """An excepthook that logs the traceback and shows a non-blocking dialog over `parent()`."""
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        log.error("unhandled exception:\n%s", "".join(traceback.format_exception(exc_type, exc, tb)))
+        try:
+            window = parent()
+            text = error_sentence(exc)
+            if isinstance(window, MainWindow):
+                window.show_message("Unexpected error", text, QMessageBox.Icon.Critical)
+            elif QApplication.instance() is not None:
+                box = QMessageBox(QMessageBox.Icon.Critical, "Unexpected error", text, QMessageBox.StandardButton.Ok,
+                                  window)
+                box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+                box.open()
+        except Exception:  # noqa: BLE001 - never let the hook itself take the app down
+            sys.__excepthook__(exc_type, exc, tb)
+
+    return hook
+
+
+def app_icon() -> QIcon:
+    """A small generated icon: four palette swatches."""
+    icon = QIcon()
+    for size in (16, 32, 64, 128, 256):
+        pm = QPixmap(size, size)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        gap = size / 16
+        cell = (size - 3 * gap) / 2
+        colours = ("#e4572e", "#f3a712", "#29335c", "#669bbc")
+        for i, c in enumerate(colours):
+            x = gap + (i % 2) * (cell + gap)
+            y = gap + (i // 2) * (cell + gap)
+            p.setBrush(QColor(c))
+            p.drawRoundedRect(QRectF(QPointF(x, y), QPointF(x + cell, y + cell)), size / 10, size / 10)
+        p.end()
+        icon.addPixmap(pm)
+    return icon
+
+
+def run(path: str | None = None) -> int:
+    """Open the window (with `path`, or the drop zone), run the event loop, return the exit code."""
+    setup_logging()
+    QApplication.setOrganizationName(ORGANIZATION)
+    QApplication.setApplicationName(APPLICATION)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationDisplayName("kmeans-desktop")
+    app.setWindowIcon(app_icon())
+    window = MainWindow()
+    previous_hook = sys.excepthook
+    sys.excepthook = make_excepthook(lambda: window)
+    try:
+        window.show()
+        log.info("window ready")
+        if path:
+            window.open_image(path)
+        code = app.exec()
+    finally:
+        sys.excepthook = previous_hook
+    # closeEvent already waited about a second for background work; a scikit-learn fit can't be
+    # interrupted, so if one still runs, leave without waiting for it rather than hang.
+    if not wait_for_pool(QThreadPool.globalInstance(), 200):
+        log.warning("exiting while a computation still runs")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return int(code)

@@ -1,0 +1,126 @@
+"""The numbers beside the preview: size, colours, the exact file size Save writes, PSNR, time."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QPalette
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
+
+DASH = "—"
+
+
+def human_bytes(n: int) -> str:
+    """1,234,567 bytes -> '1.2 MB' (decimal units, as file managers show them)."""
+    if n < 1000:
+        return f"{n} bytes"
+    for unit, size in (("kB", 1e3), ("MB", 1e6), ("GB", 1e9)):
+        if n < size * 1000 or unit == "GB":
+            value = n / size
+            return f"{value:.0f} {unit}" if value >= 100 else f"{value:.1f} {unit}"
+    return f"{n} bytes"  # pragma: no cover
+
+
+def ratio_text(new: int, old: int) -> str:
+    r = new / old
+    if r < 1:
+        return f"{r:.0%} of the original"
+    if r < 1.005:
+        return "the same size as the original"
+    return f"{r:.2f}× the original"
+
+
+def seconds_text(s: float) -> str:
+    return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
+
+
+class StatsPanel(QWidget):
+    """A two-column grid of captions and values; `value_text(key)` reads one (tests use it)."""
+
+    ROWS = (
+        ("image", "Image"),
+        ("dimensions", "Dimensions"),
+        ("colors", "Colours"),
+        ("bytes", "PNG file"),
+        ("ratio", "Compared"),
+        ("psnr", "PSNR"),
+        ("time", "Compute time"),
+    )
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("statsPanel")
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(6)
+        grid.setColumnStretch(1, 1)
+        self._values: dict[str, QLabel] = {}
+        for row, (key, caption) in enumerate(self.ROWS):
+            cap = QLabel(caption)
+            cap.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+            muted = cap.palette()
+            muted.setColor(QPalette.ColorRole.WindowText, muted.color(QPalette.ColorRole.PlaceholderText))
+            cap.setPalette(muted)
+            value = QLabel(DASH)
+            value.setObjectName(f"stat_{key}")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setWordWrap(True)
+            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            grid.addWidget(cap, row, 0)
+            grid.addWidget(value, row, 1)
+            self._values[key] = value
+        bold = QFont(self.font())
+        bold.setWeight(QFont.Weight.DemiBold)
+        self._values["bytes"].setFont(bold)
+        #: The exact size of the file Save would write for the result shown, once known.
+        self.bytes_shown: int | None = None
+        self._original_size: int | None = None
+        self._original_format: str | None = None
+        self._quantize_seconds: float | None = None
+
+    def value_text(self, key: str) -> str:
+        return self._values[key].text()
+
+    def _set(self, key: str, text: str, tooltip: str = "") -> None:
+        self._values[key].setText(text)
+        self._values[key].setToolTip(tooltip)
+
+    def clear(self) -> None:
+        for key in self._values:
+            self._set(key, DASH)
+        self.bytes_shown = None
+
+    def set_image(self, name: str, width: int, height: int, distinct: int,
+                  file_size: int | None, file_format: str | None) -> None:
+        self.clear()
+        self._set("image", name, name)
+        mp = width * height / 1e6
+        self._set("dimensions", f"{width} × {height} px ({mp:.1f} MP)" if mp >= 0.1 else f"{width} × {height} px")
+        self._set("colors", f"{distinct:,} → …")
+        self._original_size = file_size
+        self._original_format = file_format
+
+    def set_result(self, distinct: int, n_colors: int, psnr: float, seconds: float, final: bool) -> None:
+        self._set("colors", f"{distinct:,} → {n_colors:,}")
+        self._set("psnr", "lossless (∞)" if math.isinf(psnr) else f"{psnr:.2f} dB",
+                  "Peak signal-to-noise ratio against the original: higher is closer.")
+        self._quantize_seconds = seconds
+        self._set("time", seconds_text(seconds) + ("" if final else " (quick preview)"))
+        self.bytes_shown = None
+        self._set("bytes", "encoding…" if final else "after the full result")
+        self._set("ratio", DASH)
+
+    def set_encoded(self, nbytes: int, encode_seconds: float) -> None:
+        self.bytes_shown = int(nbytes)
+        self._set("bytes", f"{nbytes:,} bytes ({human_bytes(nbytes)})",
+                  "The exact size of the PNG file that File > Save compressed… writes.")
+        if self._original_size:
+            fmt = f", {self._original_format}" if self._original_format else ""
+            self._set("ratio", ratio_text(nbytes, self._original_size),
+                      f"Original file: {self._original_size:,} bytes{fmt}")
+        else:
+            self._set("ratio", "no original file (pasted)")
+        if self._quantize_seconds is not None:
+            self._set("time", f"{seconds_text(self._quantize_seconds)} + encoding {seconds_text(encode_seconds)}")
