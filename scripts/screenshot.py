@@ -1,0 +1,89 @@
+#!/usr/bin/env python
+"""Write docs/screenshot.png: the window with the sample photo at K=16.
+
+Run under a real X server, e.g.:
+    xvfb-run -a -s "-screen 0 1600x1000x24 +extension GLX +render" .venv/bin/python scripts/screenshot.py
+
+Options: --k K, --size WxH, --out PATH, --empty (the drop zone instead of a photo), --image PATH.
+Settings are kept in a temporary folder, so your own K and window size are neither used nor changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from kmeans_desktop.gui import MainWindow  # noqa: E402
+from kmeans_desktop.gui.app import app_icon  # noqa: E402
+from kmeans_desktop.resources import sample_image_path  # noqa: E402
+
+
+def wait_for(signal, timeout_s: float, predicate=lambda *a: True) -> bool:
+    loop = QEventLoop()
+    hit = []
+
+    def on_signal(*args):
+        if predicate(*args):
+            hit.append(args)
+            loop.quit()
+
+    signal.connect(on_signal)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    signal.disconnect(on_signal)
+    return bool(hit)
+
+
+def settle(ms: int = 300) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--k", type=int, default=16)
+    ap.add_argument("--size", default="1360x860")
+    ap.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
+    ap.add_argument("--image", default=str(sample_image_path()))
+    ap.add_argument("--empty", action="store_true")
+    args = ap.parse_args()
+    width, height = (int(v) for v in args.size.lower().split("x"))
+
+    settings_dir = tempfile.mkdtemp(prefix="kmeans-desktop-shot-")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationDisplayName("kmeans-desktop")
+    app.setWindowIcon(app_icon())
+    window = MainWindow()
+    window.resize(width, height)
+    window.show()
+    settle(200)
+    if not args.empty:
+        window.k_slider.setValue(args.k)
+        window.open_image(args.image)
+        if not wait_for(window.previewReady, 60, lambda k: k == args.k):
+            print("error: no preview within 60 s", file=sys.stderr)
+            return 1
+        wait_for(window.sizeReady, 60)
+    settle(300)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(out)):
+        print(f"error: could not write {out}", file=sys.stderr)
+        return 1
+    print(f"wrote {out} ({window.width()}×{window.height()})")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

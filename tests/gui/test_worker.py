@@ -1,0 +1,213 @@
+"""The worker's scheduling: latest request wins, one job at a time, cache, quick previews, errors."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from kmeans_desktop.core import encode
+from kmeans_desktop.gui import worker as worker_module
+from kmeans_desktop.gui.worker import PreviewWorker
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def worker(qtbot):
+    w = PreviewWorker()
+    yield w
+    assert w.shutdown(5000)
+
+
+@pytest.fixture
+def loaded(worker, qtbot, make_image):
+    with qtbot.waitSignal(worker.imageLoaded, timeout=20_000):
+        worker.load(make_image("w.png", 64, 48))
+    return worker
+
+
+class Gate:
+    """Wraps compute_preview: counts concurrent calls, and holds each call until opened."""
+
+    def __init__(self, monkeypatch):
+        self.real = worker_module.compute_preview
+        self.lock = threading.Lock()
+        self.running = 0
+        self.max_running = 0
+        self.calls: list[tuple[int, bool, bool]] = []
+        self.entered = threading.Event()
+        self.open = threading.Event()
+        monkeypatch.setattr(worker_module, "compute_preview", self)
+
+    def __call__(self, image, k, dither, final):
+        with self.lock:
+            self.running += 1
+            self.max_running = max(self.max_running, self.running)
+            self.calls.append((k, dither, final))
+        self.entered.set()
+        try:
+            self.open.wait(20)
+            return self.real(image, k, dither, final)
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+def final_k(preview) -> bool:
+    return preview.final
+
+
+def test_latest_request_wins_with_one_job_running(loaded, qtbot, monkeypatch):
+    gate = Gate(monkeypatch)
+    shown = []
+    loaded.previewAvailable.connect(lambda p: shown.append(p.k))
+    loaded.request(3, False)
+    qtbot.waitUntil(gate.entered.is_set, timeout=10_000)
+    for k in range(4, 30):  # all while the first job is stuck: they only replace the target
+        loaded.request(k, False)
+    assert gate.calls == [(3, False, True)]
+    with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000, check_params_cb=lambda p: p.k == 29):
+        gate.open.set()
+    assert gate.calls == [(3, False, True), (29, False, True)]  # nothing in between was computed
+    assert gate.max_running == 1
+    assert shown == [29]  # the stale K=3 result was dropped by its generation...
+    loaded.request(3, False)  # ...but kept in the cache
+    assert shown == [29, 3] and len(gate.calls) == 2
+
+
+def test_cache_answers_at_once_and_a_new_image_clears_it(loaded, qtbot, make_image):
+    for k in (4, 6):
+        with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000, check_params_cb=lambda p, k=k: p.k == k):
+            loaded.request(k, False)
+    started = dict(loaded.started)
+    with qtbot.waitSignal(loaded.previewAvailable, timeout=1_000) as hit:
+        loaded.request(4, False)  # emitted synchronously from the cache
+    assert hit.args[0].k == 4 and hit.args[0].final
+    assert loaded.started["compute"] == started["compute"]
+    with qtbot.waitSignal(loaded.imageLoaded, timeout=20_000):
+        loaded.load(make_image("other.png", 64, 48, seed=9))
+    with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000):
+        loaded.request(4, False)
+    assert loaded.started["compute"] == started["compute"] + 1
+
+
+def test_dither_is_part_of_the_key(loaded, qtbot):
+    results = {}
+    for dither in (False, True):
+        with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000) as got:
+            loaded.request(5, dither)
+        results[dither] = got.args[0]
+    assert results[True].dither and not results[False].dither
+    assert results[True].quantized is not results[False].quantized
+
+
+def test_quick_preview_comes_first_then_the_final_one(worker, qtbot, make_image):
+    worker.proxy_above, worker.proxy_pixels = 1_000, 800  # treat 64×48 as "large"
+    with qtbot.waitSignal(worker.imageLoaded, timeout=20_000) as loaded:
+        worker.load(make_image("big.png", 64, 48))
+    image = loaded.args[0]
+    assert image.proxy is not None and image.proxy.shape[0] * image.proxy.shape[1] <= 800
+    previews = []
+    worker.previewAvailable.connect(previews.append)
+    with qtbot.waitSignal(worker.previewAvailable, timeout=20_000, check_params_cb=final_k):
+        worker.request(6, False)
+    assert [p.final for p in previews] == [False, True]
+    quick, final = previews
+    assert quick.pyramid.size == final.pyramid.size  # both stand for the full image
+    assert quick.quantized.indices.shape == image.proxy.shape[:2]
+    assert final.quantized.indices.shape == (48, 64)
+
+
+def test_window_says_preview_ready_only_for_the_final_result(window, qtbot, make_image):
+    window.worker.proxy_above, window.worker.proxy_pixels = 1_000, 800
+    labels, ready = [], []
+    window.worker.previewAvailable.connect(lambda p: labels.append(p.final))
+    window.previewReady.connect(ready.append)
+    with qtbot.waitSignal(window.previewReady, timeout=20_000):
+        window.open_image(make_image("big.png", 64, 48))
+    assert labels == [False, True] and ready == [window.k()]
+
+
+def test_encoding_follows_the_final_result(loaded, qtbot):
+    with qtbot.waitSignal(loaded.encodedAvailable, timeout=20_000) as got:
+        with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000) as preview:
+            loaded.request(7, False)
+    enc, q = got.args[0], preview.args[0].quantized
+    assert enc.k == 7 and enc.fmt == "png"
+    assert enc.data == encode(q, "png", icc_profile=loaded.image.source.icc_profile)
+    assert loaded.cached_bytes(preview.args[0], "png") is enc
+
+
+def test_request_bytes_encodes_on_demand(loaded, qtbot):
+    with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000) as preview:
+        loaded.request(5, False)
+    got = []
+    loaded.request_bytes(preview.args[0], "gif", lambda enc, err: got.append((enc, err)))
+    qtbot.waitUntil(lambda: bool(got), timeout=20_000)
+    enc, err = got[0]
+    assert err is None and enc.fmt == "gif" and enc.data[:3] == b"GIF"
+
+
+def test_a_failing_computation_is_reported_once(loaded, qtbot, monkeypatch, caplog):
+    def broken(*args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(worker_module, "compute_preview", broken)
+    with qtbot.waitSignal(loaded.computeFailed, timeout=20_000) as failed:
+        loaded.request(5, False)
+    assert "boom" in failed.args[0]
+    qtbot.waitUntil(loaded.is_idle, timeout=10_000)
+    assert loaded.started["compute"] == 1  # no retry loop for the same request
+
+
+def test_load_failure_is_a_sentence(worker, qtbot, tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8\xff garbage")
+    with qtbot.waitSignal(worker.loadFailed, timeout=20_000) as failed:
+        worker.load(bad)
+    assert failed.args[0].startswith("bad.jpg:")
+    assert worker.image is None
+
+
+def test_only_the_newest_load_counts(worker, qtbot, make_image):
+    paths = [make_image(f"n{i}.png", seed=i) for i in range(4)]
+    seen = []
+    worker.imageLoaded.connect(lambda im: seen.append(im.name))
+    for p in paths:
+        worker.load(p)
+    qtbot.waitUntil(lambda: worker.is_idle() and bool(seen), timeout=20_000)
+    assert seen[-1] == "n3.png" and "n1.png" not in seen and "n2.png" not in seen
+
+
+def test_busy_follows_the_jobs(loaded, qtbot):
+    states = []
+    loaded.busyChanged.connect(states.append)
+    with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000):
+        loaded.request(11, False)
+    qtbot.waitUntil(loaded.is_idle, timeout=20_000)
+    assert states[0] is True and states[-1] is False and not loaded.busy
+
+
+def test_shutdown_stops_all_scheduling(loaded, qtbot):
+    assert loaded.shutdown(5000)
+    loaded.request(9, False)
+    loaded.load("whatever.png")
+    assert loaded.is_idle() and loaded.started["compute"] == 0
+
+
+def test_pyramid_levels_halve_down_to_a_small_size(pattern):
+    from kmeans_desktop.gui.render import pyramid_from_pixels
+
+    p = pyramid_from_pixels(pattern(1200, 700, 1))
+    sizes = [(lv.width(), lv.height()) for lv in p.levels]
+    assert sizes == [(1200, 700), (600, 350), (300, 175)]
+    assert p.level_for(1.0).width() == 1200
+    assert p.level_for(0.5).width() == 600
+    assert p.level_for(0.3).width() == 600  # never fewer pixels than the screen shows
+    assert p.level_for(0.1).width() == 300
+    first = p.levels[0].pixelColor(3, 2)
+    px = pattern(1200, 700, 1)[2, 3]
+    assert (first.red(), first.green(), first.blue()) == tuple(int(v) for v in px)
+    assert np.isclose(p.nbytes, sum(lv.sizeInBytes() for lv in p.levels))
