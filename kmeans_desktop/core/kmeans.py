@@ -327,6 +327,14 @@ def _lloyd(centres: np.ndarray, x: np.ndarray, w: np.ndarray, max_iter: int) -> 
     return centres
 
 
+def _single_thread():
+    """The coarse set is a few thousand points: OpenMP threads cost more than they bring there,
+    and far more when another thread (the GUI, a second job) competes for the cores."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="openmp")
+
+
 def _cluster(pts: _Points, k: int, seed: int) -> np.ndarray:
     """Weighted k-means centres (at most k) for points (U×d, 0..255) with weights."""
     from sklearn.cluster import KMeans
@@ -349,7 +357,7 @@ def _cluster(pts: _Points, k: int, seed: int) -> np.ndarray:
         max_iter=_KMEANS_MAX_ITER,
         random_state=seed,
     )
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _single_thread():
         warnings.simplefilter("ignore")  # ConvergenceWarning when points coincide
         km.fit(coarse, sample_weight=cw)
     centres = km.cluster_centers_
