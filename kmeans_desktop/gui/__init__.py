@@ -1,5 +1,22 @@
-"""The desktop window (PySide6). Imported only when the GUI starts, never by the core or `compress`."""
+"""The desktop window (PySide6). Imported only when the GUI starts, never by the core or `compress`.
 
-from .main_window import MainWindow
+`MainWindow` is imported on first use, so that the encoder's helper process, which imports
+`kmeans_desktop.gui.encoder`, doesn't load Qt.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
 
 __all__ = ["MainWindow"]
+
+
+def __getattr__(name: str):
+    if name == "MainWindow":
+        from .main_window import MainWindow
+
+        return MainWindow
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

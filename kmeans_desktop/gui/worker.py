@@ -2,22 +2,26 @@
 
 The compute steps are plain functions of plain arguments (`load_source`, `compute_preview`,
 `encode_result`): they call the core and build images ready to paint, and know nothing about the
-window. `PreviewWorker` schedules them on `QThreadPool.globalInstance()` in three lanes (loading,
-quantizing, encoding), each with at most one job running:
+window. `PreviewWorker` schedules them on `QThreadPool.globalInstance()` in lanes (loading, quick
+previews, full results, encoding), each with at most one job running:
 
 * **Latest request wins.** Every `request(k, dither)` bumps a generation id and becomes the one
-  target. A scikit-learn fit can't be interrupted, so nothing is cancelled: when the running job
-  ends, its result is cached, shown only if its generation is still current, and the next job
-  is started for whatever the target is *then*. Requests in between simply replace each other,
-  so at most one job runs and one (the target) waits.
-* **Quick preview first.** For large images a strided sample of about half a megapixel is
-  quantized first and shown scaled up; the full-image result follows. While the slider moves
-  only these short jobs run, so the lane is free when it stops.
+  target. A scikit-learn fit can't be interrupted, so nothing is cancelled: when a running job
+  ends, its result is cached, shown only if its generation is still current, and the lane's next
+  job is started for whatever the target is *then*. Requests in between simply replace each
+  other, so per lane at most one job runs and one (the target) waits.
+* **Quick previews.** For large images a strided sample of about half a megapixel is quantized in
+  the quick lane and shown scaled up, while the full-image result is computed beside it. While
+  the slider is still being dragged (`settled=False`) only quick previews start, so the full lane
+  is free the moment the slider stops. A quick preview that arrives late is still shown if
+  nothing newer is on screen, so a drag gets feedback; `final` results only for the current
+  generation.
 * **Cache** per (K, dither) for the current image (least recently used, bounded in bytes); a
   new image clears it.
 * **Encoding** (to know the exact bytes Save writes) runs after the final preview is shown and
   only when no quantizing is waiting, so it never holds back the preview. A save that needs
-  bytes not encoded yet is served first.
+  bytes not encoded yet is served first. Large images are encoded in a helper process, because
+  the PNG encoder keeps the GIL (see `encoder`).
 
 Results travel back through one queued Qt signal on a parentless relay object that every job
 keeps alive, so a job finishing after the window is gone emits into nothing instead of into a
@@ -49,7 +53,8 @@ from ..core import (
     load_image,
     quantize,
 )
-from .render import ImagePyramid, pyramid_from_pixels
+from .encoder import OUT_OF_PROCESS_ABOVE, EncoderProcess
+from .render import ImagePyramid, pyramid_from_indexed, pyramid_from_pixels
 
 log = logging.getLogger("kmeans_desktop.gui.worker")
 
@@ -176,13 +181,18 @@ def compute_preview(image: LoadedImage, k: int, dither: bool, final: bool) -> Pr
     pixels, hist = (image.source.pixels, image.histogram) if final else (image.proxy, image.proxy_histogram)
     q = quantize(pixels, k, dither=dither, histogram=hist)
     size = QSize(image.source.width, image.source.height)
-    pyramid = pyramid_from_pixels(q.to_array(), size)
+    pyramid = pyramid_from_indexed(q.indices, q.palette, size)
     return Preview(image.image_id, k, dither, q, pyramid, final, q.seconds)
 
 
-def encode_result(image_id: int, q: Quantized, fmt: str, icc_profile: bytes | None) -> Encoded:
+def encode_result(image_id: int, q: Quantized, fmt: str, icc_profile: bytes | None,
+                  encoder: EncoderProcess | None = None) -> Encoded:
+    """The file bytes for `q`; large images in the helper process (see `encoder`)."""
     t0 = time.perf_counter()
-    data = encode(q, fmt, icc_profile=icc_profile)
+    if encoder is not None and q.width * q.height > OUT_OF_PROCESS_ABOVE:
+        data = encoder.encode(q, fmt, icc_profile)
+    else:
+        data = encode(q, fmt, icc_profile=icc_profile)
     return Encoded(image_id, q.k, q.dither, fmt, data, time.perf_counter() - t0)
 
 
@@ -305,22 +315,24 @@ class PreviewWorker(QObject):
 
     imageLoaded = Signal(object)  # LoadedImage
     loadFailed = Signal(str)  # a plain sentence for the user
-    previewAvailable = Signal(object)  # Preview for the current request: quick ones, then the final
+    previewAvailable = Signal(object)  # Preview to show: quick ones, then the final one
     encodedAvailable = Signal(object)  # Encoded (PNG) for a result of the current image
     computeFailed = Signal(str)  # a plain sentence for the user
     busyChanged = Signal(bool)
 
+    LANES = ("load", "quick", "full", "encode")
+
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.pool = QThreadPool.globalInstance()
-        if self.pool.maxThreadCount() < 3:  # one thread per lane, even on a single core
-            self.pool.setMaxThreadCount(3)
+        if self.pool.maxThreadCount() < len(self.LANES):  # one thread per lane, even on one core
+            self.pool.setMaxThreadCount(len(self.LANES))
         self.proxy_above = PROXY_ABOVE
         self.proxy_pixels = PROXY_PIXELS
         self._relay = _Relay()  # parentless on purpose: jobs keep it alive (see module docstring)
         self._relay.finished.connect(self._on_finished)
         self._jobs: set[_Job] = set()
-        self._lanes: dict[str, _Job | None] = {"load": None, "compute": None, "encode": None}
+        self._lanes: dict[str, _Job | None] = dict.fromkeys(self.LANES)
         self._closed = False
         self._busy = False
         self._next_image_id = 1
@@ -329,13 +341,17 @@ class PreviewWorker(QObject):
         self._image: LoadedImage | None = None
         self._generation = 0
         self._target: Key | None = None
+        self._settled = True
         self._shown_generation = -1  # the generation whose final result has been emitted
+        self._displayed_generation = -1  # the generation of whatever result was emitted last
         self._failed_generation = -1
         self._cache = _ResultCache(CACHE_BYTES)
         self._quick = _ResultCache(CACHE_BYTES // 8)
         self._save_waits: list[_SaveWait] = []
-        #: How many jobs each lane has started (tests and benchmarks read these).
-        self.started = {"load": 0, "compute": 0, "quick": 0, "encode": 0}
+        self._encoder = EncoderProcess()
+        self.destroyed.connect(self._encoder.close)
+        #: How many jobs each kind has started (tests and benchmarks read these).
+        self.started = {"load": 0, "quick": 0, "compute": 0, "encode": 0}
 
     # -- requests ----------------------------------------------------------------------------
 
@@ -360,16 +376,21 @@ class PreviewWorker(QObject):
         self._pump_load()
         self._update_busy()
 
-    def request(self, k: int, dither: bool) -> None:
-        """Make (K, dither) the one wanted result for the current image."""
+    def request(self, k: int, dither: bool, settled: bool = True) -> None:
+        """Make (K, dither) the one wanted result for the current image.
+
+        `settled=False` says the slider is still moving: only a quick preview is started then
+        (for images that have one); a settled request follows when it stops.
+        """
         if self._closed:
             return
         self._generation += 1
         self._target = key = (int(k), bool(dither))
+        self._settled = bool(settled)
         if self._image is not None and key not in self._cache:
             quick = self._quick.get(key)
             if quick is not None:  # shown at once while the final result is computed
-                self.previewAvailable.emit(quick.preview)
+                self._emit(quick.preview, self._generation)
         self._pump()
         self._pump_encode()
         self._update_busy()
@@ -415,6 +436,7 @@ class PreviewWorker(QObject):
         self._save_waits.clear()
         self._cache.clear()
         self._quick.clear()
+        self._encoder.close()  # a running encode ends now instead of in seconds
         done = wait_for_pool(self.pool, timeout_ms)
         self._update_busy()
         return done
@@ -427,6 +449,12 @@ class PreviewWorker(QObject):
         self._lanes[lane] = job
         self.pool.start(job)
 
+    def _emit(self, preview: Preview, generation: int) -> None:
+        self._displayed_generation = generation
+        if preview.final:
+            self._shown_generation = generation
+        self.previewAvailable.emit(preview)
+
     def _pump_load(self) -> None:
         if self._closed or self._lanes["load"] is not None or self._pending_load is None:
             return
@@ -438,21 +466,24 @@ class PreviewWorker(QObject):
         self._start("load", generation, load_source, source, name, image_id, self.proxy_above, self.proxy_pixels)
 
     def _pump(self) -> None:
-        """Start the next quantize job for the current target, or show it from the cache."""
+        """Start the quick and full jobs the current target still needs, or show it from the cache."""
         if self._closed or self._image is None or self._target is None:
             return
         key = self._target
         entry = self._cache.get(key)
         if entry is not None:
             if self._shown_generation != self._generation:
-                self._shown_generation = self._generation
-                self.previewAvailable.emit(entry.preview)
+                self._emit(entry.preview, self._generation)
             return
-        if self._lanes["compute"] is not None or self._failed_generation == self._generation:
+        if self._failed_generation == self._generation:
             return
-        quick = self._image.proxy is not None and key not in self._quick
-        self.started["quick" if quick else "compute"] += 1
-        self._start("compute", self._generation, compute_preview, self._image, key[0], key[1], not quick)
+        image = self._image
+        if image.proxy is not None and key not in self._quick and self._lanes["quick"] is None:
+            self.started["quick"] += 1
+            self._start("quick", self._generation, compute_preview, image, key[0], key[1], False)
+        if self._lanes["full"] is None and (self._settled or image.proxy is None):
+            self.started["compute"] += 1
+            self._start("full", self._generation, compute_preview, image, key[0], key[1], True)
 
     def _pump_encode(self) -> None:
         """Encode what a save waits for; else, when quantizing is idle, the result on show."""
@@ -462,9 +493,10 @@ class PreviewWorker(QObject):
             w = self._save_waits[0]
             self.started["encode"] += 1
             self._start("encode", self._generation, encode_result, w.image_id, w.quantized, w.fmt, w.icc_profile,
-                        tag=w.quantized)
+                        self._encoder, tag=w.quantized)
             return
-        if self._image is None or self._target is None or self._lanes["compute"] is not None:
+        if (self._image is None or self._target is None or self._lanes["full"] is not None
+                or self._lanes["quick"] is not None):
             return
         entry = self._cache.get(self._target)
         if entry is None or "png" in entry.encoded or self._shown_generation != self._generation:
@@ -472,7 +504,7 @@ class PreviewWorker(QObject):
         self.started["encode"] += 1
         q = entry.preview.quantized
         self._start("encode", self._generation, encode_result, self._image.image_id, q, "png",
-                    self._image.source.icc_profile, tag=q)
+                    self._image.source.icc_profile, self._encoder, tag=q)
 
     def _update_busy(self) -> None:
         busy = bool(self._jobs) or self._pending_load is not None
@@ -492,7 +524,7 @@ class PreviewWorker(QObject):
         try:
             if job.lane == "load":
                 self._finish_load(job)
-            elif job.lane == "compute":
+            elif job.lane in ("quick", "full"):
                 self._finish_compute(job)
             else:
                 self._finish_encode(job)
@@ -529,7 +561,7 @@ class PreviewWorker(QObject):
     def _finish_compute(self, job: _Job) -> None:
         if job.error is not None:
             log.error("quantizing failed:\n%s", job.trace)
-            if job.generation == self._generation:
+            if job.generation == self._generation and self._failed_generation != self._generation:
                 self._failed_generation = self._generation
                 exc = job.error
                 why = "not enough memory" if isinstance(exc, MemoryError) else (str(exc) or type(exc).__name__)
@@ -539,11 +571,12 @@ class PreviewWorker(QObject):
         if self._image is None or preview.image_id != self._image.image_id:
             return  # an image that is no longer open
         (self._cache if preview.final else self._quick).put(preview)
-        if job.generation != self._generation:
-            return  # stale: kept in the cache, not shown
-        self.previewAvailable.emit(preview)
         if preview.final:
-            self._shown_generation = self._generation
+            if job.generation == self._generation:
+                self._emit(preview, job.generation)
+            # else stale: kept in the cache, not shown
+        elif self._shown_generation != self._generation and job.generation >= self._displayed_generation:
+            self._emit(preview, job.generation)  # nothing newer on screen: better than nothing
 
     def _finish_encode(self, job: _Job) -> None:
         quantized: Quantized = job.tag

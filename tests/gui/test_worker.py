@@ -103,16 +103,43 @@ def test_dither_is_part_of_the_key(loaded, qtbot):
     assert results[True].quantized is not results[False].quantized
 
 
-def test_quick_preview_comes_first_then_the_final_one(worker, qtbot, make_image):
-    worker.proxy_above, worker.proxy_pixels = 1_000, 800  # treat 64×48 as "large"
+class Hold:
+    """Wraps compute_preview so that quick (final=False) or full (final=True) jobs wait for a go."""
+
+    def __init__(self, monkeypatch, *, final: bool):
+        self.real = worker_module.compute_preview
+        self.final = final
+        self.go = threading.Event()
+        self.waiting = threading.Event()
+        monkeypatch.setattr(worker_module, "compute_preview", self)
+
+    def __call__(self, image, k, dither, final):
+        if final == self.final:
+            self.waiting.set()
+            self.go.wait(20)
+        return self.real(image, k, dither, final)
+
+
+@pytest.fixture
+def large(worker, qtbot, make_image):
+    """The worker with a 64×48 image treated as large: it gets a sample for quick previews."""
+    worker.proxy_above, worker.proxy_pixels = 1_000, 800
     with qtbot.waitSignal(worker.imageLoaded, timeout=20_000) as loaded:
         worker.load(make_image("big.png", 64, 48))
-    image = loaded.args[0]
+    return worker, loaded.args[0]
+
+
+def test_quick_preview_first_then_the_final_one(large, qtbot, monkeypatch):
+    worker, image = large
     assert image.proxy is not None and image.proxy.shape[0] * image.proxy.shape[1] <= 800
+    hold = Hold(monkeypatch, final=True)
     previews = []
     worker.previewAvailable.connect(previews.append)
-    with qtbot.waitSignal(worker.previewAvailable, timeout=20_000, check_params_cb=final_k):
+    with qtbot.waitSignal(worker.previewAvailable, timeout=20_000, check_params_cb=lambda p: not p.final):
         worker.request(6, False)
+    assert hold.waiting.is_set()  # the full result is computed beside the quick one
+    with qtbot.waitSignal(worker.previewAvailable, timeout=20_000, check_params_cb=final_k):
+        hold.go.set()
     assert [p.final for p in previews] == [False, True]
     quick, final = previews
     assert quick.pyramid.size == final.pyramid.size  # both stand for the full image
@@ -120,14 +147,44 @@ def test_quick_preview_comes_first_then_the_final_one(worker, qtbot, make_image)
     assert final.quantized.indices.shape == (48, 64)
 
 
-def test_window_says_preview_ready_only_for_the_final_result(window, qtbot, make_image):
+def test_a_late_quick_preview_never_replaces_the_final_one(large, qtbot, monkeypatch):
+    worker, _ = large
+    hold = Hold(monkeypatch, final=False)
+    previews = []
+    worker.previewAvailable.connect(previews.append)
+    with qtbot.waitSignal(worker.previewAvailable, timeout=20_000, check_params_cb=final_k):
+        worker.request(6, False)
+    hold.go.set()
+    qtbot.waitUntil(worker.is_idle, timeout=20_000)
+    assert [p.final for p in previews] == [True]
+
+
+def test_while_dragging_only_quick_previews_start(large, qtbot):
+    worker, _ = large
+    with qtbot.waitSignal(worker.previewAvailable, timeout=20_000, check_params_cb=lambda p: not p.final):
+        worker.request(5, False, settled=False)
+    qtbot.waitUntil(worker.is_idle, timeout=20_000)
+    assert worker.started["quick"] == 1 and worker.started["compute"] == 0
+    with qtbot.waitSignal(worker.previewAvailable, timeout=20_000, check_params_cb=final_k):
+        worker.request(5, False, settled=True)
+    assert worker.started["quick"] == 1 and worker.started["compute"] == 1  # the quick one was cached
+
+
+def test_window_says_preview_ready_only_for_the_final_result(window, qtbot, make_image, monkeypatch):
     window.worker.proxy_above, window.worker.proxy_pixels = 1_000, 800
-    labels, ready = [], []
-    window.worker.previewAvailable.connect(lambda p: labels.append(p.final))
+    hold = Hold(monkeypatch, final=True)
+    finals, ready = [], []
+    window.worker.previewAvailable.connect(lambda p: finals.append(p.final))
     window.previewReady.connect(ready.append)
-    with qtbot.waitSignal(window.previewReady, timeout=20_000):
+    with qtbot.waitSignal(window.worker.previewAvailable, timeout=20_000):
         window.open_image(make_image("big.png", 64, 48))
-    assert labels == [False, True] and ready == [window.k()]
+    assert finals == [False] and ready == []
+    assert window.compare_view.result_label().endswith("· preview")
+    assert not window.action_save.isEnabled()  # nothing final to save yet
+    with qtbot.waitSignal(window.previewReady, timeout=20_000):
+        hold.go.set()
+    assert finals == [False, True] and ready == [window.k()]
+    assert window.action_save.isEnabled()
 
 
 def test_encoding_follows_the_final_result(loaded, qtbot):
@@ -211,3 +268,47 @@ def test_pyramid_levels_halve_down_to_a_small_size(pattern):
     px = pattern(1200, 700, 1)[2, 3]
     assert (first.red(), first.green(), first.blue()) == tuple(int(v) for v in px)
     assert np.isclose(p.nbytes, sum(lv.sizeInBytes() for lv in p.levels))
+
+
+@pytest.mark.parametrize("channels", [3, 4])
+@pytest.mark.parametrize("width", [1, 37, 64])
+def test_indexed_pyramid_equals_the_rgb_one(channels, width):
+    from kmeans_desktop.gui.render import pyramid_from_indexed, pyramid_from_pixels
+
+    rng = np.random.default_rng(width + channels)
+    palette = rng.integers(0, 256, (13, channels), dtype=np.uint8)
+    if channels == 4:
+        palette[0, 3], palette[1, 3] = 0, 255
+    indices = rng.integers(0, 13, (23, width), dtype=np.uint8)
+    a = pyramid_from_indexed(indices, palette).levels[0]
+    b = pyramid_from_pixels(palette[indices]).levels[0]
+    assert a.format() == b.format() and a.size() == b.size()
+    assert all(a.pixel(x, y) == b.pixel(x, y) for y in range(23) for x in range(width))
+
+
+def test_large_images_are_encoded_in_a_helper_process(loaded, qtbot, monkeypatch):
+    monkeypatch.setattr(worker_module, "OUT_OF_PROCESS_ABOVE", 0)
+    with qtbot.waitSignal(loaded.encodedAvailable, timeout=60_000) as got:
+        with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000) as preview:
+            loaded.request(12, False)
+    assert loaded._encoder.running  # the helper did it, and waits for the next one
+    q = preview.args[0].quantized
+    assert got.args[0].data == encode(q, "png", icc_profile=loaded.image.source.icc_profile)
+    assert loaded.shutdown(5000)
+    assert not loaded._encoder.running  # closing kills the helper
+
+
+def test_encoder_process_reports_errors_and_refuses_work_after_close(qapp):
+    from kmeans_desktop.core import quantize
+    from kmeans_desktop.gui.encoder import EncoderGone, EncoderProcess
+
+    q = quantize(np.arange(48 * 3, dtype=np.uint8).reshape(4, 12, 3), 4)
+    enc = EncoderProcess()
+    try:
+        assert enc.encode(q, "gif", None) == encode(q, "gif")
+        with pytest.raises(RuntimeError, match="unknown format"):
+            enc.encode(q, "tiff", None)
+    finally:
+        enc.close()
+    with pytest.raises(EncoderGone):
+        enc.encode(q, "png", None)
