@@ -22,7 +22,7 @@ from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from kmeans_desktop.gui import MainWindow  # noqa: E402
-from kmeans_desktop.gui.app import app_icon  # noqa: E402
+from kmeans_desktop.gui.icons import app_icon  # noqa: E402
 from kmeans_desktop.resources import sample_image_path  # noqa: E402
 
 

@@ -13,12 +13,12 @@ import traceback
 from collections.abc import Callable
 from types import TracebackType
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QThreadPool
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtCore import Qt, QThreadPool
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from ..core import KMeansDesktopError
 from ..logs import log_file, setup_logging
+from .icons import app_icon
 from .main_window import MainWindow
 from .settings import APPLICATION, ORGANIZATION
 from .worker import wait_for_pool
@@ -62,28 +62,6 @@ def make_excepthook(parent: Callable[[], QWidget | None]) -> ExceptHook:
             sys.__excepthook__(exc_type, exc, tb)
 
     return hook
-
-
-def app_icon() -> QIcon:
-    """A small generated icon: four palette swatches."""
-    icon = QIcon()
-    for size in (16, 32, 64, 128, 256):
-        pm = QPixmap(size, size)
-        pm.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pm)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setPen(Qt.PenStyle.NoPen)
-        gap = size / 16
-        cell = (size - 3 * gap) / 2
-        colours = ("#e4572e", "#f3a712", "#29335c", "#669bbc")
-        for i, c in enumerate(colours):
-            x = gap + (i % 2) * (cell + gap)
-            y = gap + (i // 2) * (cell + gap)
-            p.setBrush(QColor(c))
-            p.drawRoundedRect(QRectF(QPointF(x, y), QPointF(x + cell, y + cell)), size / 10, size / 10)
-        p.end()
-        icon.addPixmap(pm)
-    return icon
 
 
 def run(path: str | None = None) -> int:

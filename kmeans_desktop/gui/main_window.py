@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..core import FORMATS, K_MAX, ImageSaveError, format_for_path, write_atomic
 from ..resources import sample_image_path
+from .icons import app_icon
 from .settings import AppSettings
 from .widgets.compare_view import CompareView
 from .widgets.drop_zone import DropZone
@@ -151,6 +152,9 @@ class MainWindow(QMainWindow):
         w.computeFailed.connect(lambda text: self.show_message("Preview failed", text))
         w.busyChanged.connect(self._on_busy)
 
+        icon = app_icon()
+        self.setWindowIcon(icon)
+        self.drop_zone.set_icon(icon)
         self._restore_settings()
         self.controls_dock.hide()  # the empty state is just the drop zone; shown with the first image
         self._update_actions()
@@ -263,6 +267,8 @@ class MainWindow(QMainWindow):
         self.k_slider.setObjectName("kSlider")
         self.k_slider.setRange(K_LOW, K_MAX)
         self.k_slider.setPageStep(8)
+        self.k_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.k_slider.setTickInterval(32)
         self.k_slider.setToolTip("K: how many colours the compressed image keeps")
         self.k_slider.setAccessibleName("Number of colours (K)")
         self.k_spin = QSpinBox()
@@ -301,14 +307,22 @@ class MainWindow(QMainWindow):
         self.save_button.clicked.connect(self.action_save.trigger)
         box.addWidget(self.save_button)
         box.addStretch(1)
+        tips = QLabel("Drag the divider to compare. Scroll to zoom, drag to pan, double-click for "
+                      "100%. Hover the palette for each colour's share.")
+        tips.setObjectName("tips")
+        tips.setWordWrap(True)
+        muted = tips.palette()
+        muted.setColor(tips.foregroundRole(), muted.color(muted.ColorRole.PlaceholderText))
+        tips.setPalette(muted)
+        box.addWidget(tips)
 
         self.controls_dock = QDockWidget("Compression", self)
         self.controls_dock.setObjectName("compressionDock")
-        self.controls_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.controls_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+        self.controls_dock.setTitleBarWidget(QWidget())  # a fixed side panel: no title bar to drag
         self.controls_dock.setWidget(panel)
         self.controls_dock.setMinimumWidth(300)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.controls_dock)
-        self.view_menu.addAction(self.controls_dock.toggleViewAction())
 
     def _heading(self, text: str) -> QLabel:
         label = QLabel(text)
@@ -465,25 +479,30 @@ class MainWindow(QMainWindow):
         self._schedule_request()
 
     def _schedule_request(self) -> None:
-        """Debounce: wait for a short pause, but during a long drag still update now and then."""
+        """Debounce: start work after a short pause; during a long drag, ask for quick previews
+        now and then (the full result waits for the pause)."""
         now = time.monotonic()
         if self._pending_since is None:
             self._pending_since = now
-        if (now - self._pending_since) * 1000 >= self.MAX_WAIT_MS:
-            self._dispatch_request()
-        else:
-            self._debounce.start()
+        elif (now - self._pending_since) * 1000 >= self.MAX_WAIT_MS:
+            self._pending_since = now
+            self._send_request(settled=False)
+        self._debounce.start()
 
     def _dispatch_request(self) -> None:
         self._debounce.stop()
         self._pending_since = None
+        self._send_request(settled=True)
+
+    def _send_request(self, *, settled: bool) -> None:
         if self._closing:
             return
         k, dither = self.k(), self.dither()
-        self.settings.set_k(k)
-        self.settings.set_dither(dither)
+        if settled:
+            self.settings.set_k(k)
+            self.settings.set_dither(dither)
         if self._image is not None:
-            self.worker.request(k, dither)
+            self.worker.request(k, dither, settled=settled)
 
     def _on_preview(self, preview: Preview) -> None:
         if self._image is None or preview.image_id != self._image.image_id:

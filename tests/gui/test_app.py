@@ -12,7 +12,8 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from kmeans_desktop.gui import MainWindow
-from kmeans_desktop.gui.app import app_icon, error_sentence, make_excepthook, run
+from kmeans_desktop.gui.app import error_sentence, make_excepthook, run
+from kmeans_desktop.gui.icons import app_icon
 
 pytestmark = pytest.mark.timeout(120)
 ROOT = Path(__file__).resolve().parents[2]

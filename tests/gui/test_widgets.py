@@ -198,8 +198,8 @@ def test_stats_texts():
     assert human_bytes(29_162) == "29.2 kB"
     assert human_bytes(651_298) == "651 kB"
     assert human_bytes(2_021_418) == "2.0 MB"
-    assert ratio_text(20, 100) == "20% of the original"
-    assert ratio_text(455, 100) == "4.55× the original"
+    assert ratio_text(20, 100) == "20% of the original (100 bytes)"
+    assert ratio_text(455_000, 100_000) == "4.55× the original (100 kB)"
 
 
 def test_stats_panel_shows_bytes_and_ratio(qtbot):
@@ -213,7 +213,7 @@ def test_stats_panel_shows_bytes_and_ratio(qtbot):
     panel.set_encoded(29_162, 0.07)
     assert panel.bytes_shown == 29_162
     assert panel.value_text("bytes") == "29,162 bytes (29.2 kB)"
-    assert panel.value_text("ratio") == "20% of the original"
+    assert panel.value_text("ratio") == "20% of the original (143 kB)"
     assert panel.value_text("psnr") == "29.56 dB"
     assert panel.value_text("time") == "50 ms + encoding 70 ms"
     panel.set_result(62_941, 62_941, float("inf"), 1.5, final=True)

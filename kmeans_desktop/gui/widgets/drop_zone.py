@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 
@@ -17,6 +17,8 @@ class DropZone(QWidget):
         super().__init__(parent)
         self.setObjectName("dropZone")
         self._highlight = False
+        self.icon = QLabel()
+        self.icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
         title = QLabel("Drop an image here")
         title.setObjectName("dropTitle")
         font = QFont(self.font())
@@ -47,12 +49,17 @@ class DropZone(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(48, 48, 48, 48)
         box.addStretch(3)
+        box.addWidget(self.icon)
+        box.addSpacing(14)
         box.addWidget(title)
         box.addSpacing(10)
         box.addWidget(hint)
         box.addSpacing(24)
         box.addLayout(buttons)
         box.addStretch(4)
+
+    def set_icon(self, icon: QIcon, size: int = 72) -> None:
+        self.icon.setPixmap(icon.pixmap(size, size))
 
     def set_highlight(self, on: bool) -> None:
         if on != self._highlight:

@@ -24,11 +24,11 @@ def human_bytes(n: int) -> str:
 
 def ratio_text(new: int, old: int) -> str:
     r = new / old
-    if r < 1:
-        return f"{r:.0%} of the original"
+    if r < 0.995:
+        return f"{r:.0%} of the original ({human_bytes(old)})"
     if r < 1.005:
-        return "the same size as the original"
-    return f"{r:.2f}× the original"
+        return f"the same size as the original ({human_bytes(old)})"
+    return f"{r:.2f}× the original ({human_bytes(old)})"
 
 
 def seconds_text(s: float) -> str:
@@ -43,7 +43,7 @@ class StatsPanel(QWidget):
         ("dimensions", "Dimensions"),
         ("colors", "Colours"),
         ("bytes", "PNG file"),
-        ("ratio", "Compared"),
+        ("ratio", "Ratio"),
         ("psnr", "PSNR"),
         ("time", "Compute time"),
     )
