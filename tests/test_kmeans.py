@@ -168,3 +168,11 @@ def test_out_of_range_k_is_a_plain_value_error(gradient, k):
 def test_bad_pixel_arrays_are_refused(bad):
     with pytest.raises((ValueError, TypeError)):
         quantize(bad, 4)
+
+
+def test_mse_of_opposite_images_does_not_overflow():
+    from kmeans_desktop.core import psnr
+
+    black, white = np.zeros((300, 300, 3), np.uint8), np.full((300, 300, 3), 255, np.uint8)
+    assert mse(black, white) == 65025.0
+    assert psnr(black, white) == 0.0
