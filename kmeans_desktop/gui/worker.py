@@ -11,9 +11,11 @@ previews, full results, encoding), each with at most one job running:
   job is started for whatever the target is *then*. Requests in between simply replace each
   other, so per lane at most one job runs and one (the target) waits.
 * **Quick previews.** For large images a strided sample of about half a megapixel is quantized in
-  the quick lane and shown scaled up, while the full-image result is computed beside it. While
-  the slider is still being dragged (`settled=False`) only quick previews start, so the full lane
-  is free the moment the slider stops. A quick preview that arrives late is still shown if
+  the quick lane and shown scaled up. While the slider is still being dragged (`settled=False`)
+  only quick previews start, so the full lane is free the moment the slider stops. When it stops,
+  the full-image result is computed: beside a quick preview with four cores or more; on fewer
+  (where running both at once only slows each down) straight away, unless full results on this
+  image are so slow that a quick preview first is worth its delay. A quick preview that arrives late is still shown if
   nothing newer is on screen, so a drag gets feedback; `final` results only for the current
   generation.
 * **Cache** per (K, dither) for the current image (least recently used, bounded in bytes); a
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 import traceback
 from collections import OrderedDict
@@ -62,6 +65,14 @@ log = logging.getLogger("kmeans_desktop.gui.worker")
 PROXY_ABOVE = 1_500_000
 #: About how many pixels that sample has.
 PROXY_PIXELS = 500_000
+#: Run quick and full jobs side by side only with cores to spare (see PreviewWorker.overlap).
+OVERLAP = (os.cpu_count() or 1) >= 4
+#: Settled requests get a quick preview before the full result only when full results on the
+#: image take at least this long and QUICK_RATIO times a quick one (see _quick_helps); before
+#: the first full result, only for images above QUICK_FIRST_ABOVE pixels.
+QUICK_SKIP_ABOVE = 0.4
+QUICK_RATIO = 3.0
+QUICK_FIRST_ABOVE = 20_000_000
 #: Memory the result cache may use (quantized indices plus images ready to paint).
 CACHE_BYTES = 768 * 1024 * 1024
 
@@ -329,6 +340,14 @@ class PreviewWorker(QObject):
             self.pool.setMaxThreadCount(len(self.LANES))
         self.proxy_above = PROXY_ABOVE
         self.proxy_pixels = PROXY_PIXELS
+        #: Compute the full result beside its quick preview (True), or after it. With two cores
+        #: the two only slow each other down (the final arrives no sooner, the quick one later).
+        self.overlap = OVERLAP
+        #: Settled requests skip the quick preview when full results of this image take less than
+        #: this many seconds (see _quick_helps); while dragging, quick previews always come first.
+        self.quick_skip_above = QUICK_SKIP_ABOVE
+        self._full_seconds: float | None = None  # the last full result's quantize time
+        self._quick_seconds: float | None = None  # the last quick preview's
         self._relay = _Relay()  # parentless on purpose: jobs keep it alive (see module docstring)
         self._relay.finished.connect(self._on_finished)
         self._jobs: set[_Job] = set()
@@ -478,12 +497,30 @@ class PreviewWorker(QObject):
         if self._failed_generation == self._generation:
             return
         image = self._image
-        if image.proxy is not None and key not in self._quick and self._lanes["quick"] is None:
+        quick_needed = (image.proxy is not None and key not in self._quick
+                        and (not self._settled or self._quick_helps()))
+        if quick_needed and self._lanes["quick"] is None:
             self.started["quick"] += 1
             self._start("quick", self._generation, compute_preview, image, key[0], key[1], False)
-        if self._lanes["full"] is None and (self._settled or image.proxy is None):
+        if (self._lanes["full"] is None and (self._settled or image.proxy is None)
+                and (self.overlap or not quick_needed)):
             self.started["compute"] += 1
             self._start("full", self._generation, compute_preview, image, key[0], key[1], True)
+
+    def _quick_helps(self) -> bool:
+        """Whether a settled request should get a quick preview too.
+
+        Beside the full result (spare cores) it costs little. Before it, it delays the final
+        result by its own time, which is worth it only when the full result is much slower:
+        measured on this image once known, else guessed from its size.
+        """
+        if self.overlap:
+            return True
+        if self._full_seconds is None:
+            image = self._image
+            return image is not None and image.source.width * image.source.height > QUICK_FIRST_ABOVE
+        slow = max(self.quick_skip_above, QUICK_RATIO * (self._quick_seconds or 0.0))
+        return self._full_seconds >= slow
 
     def _pump_encode(self) -> None:
         """Encode what a save waits for; else, when quantizing is idle, the result on show."""
@@ -547,6 +584,7 @@ class PreviewWorker(QObject):
         self._generation += 1
         self._target = None
         self._failed_generation = -1
+        self._full_seconds = self._quick_seconds = None
         self.imageLoaded.emit(image)
 
     def _load_message(self, job: _Job) -> str:
@@ -572,10 +610,13 @@ class PreviewWorker(QObject):
             return  # an image that is no longer open
         (self._cache if preview.final else self._quick).put(preview)
         if preview.final:
+            self._full_seconds = preview.seconds
             if job.generation == self._generation:
                 self._emit(preview, job.generation)
             # else stale: kept in the cache, not shown
-        elif self._shown_generation != self._generation and job.generation >= self._displayed_generation:
+            return
+        self._quick_seconds = preview.seconds
+        if self._shown_generation != self._generation and job.generation >= self._displayed_generation:
             self._emit(preview, job.generation)  # nothing newer on screen: better than nothing
 
     def _finish_encode(self, job: _Job) -> None:

@@ -121,9 +121,10 @@ class Hold:
 
 
 @pytest.fixture
-def large(worker, qtbot, make_image):
+def large(worker, qtbot, make_image, monkeypatch):
     """The worker with a 64×48 image treated as large: it gets a sample for quick previews."""
     worker.proxy_above, worker.proxy_pixels = 1_000, 800
+    monkeypatch.setattr(worker_module, "QUICK_FIRST_ABOVE", 0)  # quick first, until measured
     with qtbot.waitSignal(worker.imageLoaded, timeout=20_000) as loaded:
         worker.load(make_image("big.png", 64, 48))
     return worker, loaded.args[0]
@@ -131,6 +132,7 @@ def large(worker, qtbot, make_image):
 
 def test_quick_preview_first_then_the_final_one(large, qtbot, monkeypatch):
     worker, image = large
+    worker.overlap = True
     assert image.proxy is not None and image.proxy.shape[0] * image.proxy.shape[1] <= 800
     hold = Hold(monkeypatch, final=True)
     previews = []
@@ -149,6 +151,7 @@ def test_quick_preview_first_then_the_final_one(large, qtbot, monkeypatch):
 
 def test_a_late_quick_preview_never_replaces_the_final_one(large, qtbot, monkeypatch):
     worker, _ = large
+    worker.overlap = True
     hold = Hold(monkeypatch, final=False)
     previews = []
     worker.previewAvailable.connect(previews.append)
@@ -157,6 +160,33 @@ def test_a_late_quick_preview_never_replaces_the_final_one(large, qtbot, monkeyp
     hold.go.set()
     qtbot.waitUntil(worker.is_idle, timeout=20_000)
     assert [p.final for p in previews] == [True]
+
+
+def test_without_overlap_the_full_result_starts_after_the_quick_one(large, qtbot, monkeypatch):
+    worker, _ = large
+    worker.overlap = False
+    gate = Gate(monkeypatch)
+    worker.request(6, False)
+    qtbot.waitUntil(gate.entered.is_set, timeout=10_000)
+    assert gate.calls == [(6, False, False)]  # only the quick job runs
+    with qtbot.waitSignal(worker.previewAvailable, timeout=20_000, check_params_cb=final_k):
+        gate.open.set()
+    assert gate.calls == [(6, False, False), (6, False, True)] and gate.max_running == 1
+
+
+def test_quick_previews_are_skipped_once_full_results_are_fast(large, qtbot):
+    worker, _ = large
+    worker.overlap = False
+    with qtbot.waitSignal(worker.previewAvailable, timeout=20_000, check_params_cb=final_k):
+        worker.request(6, False)
+    assert worker.started["quick"] == 1  # the first one: speed unknown
+    with qtbot.waitSignal(worker.previewAvailable, timeout=20_000, check_params_cb=final_k):
+        worker.request(7, False)
+    assert worker.started["quick"] == 1 and worker.started["compute"] == 2
+    with qtbot.waitSignal(worker.previewAvailable, timeout=20_000, check_params_cb=lambda p: not p.final):
+        worker.request(8, False, settled=False)  # dragging: quick ones still come
+    assert worker.started["quick"] == 2
+    qtbot.waitUntil(worker.is_idle, timeout=20_000)
 
 
 def test_while_dragging_only_quick_previews_start(large, qtbot):
@@ -172,6 +202,7 @@ def test_while_dragging_only_quick_previews_start(large, qtbot):
 
 def test_window_says_preview_ready_only_for_the_final_result(window, qtbot, make_image, monkeypatch):
     window.worker.proxy_above, window.worker.proxy_pixels = 1_000, 800
+    window.worker.overlap = True
     hold = Hold(monkeypatch, final=True)
     finals, ready = [], []
     window.worker.previewAvailable.connect(lambda p: finals.append(p.final))
