@@ -230,7 +230,8 @@ class CompareView(QWidget):
     def _draw_side(self, p: QPainter, pyramid: ImagePyramid, clip: QRectF, img: QRectF) -> None:
         if clip.isEmpty():
             return
-        level: QImage = pyramid.level_for(self._scale)
+        device_scale = self._scale * self.devicePixelRatioF()  # screen pixels per image pixel
+        level: QImage = pyramid.level_for(device_scale)
         size = pyramid.size
         rx, ry = level.width() / size.width(), level.height() / size.height()  # level px per image px
         # The visible part in level pixels, widened to whole pixels.
@@ -245,7 +246,7 @@ class CompareView(QWidget):
         source = QRectF(x0, y0, x1 - x0, y1 - y0)
         target = QRectF(img.left() + x0 / rx * self._scale, img.top() + y0 / ry * self._scale,
                         (x1 - x0) / rx * self._scale, (y1 - y0) / ry * self._scale)
-        exact_pixels = self._scale >= 1.0 and level.width() == size.width()
+        exact_pixels = device_scale >= 1.0 and level.width() == size.width()
         p.save()
         p.setClipRect(clip)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, not exact_pixels)
