@@ -176,3 +176,18 @@ def test_mse_of_opposite_images_does_not_overflow():
     black, white = np.zeros((300, 300, 3), np.uint8), np.full((300, 300, 3), 255, np.uint8)
     assert mse(black, white) == 65025.0
     assert psnr(black, white) == 0.0
+
+
+@pytest.mark.parametrize("k", [2, 17, 64, 256])
+def test_cell_shortcut_gives_exact_nearest_on_many_colours(k):
+    # > 20,000 distinct colours, so the binned search (cells decided by the triangle inequality)
+    # is used; every pixel must still get a nearest palette entry.
+    rng = np.random.default_rng(k)
+    img = rng.integers(0, 256, (160, 200, 3), dtype=np.uint8)
+    img[:80] //= 3  # uneven density, so that cells of every kind occur
+    q = quantize(img, k)
+    pal = q.palette.astype(np.int64)
+    px = img.reshape(-1, 3).astype(np.int64)
+    d_chosen = ((px - pal[q.indices.reshape(-1)]) ** 2).sum(1)
+    d_best = np.min(((px[:, None, :] - pal[None, :, :]) ** 2).sum(2), axis=1)
+    np.testing.assert_array_equal(d_chosen, d_best)
