@@ -1,20 +1,28 @@
 """Encoding large images in a helper process, so the GUI thread never waits on the GIL.
 
-pyoxipng keeps Python's GIL for the whole of `create_optimized_png`: seconds for a 9 MP image,
-during which the GUI thread can't run a single line of Python (no paint, no input). The encode
-lane therefore hands large images to a helper process (spawned once per window, on first use)
-and waits for the bytes there, which releases the GIL. The bytes are the core's `encode` output
-either way, so Save still writes exactly what the stats show. Closing the window kills the helper,
-so a running encode never delays the exit.
+pyoxipng keeps Python's GIL for the whole of an encode: seconds for a 9 MP image, during which
+the GUI thread can't run a single line of Python (no paint, no input). The encode lane therefore
+hands large images to a helper process (started once per window, on first use) and waits for the
+bytes there, which releases the GIL. The bytes are the core's `encode` output either way, so Save
+still writes exactly what the stats show. Closing the window kills the helper, so a running
+encode never delays the exit.
 
-No Qt here: the helper imports only the core.
+The helper is `python -m kmeans_desktop.gui.encoder`, talking length-prefixed pickles over its
+stdin and stdout: unlike multiprocessing's spawn, it never re-imports the caller's main script.
+It imports only the core, never Qt. A frozen app (PyInstaller) has no `python -m`, so there the
+encode runs in the calling thread until the entry point can start the helper (see `helper_command`).
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import os
+import pickle
+import struct
+import subprocess
+import sys
 import threading
-from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import BinaryIO
 
 from ..core import KMeansDesktopError, Quantized, encode
 
@@ -22,12 +30,32 @@ from ..core import KMeansDesktopError, Quantized, encode
 #: calling thread: the GIL is held for well under the 100 ms a stall may last).
 OUT_OF_PROCESS_ABOVE = 250_000
 
+_HEADER = struct.Struct("<Q")
 
-def serve(conn: Connection) -> None:
-    """The helper's loop: (Quantized, fmt, icc_profile) in, (ok, bytes | error) out."""
+
+def _send(stream: BinaryIO, obj) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)))
+    stream.write(data)
+    stream.flush()
+
+
+def _receive(stream: BinaryIO):
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError("the other side closed the pipe")
+    (size,) = _HEADER.unpack(header)
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError("the other side closed the pipe")
+    return pickle.loads(data)
+
+
+def serve(inp: BinaryIO, out: BinaryIO) -> None:
+    """The helper's loop: (Quantized, fmt, icc_profile) in, (ok, bytes | (kind, message)) out."""
     while True:
         try:
-            q, fmt, icc = conn.recv()
+            q, fmt, icc = _receive(inp)
         except (EOFError, OSError, KeyboardInterrupt):
             return
         try:
@@ -37,9 +65,23 @@ def serve(conn: Connection) -> None:
         except BaseException as exc:  # noqa: BLE001 - reported to the parent, which logs it
             reply = (False, (type(exc).__name__, str(exc)))
         try:
-            conn.send(reply)
+            _send(out, reply)
         except (BrokenPipeError, OSError):
             return
+
+
+def main() -> None:
+    """Entry point of the helper process."""
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints must not corrupt the channel
+    serve(sys.stdin.buffer, out)
+
+
+def helper_command() -> list[str] | None:
+    """How to start the helper, or None where it can't be (a frozen app)."""
+    if getattr(sys, "frozen", False):
+        return None
+    return [sys.executable, "-m", "kmeans_desktop.gui.encoder"]
 
 
 class EncoderGone(RuntimeError):
@@ -51,19 +93,21 @@ class EncoderProcess:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._proc: multiprocessing.process.BaseProcess | None = None
-        self._conn: Connection | None = None
+        self._proc: subprocess.Popen | None = None
         self._closed = False
 
     def encode(self, q: Quantized, fmt: str, icc_profile: bytes | None) -> bytes:
+        command = helper_command()
+        if command is None:
+            return encode(q, fmt, icc_profile=icc_profile)
         with self._lock:
             if self._closed:
                 raise EncoderGone("the encoder was stopped")
-            conn = self._ensure_started()
+            proc = self._ensure_started(command)
             try:
-                conn.send((q, fmt, icc_profile))
-                ok, payload = conn.recv()
-            except (EOFError, OSError, BrokenPipeError) as exc:
+                _send(proc.stdin, (q, fmt, icc_profile))
+                ok, payload = _receive(proc.stdout)
+            except (EOFError, OSError, ValueError) as exc:
                 self._reset()
                 raise EncoderGone("the encoder process ended") from exc
         if ok:
@@ -73,33 +117,39 @@ class EncoderProcess:
             raise KMeansDesktopError(message)
         raise RuntimeError(f"{kind}: {message}")
 
-    def _ensure_started(self) -> Connection:
-        if self._proc is None or not self._proc.is_alive():
+    def _ensure_started(self, command: list[str]) -> subprocess.Popen:
+        if self._proc is None or self._proc.poll() is not None:
             self._reset()
-            ctx = multiprocessing.get_context("spawn")  # never fork a process that runs Qt threads
-            parent, child = ctx.Pipe(duplex=True)
-            proc = ctx.Process(target=serve, args=(child,), name="kmeans-desktop-encoder", daemon=True)
-            proc.start()
-            child.close()
-            self._proc, self._conn = proc, parent
-        assert self._conn is not None
-        return self._conn
+            package_root = str(Path(__file__).resolve().parents[2])
+            env = dict(os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+            flags = getattr(subprocess, "CREATE_NO_WINDOW", 0) if sys.platform == "win32" else 0
+            self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                                          creationflags=flags)
+        return self._proc
 
     def _reset(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-        if self._proc is not None:
-            if self._proc.is_alive():
-                self._proc.kill()
-            self._proc.join(1.0)
-        self._proc = self._conn = None
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.kill()
+        try:
+            proc.wait(timeout=2.0)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
 
     def close(self) -> None:
         """Kill the helper at once (a running encode ends with EncoderGone) and refuse new work."""
         self._closed = True
         proc = self._proc
-        if proc is not None and proc.is_alive():
-            proc.kill()  # unblocks a thread waiting in recv(): EOFError
+        if proc is not None and proc.poll() is None:
+            proc.kill()  # unblocks a thread waiting for the reply: EOFError
         if self._lock.acquire(timeout=2.0):
             try:
                 self._reset()
@@ -108,4 +158,8 @@ class EncoderProcess:
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.is_alive()
+        return self._proc is not None and self._proc.poll() is None
+
+
+if __name__ == "__main__":
+    main()
