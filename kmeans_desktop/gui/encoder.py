@@ -9,8 +9,8 @@ encode never delays the exit.
 
 The helper is `python -m kmeans_desktop.gui.encoder`, talking length-prefixed pickles over its
 stdin and stdout: unlike multiprocessing's spawn, it never re-imports the caller's main script.
-It imports only the core, never Qt. A frozen app (PyInstaller) has no `python -m`, so there the
-encode runs in the calling thread until the entry point can start the helper (see `helper_command`).
+It imports only the core, never Qt. A frozen app (PyInstaller) has no `python -m`; see
+`helper_command` for how its entry point can offer the helper.
 """
 
 from __future__ import annotations
@@ -78,9 +78,17 @@ def main() -> None:
 
 
 def helper_command() -> list[str] | None:
-    """How to start the helper, or None where it can't be (a frozen app)."""
+    """How to start the helper, or None where it can't be.
+
+    A frozen app has no `python -m`: its executable must offer a helper mode itself. The CLI
+    says so by defining `ENCODER_HELPER_FLAG` (and running `main()` here when given it); until
+    then a frozen app encodes in the calling thread.
+    """
     if getattr(sys, "frozen", False):
-        return None
+        from .. import cli
+
+        flag = getattr(cli, "ENCODER_HELPER_FLAG", None)
+        return [sys.executable, flag] if flag else None
     return [sys.executable, "-m", "kmeans_desktop.gui.encoder"]
 
 

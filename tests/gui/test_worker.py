@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -343,3 +344,15 @@ def test_encoder_process_reports_errors_and_refuses_work_after_close(qapp):
         enc.close()
     with pytest.raises(EncoderGone):
         enc.encode(q, "png", None)
+
+
+def test_frozen_apps_use_the_helper_only_when_the_entry_point_offers_it(monkeypatch):
+    from kmeans_desktop import cli
+    from kmeans_desktop.gui.encoder import helper_command
+
+    assert helper_command()[1:] == ["-m", "kmeans_desktop.gui.encoder"]
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.delattr(cli, "ENCODER_HELPER_FLAG", raising=False)
+    assert helper_command() is None  # never start the app itself as a "helper"
+    monkeypatch.setattr(cli, "ENCODER_HELPER_FLAG", "--encoder-helper", raising=False)
+    assert helper_command() == [sys.executable, "--encoder-helper"]
