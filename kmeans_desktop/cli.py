@@ -20,6 +20,8 @@ from .logs import log_file, setup_logging
 log = logging.getLogger("kmeans_desktop.cli")
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+#: Internal: runs the GUI's PNG-encoder helper process (a frozen app has no `python -m`).
+ENCODER_HELPER_FLAG = "--encoder-helper"
 DEFAULT_K = 256
 
 
@@ -101,6 +103,8 @@ def build_gui_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"kmeans-desktop {__version__}")
     p.add_argument("path", nargs="?", metavar="PATH", help="image to open in the window")
+    p.add_argument("--self-test", action="store_true",
+                   help="open the window with the sample image, wait for the final preview, print a ready line and quit")
     return p
 
 
@@ -127,13 +131,22 @@ def run_compress(argv: list[str]) -> int:
 
 def run_gui(argv: list[str]) -> int:
     args = build_gui_parser().parse_args(argv)
-    from .gui.app import run  # Qt is imported here and only here
+    if args.self_test:
+        from .gui.selftest import run_self_test  # Qt is imported on the GUI paths only
+
+        return run_self_test(args.path)
+    from .gui.app import run
 
     return run(args.path)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == [ENCODER_HELPER_FLAG]:
+        from .gui.encoder import main as encoder_main
+
+        encoder_main()
+        return EXIT_OK
     setup_logging()
     try:
         if argv and argv[0] == "compress":
