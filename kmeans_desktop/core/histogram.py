@@ -45,7 +45,9 @@ class ColorHistogram:
             out = labels[self.inverse]
         else:
             lut = np.zeros(_RGB_CODES, dtype=np.uint8)
-            lut[self._unique_codes()] = labels
+            if "codes" not in self.cache:
+                self.cache["codes"] = self._unique_codes()
+            lut[self.cache["codes"]] = labels
             out = lut[self.codes]
         return out.reshape(self.shape)
 

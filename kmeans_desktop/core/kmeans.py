@@ -6,10 +6,12 @@ pixel count as weight):
 
 1. scikit-learn `KMeans` (k-means++, several starts for small K) on a coarse set: the weighted
    means of 5-bit colour bins (a few thousand points), so the expensive global search is cheap;
-2. Lloyd iterations on finer data (6-bit bin means, then the exact distinct colours) with a k-d
-   tree, which polish the centres towards the true optimum for this image;
+2. Lloyd iterations on finer data, which polish the centres towards the optimum for this image:
+   the exact distinct colours when there are up to 150,000 of them, else 6-bit bin means and a
+   last step on 7-bit bin means (within 0.005 dB of exact steps at half the cost);
 3. the palette is rounded to uint8 and every distinct colour is mapped to its *exact* nearest
-   palette entry; pixels then take their colour's entry through a look-up table.
+   palette entry (a k-d tree, with whole colour cells settled at once where the triangle
+   inequality allows); pixels then take their colour's entry through a look-up table.
 
 Alpha: fully transparent pixels share one entry; opaque pixels are clustered in RGB among opaque
 entries only; semi-transparent pixels are clustered in premultiplied RGBA (colour error scaled by
@@ -36,9 +38,9 @@ K_MIN, K_MAX = 1, 256
 
 _COARSE_MIN_POINTS = 20_000  # fewer distinct colours than this are clustered directly
 _COARSE_WORK = 100_000  # coarse points × K for the k-means++ search; finer bins until reached
-_EXACT_LLOYD_LIMIT = 150_000  # above this many colours, polish on 6-bit bins before exact steps
+_EXACT_LLOYD_LIMIT = 150_000  # above this many colours, polish on 6- and 7-bit bin means instead
 _POLISH_ITER = 8  # Lloyd iterations at most on the finer data (stops earlier when converged)
-_EXACT_ITER_LARGE = 1  # exact Lloyd iterations for images above _EXACT_LLOYD_LIMIT colours
+_FINE_ITER_LARGE = 1  # Lloyd iterations on 7-bit bin means for images above _EXACT_LLOYD_LIMIT
 _LLOYD_TOL = 5e-4  # stop when an iteration improves the weighted error by less than this share
 _KMEANS_MAX_ITER = 100  # scikit-learn Lloyd iterations on the coarse set
 _N_INIT_SMALL_K = 3  # k-means++ restarts for K <= 64, where local minima cost the most
@@ -395,15 +397,17 @@ def _lloyd(centres: np.ndarray, pts: _Points, max_iter: int) -> np.ndarray:
     """Weighted Lloyd iterations with exact assignment; empty clusters are dropped."""
     x, w = pts.x, pts.w
     prev = math.inf
-    for _ in range(max_iter):
+    for i in range(max_iter):
         lab = _assign(centres, pts)
-        diff = x - centres[lab]
-        inertia = float(np.einsum("ij,ij,i->", diff, diff, w))
+        last = i == max_iter - 1
+        if not last:  # the error only serves to stop early
+            diff = x - centres[lab]
+            inertia = float(np.einsum("ij,ij,i->", diff, diff, w))
         sw = np.bincount(lab, weights=w, minlength=len(centres))
         keep = sw > 0
         sums = np.stack([np.bincount(lab, weights=w * x[:, d], minlength=len(centres)) for d in range(x.shape[1])], 1)
         centres = sums[keep] / sw[keep, None]
-        if prev - inertia <= _LLOYD_TOL * inertia:
+        if last or prev - inertia <= _LLOYD_TOL * inertia:
             break
         prev = inertia
     return centres
@@ -445,5 +449,7 @@ def _cluster(pts: _Points, k: int, seed: int) -> np.ndarray:
     centres = km.cluster_centers_
     if n > _EXACT_LLOYD_LIMIT:
         centres = _lloyd(centres, _Points(*levels[6], binned=False), max_iter=_POLISH_ITER)
-        return _lloyd(centres, pts, max_iter=_EXACT_ITER_LARGE)
+        # The last step on 7-bit bin means (4× fewer points than the colours themselves) lands
+        # within 0.005 dB of an exact step, at half the cost (9 MP: 36.491 vs 36.495 dB at K=256).
+        return _lloyd(centres, _Points(*levels[7], binned=False), max_iter=_FINE_ITER_LARGE)
     return _lloyd(centres, pts, max_iter=_POLISH_ITER)
