@@ -36,14 +36,13 @@ import logging
 import math
 import os
 import time
-import traceback
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRunnable, QSize, QThreadPool, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSize, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from ..core import (
@@ -57,6 +56,9 @@ from ..core import (
     quantize,
 )
 from .encoder import OUT_OF_PROCESS_ABOVE, EncoderProcess
+from .jobs import Job as _Job
+from .jobs import Relay as _Relay
+from .jobs import ensure_threads, wait_for_pool
 from .render import ImagePyramid, pyramid_from_indexed, pyramid_from_pixels
 
 log = logging.getLogger("kmeans_desktop.gui.worker")
@@ -207,59 +209,6 @@ def encode_result(image_id: int, q: Quantized, fmt: str, icc_profile: bytes | No
     return Encoded(image_id, q.k, q.dither, fmt, data, time.perf_counter() - t0)
 
 
-def wait_for_pool(pool: QThreadPool, timeout_ms: int) -> bool:
-    """Wait until `pool` runs no job; False after `timeout_ms`.
-
-    Not `QThreadPool.waitForDone`: PySide keeps the GIL while in it, so a job that still has
-    Python to run could never finish and the wait would always last the whole timeout.
-    """
-    deadline = time.monotonic() + timeout_ms / 1000
-    while pool.activeThreadCount() > 0:
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.002)  # lets the jobs' threads take the GIL
-    return True
-
-
-# --------------------------------------------------------------------------------------------
-# Jobs and the relay
-
-
-class _Relay(QObject):
-    """Carries finished jobs to the GUI thread (queued: it lives there, jobs emit elsewhere)."""
-
-    finished = Signal(object)
-
-
-class _Job(QRunnable):
-    """One call of a compute step on a pool thread; the outcome is emitted through the relay."""
-
-    def __init__(self, relay: _Relay, lane: str, generation: int, fn: Callable, *args, tag=None):
-        super().__init__()
-        self.setAutoDelete(False)  # the worker keeps a reference until the outcome arrives
-        self.relay = relay  # keeps the relay alive while this job may still emit
-        self.lane = lane
-        self.generation = generation
-        self.fn = fn
-        self.args = args
-        self.tag = tag  # what the scheduler needs to know about the job afterwards
-        self.result = None
-        self.error: BaseException | None = None
-        self.trace = ""
-
-    def run(self) -> None:
-        try:
-            self.result = self.fn(*self.args)
-        except BaseException as exc:  # noqa: BLE001 - every failure must reach the GUI thread
-            self.error = exc
-            self.trace = traceback.format_exc()
-        self.args = ()  # drop large inputs early
-        try:
-            self.relay.finished.emit(self)
-        except RuntimeError:  # the relay is gone: the app is shutting down
-            pass
-
-
 @dataclass
 class _CacheEntry:
     preview: Preview
@@ -330,14 +279,16 @@ class PreviewWorker(QObject):
     encodedAvailable = Signal(object)  # Encoded (PNG) for a result of the current image
     computeFailed = Signal(str)  # a plain sentence for the user
     busyChanged = Signal(bool)
+    #: Loading and quantizing have nothing left to do (encoding may still run): background
+    #: work of lower priority (the K curve) may start now.
+    computeIdle = Signal()
 
     LANES = ("load", "quick", "full", "encode")
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.pool = QThreadPool.globalInstance()
-        if self.pool.maxThreadCount() < len(self.LANES):  # one thread per lane, even on one core
-            self.pool.setMaxThreadCount(len(self.LANES))
+        ensure_threads(self.pool, len(self.LANES))
         self.proxy_above = PROXY_ABOVE
         self.proxy_pixels = PROXY_PIXELS
         #: Compute the full result beside its quick preview (True), or after it. With two cores
@@ -444,6 +395,16 @@ class PreviewWorker(QObject):
 
     def is_idle(self) -> bool:
         return not self._jobs and self._pending_load is None
+
+    def is_computing(self) -> bool:
+        """Whether loading or quantizing runs or waits (encoding doesn't count: it runs in its own
+        process and never holds the preview back)."""
+        if self._closed:
+            return False
+        if self._pending_load is not None or any(self._lanes[lane] is not None for lane in ("load", "quick", "full")):
+            return True
+        return (self._image is not None and self._target is not None and self._target not in self._cache
+                and self._failed_generation != self._generation)
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
         """Stop scheduling and wait up to `timeout_ms` for running jobs; True if none is left."""
@@ -570,6 +531,8 @@ class PreviewWorker(QObject):
             self._pump()
             self._pump_encode()
             self._update_busy()
+            if job.lane != "encode" and not self.is_computing():
+                self.computeIdle.emit()
 
     def _finish_load(self, job: _Job) -> None:
         if job.generation != self._load_generation or self._pending_load is not None:
