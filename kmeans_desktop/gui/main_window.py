@@ -53,6 +53,8 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..core import FORMATS, K_MAX, ImageSaveError, format_for_path, write_atomic
 from ..resources import sample_image_path
+from . import refcount_guard
+from .colour_space import ColourSpacePanels
 from .icons import app_icon
 from .settings import AppSettings
 from .widgets.compare_view import CompareView
@@ -115,6 +117,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        refcount_guard.install()
         self.setObjectName("mainWindow")
         self.setWindowTitle("kmeans-desktop")
         self.setAcceptDrops(True)
@@ -134,6 +137,7 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_dock()
         self._build_status_bar()
+        self.colour_space = ColourSpacePanels(self, self.view_menu)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -157,6 +161,7 @@ class MainWindow(QMainWindow):
         self.drop_zone.set_icon(icon)
         self._restore_settings()
         self.controls_dock.hide()  # the empty state is just the drop zone; shown with the first image
+        self.colour_space.hide_until_image()
         self._update_actions()
 
     # ---------------------------------------------------------------------------------------
@@ -455,6 +460,7 @@ class MainWindow(QMainWindow):
         self._loading_path = None
         log.info("opened %s (%d×%d, %d colours)", image.name, src.width, src.height, image.distinct_colors)
         self._update_actions()
+        self.colour_space.set_image(image)
         self.imageOpened.emit(image.name)
         self._dispatch_request()
 
@@ -516,6 +522,7 @@ class MainWindow(QMainWindow):
         self.palette_strip.set_palette(q.palette, q.counts)
         n = q.n_colors
         self.palette_caption.setText(f"{n} colour{'s' if n != 1 else ''}")
+        self.colour_space.show_preview(preview)
         self.stats.set_result(self._image.distinct_colors, n, q.psnr, preview.seconds, preview.final)
         self._update_actions()
         if not preview.final:
@@ -753,6 +760,7 @@ class MainWindow(QMainWindow):
             for box in self.findChildren(QMessageBox):
                 box.close()
             self.save_settings()
+            self.colour_space.shutdown()
             t0 = time.perf_counter()
             if not self.worker.shutdown(1000):
                 log.warning("closing while a computation still runs; it is left to finish on its own")

@@ -1,0 +1,144 @@
+"""The colour-space panels of the main window: the colour cloud and the K-choice curve, as docks
+below the preview, their View-menu entries and their wiring to the window and its workers.
+
+Kept out of `main_window` so that it stays about the preview; the window calls `set_image`,
+`show_preview` and `shutdown`, and everything else is connected here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QMenu
+
+from .analysis import AnalysisWorker
+from .widgets.color_cloud import ColorCloud, opengl_support
+from .widgets.k_curve import KCurveView
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+    from .worker import LoadedImage, Preview
+
+log = logging.getLogger("kmeans_desktop.gui")
+
+FLAT_KEY = "view/flatColorCloud"
+SHOW_KEY = "view/showColourSpace"
+DOCK_HEIGHT = 320
+
+
+def _bool(value, default: bool) -> bool:
+    if value is None:
+        return default
+    return value is True or str(value).lower() in ("true", "1")
+
+
+class ColourSpacePanels(QObject):
+    """Builds and drives the two docks for one `MainWindow`."""
+
+    def __init__(self, window: MainWindow, view_menu: QMenu):
+        super().__init__(window)
+        self.window = window
+        self.settings = window.settings.q
+        self.analysis = AnalysisWorker(preview_busy=self._preview_busy, parent=self)
+
+        self.cloud = ColorCloud(flat=_bool(self.settings.value(FLAT_KEY), False))
+        self.curve = KCurveView()
+        self.cloud_dock = self._dock("Colour space", "colourSpaceDock", self.cloud)
+        self.curve_dock = self._dock("Choosing K", "kCurveDock", self.curve)
+        window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.cloud_dock)
+        window.splitDockWidget(self.cloud_dock, self.curve_dock, Qt.Orientation.Horizontal)
+
+        self.action_flat = QAction("Flat Colour Cloud (2-D)", window)
+        self.action_flat.setObjectName("actionFlatColorCloud")
+        self.action_flat.setCheckable(True)
+        gl_ok, why = opengl_support()
+        self.action_flat.setChecked(not gl_ok or _bool(self.settings.value(FLAT_KEY), False))
+        self.action_flat.setEnabled(gl_ok)
+        self.action_flat.setStatusTip("Show the colour cloud as three 2-D projections instead of a 3-D view"
+                                      if gl_ok else f"The 3-D view is not available: {why}")
+        self.action_flat.toggled.connect(self._on_flat_toggled)
+        view_menu.addAction(self.cloud_dock.toggleViewAction())
+        view_menu.addAction(self.curve_dock.toggleViewAction())
+        view_menu.addAction(self.action_flat)
+        for dock in (self.cloud_dock, self.curve_dock):
+            dock.toggleViewAction().triggered.connect(self._remember_visibility)
+
+        w, a = window.worker, self.analysis
+        w.computeIdle.connect(a.on_preview_idle)
+        a.cloudSampled.connect(self.cloud.set_sample)
+        a.cloudAssigned.connect(self.cloud.set_assignment)
+        a.curveStarted.connect(self.curve.start)
+        a.curvePoint.connect(self.curve.add_point)
+        a.curveFailed.connect(lambda text: window.statusBar().showMessage(text, 8000))
+        self.curve.kChosen.connect(self._on_k_chosen)
+        window.previewReady.connect(self._on_preview_ready)
+        window.dither_check.toggled.connect(lambda on: a.want_k(window.k(), on))
+        self._shown_once = False
+
+    def _dock(self, title: str, name: str, widget) -> QDockWidget:
+        dock = QDockWidget(title, self.window)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable
+                         | QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        dock.setMinimumHeight(220)
+        return dock
+
+    def hide_until_image(self) -> None:
+        """The empty window is just the drop zone."""
+        self.cloud_dock.hide()
+        self.curve_dock.hide()
+
+    # -- from the window ----------------------------------------------------------------------
+
+    def set_image(self, image: LoadedImage) -> None:
+        if not self._shown_once:
+            self._shown_once = True
+            if _bool(self.settings.value(SHOW_KEY), True):
+                self.cloud_dock.show()
+                self.curve_dock.show()
+                if self.window.settings.window_state() is None:  # first run: a sensible split
+                    w = self.window.centralWidget().width()
+                    self.window.resizeDocks([self.cloud_dock, self.curve_dock], [w // 2, w - w // 2],
+                                            Qt.Orientation.Horizontal)
+                    self.window.resizeDocks([self.cloud_dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+        self.cloud.clear()
+        self.curve.clear()
+        self.analysis.set_image(image)
+        self.analysis.want_k(self.window.k(), self.window.dither())
+        self.curve.set_current_k(self.window.k())
+
+    def show_preview(self, preview: Preview) -> None:
+        """A result is on screen (quick or final): centroids now, the points' clusters soon."""
+        q = preview.quantized
+        self.cloud.set_palette(q.palette, q.counts, q)
+        self.analysis.set_palette(q.palette, q)
+
+    def shutdown(self) -> None:
+        self.analysis.shutdown()
+
+    # -- internal -----------------------------------------------------------------------------
+
+    def _preview_busy(self) -> bool:
+        w = self.window
+        return w.worker.is_computing() or w._debounce.isActive()
+
+    def _on_preview_ready(self, k: int) -> None:
+        self.curve.set_current_k(k)
+        self.analysis.want_k(k, self.window.dither())
+
+    def _on_k_chosen(self, k: int) -> None:
+        self.window.k_slider.setValue(k)
+
+    def _on_flat_toggled(self, flat: bool) -> None:
+        if self.action_flat.isEnabled():
+            self.settings.setValue(FLAT_KEY, bool(flat))
+        self.cloud.set_flat(flat)
+
+    def _remember_visibility(self, visible: bool) -> None:
+        self.settings.setValue(SHOW_KEY, bool(self.cloud_dock.isVisible() or self.curve_dock.isVisible()))
