@@ -64,14 +64,35 @@ def make_excepthook(parent: Callable[[], QWidget | None]) -> ExceptHook:
     return hook
 
 
-def run(path: str | None = None) -> int:
-    """Open the window (with `path`, or the drop zone), run the event loop, return the exit code."""
+def create_app() -> QApplication:
+    """The QApplication with the app's names and icon (made once; reused if one exists)."""
     setup_logging()
     QApplication.setOrganizationName(ORGANIZATION)
     QApplication.setApplicationName(APPLICATION)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationDisplayName("kmeans-desktop")
     app.setWindowIcon(app_icon())
+    return app
+
+
+def exit_code_after_loop(code: int) -> int:
+    """Return the event loop's exit code, or leave at once if a computation still runs.
+
+    closeEvent already waited about a second for background work; a scikit-learn fit can't be
+    interrupted, so if one still runs, leave without waiting for it rather than hang.
+    """
+    if not wait_for_pool(QThreadPool.globalInstance(), 200):
+        log.warning("exiting while a computation still runs")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return int(code)
+
+
+def run(path: str | None = None) -> int:
+    """Open the window (with `path`, or the drop zone), run the event loop, return the exit code."""
+    app = create_app()
     window = MainWindow()
     previous_hook = sys.excepthook
     sys.excepthook = make_excepthook(lambda: window)
@@ -83,12 +104,4 @@ def run(path: str | None = None) -> int:
         code = app.exec()
     finally:
         sys.excepthook = previous_hook
-    # closeEvent already waited about a second for background work; a scikit-learn fit can't be
-    # interrupted, so if one still runs, leave without waiting for it rather than hang.
-    if not wait_for_pool(QThreadPool.globalInstance(), 200):
-        log.warning("exiting while a computation still runs")
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    return int(code)
+    return exit_code_after_loop(code)
