@@ -1,15 +1,38 @@
-"""The app's icon, drawn in code (no image files to ship or find)."""
+"""The app's icon: resources/icons/kmeans-desktop-*.png, rendered from kmeans-desktop.svg.
+
+The PNGs (16 to 256 px) are made by scripts/make_icons.py, so no SVG plugin is needed at run
+time. Where the resources folder isn't there (an installed wheel carries only the package), a
+small icon drawn in code stands in.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
+from ..resources import resources_dir
+
+ICON_NAME = "kmeans-desktop"
+ICON_SIZES = (16, 32, 48, 64, 128, 256)
 SWATCHES = ("#e4572e", "#f3a712", "#29335c", "#669bbc")
 
 
+def icon_files() -> list[str]:
+    """The icon's PNG files that exist, smallest first."""
+    folder = resources_dir() / "icons"
+    return [str(p) for p in (folder / f"{ICON_NAME}-{s}.png" for s in ICON_SIZES) if p.is_file()]
+
+
 def app_icon() -> QIcon:
-    """A small generated icon: four palette swatches."""
+    """The window and application icon, at every size there is a file for."""
+    icon = QIcon()
+    for path in icon_files():
+        icon.addFile(path)
+    return icon if not icon.isNull() else drawn_icon()
+
+
+def drawn_icon() -> QIcon:
+    """The stand-in: four palette swatches, drawn in code."""
     icon = QIcon()
     for size in (16, 32, 64, 128, 256):
         pm = QPixmap(size, size)
