@@ -468,7 +468,7 @@ class ColorCloud(QWidget):
     def _flat_colors(self) -> tuple[np.ndarray, np.ndarray]:
         s = self._sample
         if self._reduced and self._assignment is not None:
-            return self._assignment.labels_flat, self._assignment.palette_rgb
+            return self._assignment.labels, self._assignment.palette_rgb
         return s.flat_codes, s.flat_table
 
     def _show_colors(self) -> None:
