@@ -1,0 +1,113 @@
+"""The colour cloud's 2-D fallback: three projections of the RGB cube (R–G, G–B, R–B) with
+`pg.ScatterPlotItem`, for where no OpenGL context can be made or the user asks for it.
+
+QPainter draws these without a GPU and pyqtgraph prepares each point's brush in Python, so they
+draw a fair subset of the sample (the head of the shuffled sample) with colours snapped to 4 bits
+per channel (fewer distinct brushes), one projection per turn of the event loop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+BACKGROUND = (38, 40, 44)
+GRID = (110, 114, 122)
+POINT_PX = 3.0
+
+
+class FlatCloudView(QWidget):
+    """Three projections of the cube with `pg.ScatterPlotItem`, drawn by QPainter."""
+
+    PROJECTIONS = ((0, 1), (1, 2), (0, 2))  # R–G, G–B, R–B
+    NAMES = "RGB"
+    AXIS_COLORS = ("#ff7070", "#70e070", "#80a8ff")
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        import pyqtgraph as pg
+
+        self._pg = pg
+        self.plots = []
+        self.point_items = []
+        self.centroid_items = []
+        row = QHBoxLayout(self)
+        row.setContentsMargins(4, 4, 4, 4)
+        row.setSpacing(4)
+        for x, y in self.PROJECTIONS:
+            plot = pg.PlotWidget(background=QColor(*BACKGROUND))
+            plot.setObjectName(f"colorCloud{self.NAMES[x]}{self.NAMES[y]}")
+            item = plot.getPlotItem()
+            item.setAspectLocked(True)
+            item.hideButtons()
+            item.setMenuEnabled(False)
+            for side, channel in (("bottom", x), ("left", y)):
+                axis = item.getAxis(side)
+                axis.setLabel(self.NAMES[channel], color=self.AXIS_COLORS[channel])
+                axis.setTicks([[(0, "0"), (128, "128"), (255, "255")]])
+                axis.setTextPen(pg.mkPen(GRID))
+                axis.setPen(pg.mkPen(GRID))
+            points = pg.ScatterPlotItem(size=POINT_PX, pen=None, symbol="s", pxMode=True)
+            centroids = pg.ScatterPlotItem(symbol="o", pen=pg.mkPen((20, 20, 22), width=1.5), pxMode=True)
+            centroids.setZValue(10)
+            item.addItem(points)
+            item.addItem(centroids)
+            self.plots.append(plot)
+            self.point_items.append(points)
+            self.centroid_items.append(centroids)
+            row.addWidget(plot)
+        self._brushes: dict[int, object] = {}
+        self._pending: list = []
+        self._coords: np.ndarray | None = None
+        self.reset_view()
+
+    def brush_for(self, rgb: tuple[int, int, int]):
+        key = (int(rgb[0]) << 16) | (int(rgb[1]) << 8) | int(rgb[2])
+        brush = self._brushes.get(key)
+        if brush is None:
+            brush = self._brushes[key] = self._pg.mkBrush(int(rgb[0]), int(rgb[1]), int(rgb[2]))
+        return brush
+
+    def set_points(self, colors: np.ndarray, orders: tuple[np.ndarray, ...], codes: np.ndarray,
+                   table: np.ndarray) -> None:
+        """`colors` n×3 uint8; per projection the points to draw, back to front; each point's
+        colour code into `table` (k×3 uint8 colours to draw)."""
+        self._coords = colors
+        self._orders = orders
+        self.set_colors(codes, table)
+
+    def set_colors(self, codes: np.ndarray, table: np.ndarray) -> None:
+        if self._coords is None:
+            return
+        brushes = np.empty(len(table), dtype=object)
+        brushes[:] = [self.brush_for(c) for c in table]
+        # One projection per turn of the event loop: no single long stall.
+        self._pending = [(i, brushes[codes[order]]) for i, order in enumerate(self._orders)]
+        QTimer.singleShot(0, self._apply_next)
+
+    def _apply_next(self) -> None:
+        if not self._pending:
+            return
+        i, brushes = self._pending.pop(0)
+        x, y = self.PROJECTIONS[i]
+        order = self._orders[i]
+        pts = self._coords[order]
+        self.point_items[i].setData(x=pts[:, x].astype(np.float64), y=pts[:, y].astype(np.float64),
+                                    brush=list(brushes))
+        if self._pending:
+            QTimer.singleShot(0, self._apply_next)
+
+    def set_centroids(self, rgb: np.ndarray, sizes: np.ndarray) -> None:
+        brushes = [self.brush_for(c) for c in rgb]
+        for (x, y), item in zip(self.PROJECTIONS, self.centroid_items):
+            item.setData(x=rgb[:, x].astype(np.float64), y=rgb[:, y].astype(np.float64), size=sizes,
+                         brush=brushes)
+
+    def reset_view(self) -> None:
+        for plot in self.plots:
+            plot.getPlotItem().getViewBox().setRange(xRange=(0, 255), yRange=(0, 255), padding=0.04)
+
+    def is_drawing(self) -> bool:
+        return bool(self._pending)
