@@ -1,0 +1,154 @@
+"""Colour bins and exact nearest-centre search for the k-means in `kmeans.py`.
+
+A set of weighted points (the distinct colours of an image, with pixel counts) is binned at 7, 6
+and 5 bits per channel once; the bin means feed the coarse k-means search and the polish steps,
+and the bins double as cells that let the exact nearest-centre search settle whole groups of
+colours at once. Qt-free, numpy + scipy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+#: Fewer points than this are used as they are: binning them isn't worth it.
+BIN_MIN_POINTS = 20_000
+
+_workers = -1  # threads for k-d tree queries; -1 = all cores
+
+
+def set_workers(n: int) -> None:
+    """Limit the k-d tree queries to n threads (-1 for all cores); a process pool that already
+    runs one process per core sets 1."""
+    global _workers
+    _workers = int(n)
+
+
+class Points:
+    """Weighted points to cluster, with their bin-mean pyramid and cell index built on first use.
+    For RGB the histogram keeps one of these, so every K after the first reuses them."""
+
+    def __init__(self, x: np.ndarray, w: np.ndarray, *, binned: bool = True):
+        self.x, self.w = x, w
+        self.binned = binned and len(x) > BIN_MIN_POINTS  # bins are worth it for many points
+        self._levels: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
+        self._members: dict[int, np.ndarray] = {}
+        self._cells: _Cells | None = None
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    @property
+    def levels(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        if self._levels is None:
+            self._levels, self._members = bin_levels(self.x, self.w) if self.binned else ({}, {})
+        return self._levels
+
+    @property
+    def cells(self) -> _Cells | None:
+        """The 6- and 7-bit bins as cells for exact nearest-centre search (None for few points)."""
+        if self._cells is None and self.levels:
+            m7, m6 = self._members[7], self._members[6]  # point -> 7-bit bin, 7-bit bin -> 6-bit bin
+            means7, means6 = self.levels[7][0], self.levels[6][0]
+            point6 = m6[m7]
+            self._cells = _Cells(
+                means6=means6, radius6=_radius(means6, 6), point6=point6,
+                means7=means7, radius7=_radius(means7, 7), point7=m7, cell7_in6=m6,
+            )
+        return self._cells
+
+
+def _radius(means: np.ndarray, bits: int) -> np.ndarray:
+    """Per cell, a bound on how far a member can lie from the cell's mean: the distance to the
+    farthest corner of the cell's box (the colours are integers inside it). Free to compute, and
+    barely looser than the true farthest member."""
+    width = float(1 << (8 - bits))
+    lo = np.floor(means / width) * width
+    reach = np.maximum(means - lo, lo + width - 1.0 - means)
+    return np.sqrt((reach * reach).sum(axis=1))
+
+
+@dataclass(frozen=True, eq=False)
+class _Cells:
+    means6: np.ndarray  # 6-bit cells: mean, radius, and the cell of every point
+    radius6: np.ndarray
+    point6: np.ndarray
+    means7: np.ndarray  # 7-bit cells likewise, plus the 6-bit cell each lies in
+    radius7: np.ndarray
+    point7: np.ndarray
+    cell7_in6: np.ndarray
+
+
+def _settled(tree: cKDTree, means: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each cell: its nearest centre, and whether that holds for every member point (the
+    mean is nearer to it than to the second centre by more than twice the radius)."""
+    d, i = tree.query(means, k=2, workers=_workers)
+    return i[:, 0], (d[:, 1] - d[:, 0]) > 2.0 * radius + 1e-9
+
+
+def assign(centres: np.ndarray, pts: Points) -> np.ndarray:
+    """Exact nearest centre of every point, mostly decided per cell: by the triangle inequality a
+    cell whose mean is clearly nearer one centre than any other has all its members nearest that
+    centre too. 6-bit cells first, then the 7-bit cells inside the undecided ones; only points
+    right at a boundary are searched one by one. Same answer as searching every point."""
+    tree = cKDTree(centres)
+    cells = pts.cells if len(centres) >= 2 else None
+    if cells is None:
+        return tree.query(pts.x, workers=_workers)[1].astype(np.int64)
+    near6, sure6 = _settled(tree, cells.means6, cells.radius6)
+    labels = near6[cells.point6].astype(np.int64)
+    open7 = np.flatnonzero(~sure6[cells.cell7_in6])
+    if len(open7):
+        near7, sure7 = _settled(tree, cells.means7[open7], cells.radius7[open7])
+        label7 = np.full(len(cells.means7), -1, dtype=np.int64)
+        label7[open7[sure7]] = near7[sure7]
+        via7 = label7[cells.point7]
+        unsure6 = ~sure6[cells.point6]
+        from7 = unsure6 & (via7 >= 0)
+        labels[from7] = via7[from7]
+        rest = np.flatnonzero(unsure6 & (via7 < 0))
+        if len(rest):
+            labels[rest] = tree.query(pts.x[rest], workers=_workers)[1]
+    return labels
+
+
+def _bin_means(x: np.ndarray, w: np.ndarray, bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted mean colour and total weight of each occupied bin of `bits` bits per channel, and
+    the bin of every point."""
+    q = np.clip(x, 0, 255).astype(np.int64) >> (8 - bits)
+    key = np.zeros(len(x), dtype=np.int64)
+    for d in range(x.shape[1]):
+        key |= q[:, d] << (bits * d)
+    if bits * x.shape[1] <= 21:  # a table of all keys is small: number the occupied ones directly
+        occupied = np.bincount(key, minlength=1 << (bits * x.shape[1])) > 0
+        number = np.cumsum(occupied) - 1
+        inv = number[key]
+    else:
+        inv = np.unique(key, return_inverse=True)[1]
+    bw = np.bincount(inv, weights=w)
+    means = np.stack([np.bincount(inv, weights=w * x[:, d]) for d in range(x.shape[1])], axis=1) / bw[:, None]
+    return means, bw, inv.reshape(-1)
+
+
+def bin_levels(x: np.ndarray, w: np.ndarray) -> tuple[dict, dict]:
+    """Bin means at 7, 6 and 5 bits per channel, each from the finer level (a weighted mean of
+    weighted means is exact, and a bin mean lies inside its bin, so binning the means at fewer
+    bits is binning the colours), so only the first pass touches every distinct colour. Also
+    returns, per level, which bin of that level each point of the finer level falls in."""
+    levels, members = {}, {}
+    src = (x, w)
+    for bits in (7, 6, 5):
+        means, bw, inv = _bin_means(*src, bits)
+        levels[bits], members[bits] = (means, bw), inv
+        src = (means, bw)
+    return levels, members
+
+
+def nearest(palette: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Exact nearest palette entry (squared Euclidean) for every row of x."""
+    if len(palette) == 1:
+        return np.zeros(len(x), dtype=np.int64)
+    _, lab = cKDTree(palette).query(x, workers=_workers)
+    return lab.astype(np.int64)
