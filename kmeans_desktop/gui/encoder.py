@@ -15,6 +15,7 @@ It imports only the core, never Qt. A frozen app (PyInstaller) has no `python -m
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import struct
@@ -22,9 +23,12 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from ..core import KMeansDesktopError, Quantized, encode
+from ..core import ColorHistogram, KMeansDesktopError, Quantized, SourceImage, encode
+
+if TYPE_CHECKING:
+    from ..core.budget import Fitted, Requirements
 
 #: Results with more pixels than this are encoded in the helper process (below it, in the
 #: calling thread: the GIL is held for well under the 100 ms a stall may last).
@@ -51,15 +55,27 @@ def _receive(stream: BinaryIO):
     return pickle.loads(data)
 
 
+def _handle(request: tuple):
+    """One request: (Quantized, fmt, icc_profile) -> bytes, or ("fit", SourceImage, Requirements,
+    histogram or None) -> `core.budget.Fitted`."""
+    if isinstance(request[0], str) and request[0] == "fit":
+        from ..core.budget import fit
+
+        _, source, req, histogram = request
+        return fit(source, req, histogram=histogram)
+    q, fmt, icc = request
+    return encode(q, fmt, icc_profile=icc)
+
+
 def serve(inp: BinaryIO, out: BinaryIO) -> None:
-    """The helper's loop: (Quantized, fmt, icc_profile) in, (ok, bytes | (kind, message)) out."""
+    """The helper's loop: a request in (see `_handle`), (ok, result | (kind, message)) out."""
     while True:
         try:
-            q, fmt, icc = _receive(inp)
+            request = _receive(inp)
         except (EOFError, OSError, KeyboardInterrupt):
             return
         try:
-            reply = (True, encode(q, fmt, icc_profile=icc))
+            reply = (True, _handle(request))
         except KMeansDesktopError as exc:
             reply = (False, ("user", str(exc)))
         except BaseException as exc:  # noqa: BLE001 - reported to the parent, which logs it
@@ -105,15 +121,22 @@ class EncoderProcess:
         self._closed = False
 
     def encode(self, q: Quantized, fmt: str, icc_profile: bytes | None) -> bytes:
+        return self._call((q, fmt, icc_profile))
+
+    def fit(self, source: SourceImage, req: Requirements, histogram: ColorHistogram | None = None) -> Fitted:
+        """`core.budget.fit` in the helper (it encodes many candidates, each holding the GIL)."""
+        return self._call(("fit", dataclasses.replace(source, info={}), req, histogram))
+
+    def _call(self, request: tuple):
         command = helper_command()
         if command is None:
-            return encode(q, fmt, icc_profile=icc_profile)
+            return _handle(request)
         with self._lock:
             if self._closed:
                 raise EncoderGone("the encoder was stopped")
             proc = self._ensure_started(command)
             try:
-                _send(proc.stdin, (q, fmt, icc_profile))
+                _send(proc.stdin, request)
                 ok, payload = _receive(proc.stdout)
             except (EOFError, OSError, ValueError) as exc:
                 self._reset()
