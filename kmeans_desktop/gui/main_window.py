@@ -55,11 +55,14 @@ from ..core import FORMATS, K_MAX, ImageSaveError, format_for_path, write_atomic
 from ..resources import sample_image_path
 from . import refcount_guard
 from .colour_space import ColourSpacePanels
+from .requirements import RequirementsControl
 from .icons import app_icon
 from .settings import AppSettings
 from .widgets.compare_view import CompareView
 from .widgets.drop_zone import DropZone
+from .widgets.marked_slider import MarkedSlider
 from .widgets.palette_strip import PaletteStrip
+from .widgets.requirements_panel import RequirementsPanel
 from .widgets.stats_panel import StatsPanel
 from .worker import Encoded, LoadedImage, Preview, PreviewWorker
 
@@ -138,6 +141,7 @@ class MainWindow(QMainWindow):
         self._build_dock()
         self._build_status_bar()
         self.colour_space = ColourSpacePanels(self, self.view_menu)
+        self.requirements = RequirementsControl(self, self.requirements_panel)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -146,7 +150,7 @@ class MainWindow(QMainWindow):
         self._busy_timer = QTimer(self)
         self._busy_timer.setSingleShot(True)
         self._busy_timer.setInterval(self.BUSY_DELAY_MS)
-        self._busy_timer.timeout.connect(lambda: self.busy_bar.setVisible(self.worker.busy))
+        self._busy_timer.timeout.connect(lambda: self.busy_bar.setVisible(self._any_busy()))
 
         w = self.worker
         w.imageLoaded.connect(self._on_image_loaded)
@@ -268,7 +272,7 @@ class MainWindow(QMainWindow):
         box.setSpacing(8)
 
         box.addWidget(self._heading("Colours"))
-        self.k_slider = QSlider(Qt.Orientation.Horizontal)
+        self.k_slider = MarkedSlider(Qt.Orientation.Horizontal)  # marks the K the requirements chose
         self.k_slider.setObjectName("kSlider")
         self.k_slider.setRange(K_LOW, K_MAX)
         self.k_slider.setPageStep(8)
@@ -300,6 +304,10 @@ class MainWindow(QMainWindow):
         box.addWidget(self.dither_check)
 
         box.addSpacing(10)
+        box.addWidget(self._separator())
+        self.requirements_panel = RequirementsPanel()
+        box.addWidget(self.requirements_panel)
+        box.addSpacing(4)
         box.addWidget(self._separator())
         box.addSpacing(4)
         box.addWidget(self._heading("Result"))
@@ -461,6 +469,7 @@ class MainWindow(QMainWindow):
         log.info("opened %s (%d×%d, %d colours)", image.name, src.width, src.height, image.distinct_colors)
         self._update_actions()
         self.colour_space.set_image(image)
+        self.requirements.set_image(image)
         self.imageOpened.emit(image.name)
         self._dispatch_request()
 
@@ -507,11 +516,15 @@ class MainWindow(QMainWindow):
         if settled:
             self.settings.set_k(k)
             self.settings.set_dither(dither)
-        if self._image is not None:
+        if self._image is None:
+            return
+        if self.requirements.active():
+            self.requirements.request(k, dither, settled)
+        else:
             self.worker.request(k, dither, settled=settled)
 
     def _on_preview(self, preview: Preview) -> None:
-        if self._image is None or preview.image_id != self._image.image_id:
+        if self._image is None or preview.image_id != self._image.image_id or self.requirements.active():
             return
         self._shown = preview
         q = preview.quantized
@@ -536,7 +549,7 @@ class MainWindow(QMainWindow):
 
     def _on_encoded(self, encoded: Encoded) -> None:
         shown = self._shown
-        if (shown is None or not shown.final or encoded.image_id != shown.image_id
+        if (shown is None or not shown.final or self.requirements.active() or encoded.image_id != shown.image_id
                 or encoded.key != shown.key or encoded.fmt != "png"):
             return
         self._show_encoded(encoded)
@@ -545,7 +558,13 @@ class MainWindow(QMainWindow):
         self.stats.set_encoded(len(encoded.data), encoded.seconds)
         self.sizeReady.emit(encoded.k, len(encoded.data))
 
-    def _on_busy(self, busy: bool) -> None:
+    def _any_busy(self) -> bool:
+        return self.worker.busy or self.requirements.busy
+
+    def _on_busy(self, _busy: bool = False) -> None:
+        busy = self._any_busy()
+        if busy and self._busy_timer.isActive():
+            return
         if busy:
             self._busy_timer.start()
         else:
@@ -557,15 +576,17 @@ class MainWindow(QMainWindow):
 
     def suggested_save_path(self) -> Path:
         k = self._shown.k if self._shown is not None else self.k()
+        ext = self.requirements.suggested_extension() if self.requirements.active() else ".png"
         image = self._image
         if image is not None and image.path is not None:
-            return image.path.with_name(f"{image.path.stem}-k{k}.png")
-        return Path(self.settings.last_folder()) / f"pasted-k{k}.png"
+            return image.path.with_name(f"{image.path.stem}-k{k}{ext}")
+        return Path(self.settings.last_folder()) / f"pasted-k{k}{ext}"
 
     def ask_save_path(self, suggested: Path) -> str:
         filters = save_filters()
+        default = filters.get(FORMATS.get(suggested.suffix.lower(), "png"), filters["png"])
         path, chosen = QFileDialog.getSaveFileName(self, "Save compressed image", str(suggested),
-                                                   ";;".join(filters.values()), filters["png"])
+                                                   ";;".join(filters.values()), default)
         if path and not Path(path).suffix:  # no extension typed: take the chosen filter's first one
             fmt = next((f for f, text in filters.items() if text == chosen), "png")
             path += next(ext for ext, f in FORMATS.items() if f == fmt)
@@ -578,7 +599,8 @@ class MainWindow(QMainWindow):
 
     def save_compressed(self) -> None:
         preview = self._shown
-        if preview is None or not preview.final or self._image is None:
+        if (preview is None or not preview.final or self._image is None
+                or (self.requirements.active() and not self.requirements.ready())):
             self.statusBar().showMessage("Nothing to save yet: the result is still being computed.", STATUS_MS)
             return
         answer = self.ask_save_path(self.suggested_save_path())
@@ -600,6 +622,13 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("Not saved.", STATUS_MS)
                 return
         self.settings.set_last_folder(path.parent)
+        if self.requirements.active():  # exactly the fitted file the panel shows
+            encoded, error = self.requirements.encoded_for_save(fmt)
+            if encoded is None:
+                self.show_message("Can't save", error or "")
+                return
+            self._write(path, encoded, None)
+            return
         self.statusBar().showMessage(f"Saving {path.name}…")
         self.worker.request_bytes(preview, fmt, lambda enc, err: self._write(path, enc, err))
 
@@ -663,6 +692,9 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         has_image = self._image is not None
         can_save = self._shown is not None and self._shown.final
+        requirements = getattr(self, "requirements", None)  # built after the first call
+        if requirements is not None and requirements.active():
+            can_save = can_save and requirements.ready()
         self.action_save.setEnabled(can_save)
         self.save_button.setEnabled(can_save)
         for a in (self.action_fit, self.action_actual, self.action_zoom_in, self.action_zoom_out):
@@ -762,6 +794,8 @@ class MainWindow(QMainWindow):
             self.save_settings()
             self.colour_space.shutdown()
             t0 = time.perf_counter()
+            if not self.requirements.shutdown():
+                log.warning("closing while a fit still runs; it is left to finish on its own")
             if not self.worker.shutdown(1000):
                 log.warning("closing while a computation still runs; it is left to finish on its own")
             log.info("window closed (waited %.0f ms for background work)", (time.perf_counter() - t0) * 1000)

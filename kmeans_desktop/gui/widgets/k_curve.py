@@ -23,6 +23,7 @@ GRID_KS = (2, 4, 8, 16, 32, 64, 128, 256)
 PSNR_COLOR = (70, 130, 220)
 BYTES_COLOR = (225, 125, 40)
 MARK_COLOR = (120, 120, 128)
+FITTED_COLOR = (40, 150, 70)
 
 
 def human_bytes(n: float) -> str:
@@ -108,11 +109,17 @@ class KCurveView(QWidget):
                                          pen=pg.mkPen(MARK_COLOR, width=1.2, style=Qt.PenStyle.DotLine),
                                          label="knee", labelOpts={"position": 0.08, "color": MARK_COLOR})
         self.knee_line.setVisible(False)
+        self.fitted_line = pg.InfiniteLine(angle=90, movable=False,
+                                           pen=pg.mkPen(FITTED_COLOR, width=2, style=Qt.PenStyle.DashLine),
+                                           label="fits: K = {value}", labelOpts={"position": 0.8, "color": FITTED_COLOR})
+        self.fitted_line.setVisible(False)
+        self._fitted_k: int | None = None
+        item.addItem(self.fitted_line, ignoreBounds=True)
         item.addItem(self.current_line, ignoreBounds=True)
         item.addItem(self.knee_line, ignoreBounds=True)
         small = QFont(self.font())
         small.setPointSizeF(small.pointSizeF() * 0.9)
-        for line in (self.current_line, self.knee_line):
+        for line in (self.current_line, self.knee_line, self.fitted_line):
             line.label.setFont(small)
 
         box = QVBoxLayout(self)
@@ -152,6 +159,17 @@ class KCurveView(QWidget):
         self.current_line.label.setFormat(f"K = {int(k)}")
         self.current_line.setVisible(True)
         self._update_status()
+
+    def set_fitted_k(self, k: int | None) -> None:
+        """Mark the K the requirements chose (None: no mark)."""
+        self._fitted_k = None if k is None else int(k)
+        if k is not None:
+            self.fitted_line.setValue(math.log2(k))
+            self.fitted_line.label.setFormat(f"chosen: K = {int(k)}")
+        self.fitted_line.setVisible(k is not None)
+
+    def fitted_k(self) -> int | None:
+        return self._fitted_k
 
     def points(self) -> dict[int, tuple[float, int | None]]:
         """K -> (PSNR, PNG bytes); bytes are None while that K is still being encoded."""

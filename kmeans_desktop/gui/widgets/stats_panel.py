@@ -57,6 +57,7 @@ class StatsPanel(QWidget):
         grid.setVerticalSpacing(6)
         grid.setColumnStretch(1, 1)
         self._values: dict[str, QLabel] = {}
+        self._captions: dict[str, QLabel] = {}
         for row, (key, caption) in enumerate(self.ROWS):
             cap = QLabel(caption)
             cap.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
@@ -71,6 +72,7 @@ class StatsPanel(QWidget):
             grid.addWidget(cap, row, 0)
             grid.addWidget(value, row, 1)
             self._values[key] = value
+            self._captions[key] = cap
         bold = QFont(self.font())
         bold.setWeight(QFont.Weight.DemiBold)
         self._values["bytes"].setFont(bold)
@@ -79,6 +81,13 @@ class StatsPanel(QWidget):
         self._original_size: int | None = None
         self._original_format: str | None = None
         self._quantize_seconds: float | None = None
+
+    def set_file_caption(self, caption: str) -> None:
+        """Name the file row after the format Save writes ("PNG file", "JPEG file", …)."""
+        self._captions["bytes"].setText(caption)
+
+    def caption_text(self, key: str) -> str:
+        return self._captions[key].text()
 
     def value_text(self, key: str) -> str:
         return self._values[key].text()
@@ -115,7 +124,7 @@ class StatsPanel(QWidget):
     def set_encoded(self, nbytes: int, encode_seconds: float) -> None:
         self.bytes_shown = int(nbytes)
         self._set("bytes", f"{nbytes:,} bytes ({human_bytes(nbytes)})",
-                  "The exact size of the PNG file that File > Save compressed… writes.")
+                  "The exact size of the file that File > Save compressed… writes.")
         if self._original_size:
             fmt = f", {self._original_format}" if self._original_format else ""
             self._set("ratio", ratio_text(nbytes, self._original_size),

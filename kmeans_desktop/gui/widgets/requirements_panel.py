@@ -1,0 +1,341 @@
+"""The Requirements section of the side panel (objectName ``requirementsPanel``): what the file
+must meet (max width/height, a target size, the format, metadata) and whether the result does.
+
+The panel only collects values and shows outcomes; `requirements(k, dither)` turns the values
+into a `core.budget.Requirements` (None while nothing is asked for), and the window runs the fit.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.budget import Requirements
+
+FORMATS = (("png", "PNG-8"), ("gif", "GIF"), ("webp", "WebP (lossless)"), ("jpeg", "JPEG"))
+UNITS = (("KB", 1000), ("MB", 1000 * 1000))
+MAX_SIDE = 65535
+FITS_COLOR = QColor(30, 130, 60)
+TOO_BIG_COLOR = QColor(200, 40, 40)
+JPEG_NOTE = ("JPEG spreads the colours out again when it compresses, so it keeps only part of the "
+             "palette's benefit. Use it when a form accepts only JPEG.")
+KEY = "requirements/"
+
+
+def _bool(value, default: bool) -> bool:
+    if value is None:
+        return default
+    return value is True or str(value).lower() in ("true", "1")
+
+
+def _int(value, default: int) -> int:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return default
+
+
+class RequirementsPanel(QWidget):
+    """Inputs for pixel and size requirements, and the line that says whether the file meets them."""
+
+    #: Any requirement changed.
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("requirementsPanel")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(6)
+
+        self.toggle = QToolButton()
+        self.toggle.setObjectName("requirementsToggle")
+        self.toggle.setText("Requirements")
+        self.toggle.setCheckable(True)
+        self.toggle.setChecked(True)
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow)
+        self.toggle.setAutoRaise(True)
+        font = self.toggle.font()
+        font.setWeight(font.Weight.DemiBold)
+        font.setPointSizeF(font.pointSizeF() * 1.08)
+        self.toggle.setFont(font)
+        self.toggle.setToolTip("Show or hide the requirements")
+        self.toggle.toggled.connect(self._on_expanded)
+        outer.addWidget(self.toggle)
+
+        self.body = QWidget()
+        form = QFormLayout(self.body)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.setHorizontalSpacing(10)
+        form.setVerticalSpacing(6)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+
+        self.max_width = self._side_spin("maxWidthSpin", "Maximum width (0 = no limit)")
+        self.max_height = self._side_spin("maxHeightSpin", "Maximum height (0 = no limit)")
+        dims = QHBoxLayout()
+        dims.setSpacing(6)
+        dims.addWidget(self.max_width, 1)
+        dims.addWidget(QLabel("×"))
+        dims.addWidget(self.max_height, 1)
+        form.addRow("Max size", dims)
+
+        self.target_check = QCheckBox()
+        self.target_check.setObjectName("targetCheck")
+        self.target_check.setToolTip("Make the file no larger than this")
+        self.target_check.setAccessibleName("Limit the file size")
+        self.target_value = QDoubleSpinBox()
+        self.target_value.setObjectName("targetSpin")
+        self.target_value.setRange(0.1, 1_000_000)
+        self.target_value.setDecimals(1)
+        self.target_value.setValue(100)
+        self.target_value.setKeyboardTracking(False)
+        self.target_value.setAccessibleName("Target file size")
+        self.target_value.lineEdit().setAcceptDrops(False)
+        self.target_unit = QComboBox()
+        self.target_unit.setObjectName("targetUnit")
+        for unit, size in UNITS:
+            self.target_unit.addItem(unit, size)
+        self.target_unit.setToolTip("KB = 1,000 bytes, MB = 1,000,000 bytes")
+        target = QHBoxLayout()
+        target.setSpacing(6)
+        target.addWidget(self.target_check)
+        target.addWidget(self.target_value, 1)
+        target.addWidget(self.target_unit)
+        form.addRow("Target size", target)
+
+        self.format_combo = QComboBox()
+        self.format_combo.setObjectName("formatCombo")
+        for fmt, label in FORMATS:
+            self.format_combo.addItem(label, fmt)
+        self.format_combo.setToolTip("The file format to write")
+        form.addRow("Format", self.format_combo)
+
+        self.allow_smaller = QCheckBox("Allow smaller dimensions")
+        self.allow_smaller.setObjectName("allowSmallerCheck")
+        self.allow_smaller.setChecked(True)
+        self.allow_smaller.setToolTip("When even 2 colours don't fit the target size, shrink the image until they do")
+        self.keep_metadata = QCheckBox("Keep metadata (EXIF)")
+        self.keep_metadata.setObjectName("keepMetadataCheck")
+        self.keep_metadata.setToolTip("EXIF may hold where a photo was taken; it is left out unless this is on. "
+                                      "The colour profile (ICC) is always kept.")
+        form.addRow("", self.allow_smaller)
+        form.addRow("", self.keep_metadata)
+        outer.addWidget(self.body)
+
+        self.jpeg_note = QLabel(JPEG_NOTE)
+        self.jpeg_note.setObjectName("jpegNote")
+        self.jpeg_note.setWordWrap(True)
+        self._mute(self.jpeg_note)
+        outer.addWidget(self.jpeg_note)
+
+        self.status = QLabel("")
+        self.status.setObjectName("requirementsStatus")
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        bold = self.status.font()
+        bold.setWeight(bold.Weight.DemiBold)
+        self.status.setFont(bold)
+        self.details = QLabel("")
+        self.details.setObjectName("requirementsDetails")
+        self.details.setWordWrap(True)
+        self.details.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        outer.addWidget(self.status)
+        outer.addWidget(self.details)
+
+        for spin in (self.max_width, self.max_height):
+            spin.valueChanged.connect(self._on_changed)
+        self.target_check.toggled.connect(self._on_changed)
+        self.target_value.valueChanged.connect(self._on_target_value)
+        self.target_unit.currentIndexChanged.connect(self._on_target_value)
+        self.format_combo.currentIndexChanged.connect(self._on_changed)
+        self.allow_smaller.toggled.connect(self._on_changed)
+        self.keep_metadata.toggled.connect(self._on_changed)
+        self._sync()
+
+    def _side_spin(self, name: str, tip: str) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setObjectName(name)
+        spin.setRange(0, MAX_SIDE)
+        spin.setSpecialValueText("any")
+        spin.setSuffix(" px")
+        spin.setToolTip(tip)
+        spin.setAccessibleName(tip)
+        spin.setKeyboardTracking(False)
+        spin.lineEdit().setAcceptDrops(False)
+        spin.setMinimumWidth(70)
+        return spin
+
+    def _mute(self, label: QLabel) -> None:
+        muted = label.palette()
+        muted.setColor(QPalette.ColorRole.WindowText, muted.color(QPalette.ColorRole.PlaceholderText))
+        label.setPalette(muted)
+
+    # -- values -------------------------------------------------------------------------------
+
+    def format(self) -> str:
+        return self.format_combo.currentData()
+
+    def set_format(self, fmt: str) -> None:
+        index = self.format_combo.findData(fmt)
+        if index >= 0:
+            self.format_combo.setCurrentIndex(index)
+
+    def target_bytes(self) -> int | None:
+        if not self.target_check.isChecked():
+            return None
+        return max(1, int(self.target_value.value() * self.target_unit.currentData()))
+
+    def set_target(self, nbytes: int | None, unit: str = "KB") -> None:
+        """Set the target size (None switches it off); `unit` is KB or MB."""
+        index = max(0, self.target_unit.findText(unit))
+        self.target_unit.setCurrentIndex(index)
+        if nbytes is not None:
+            self.target_value.setValue(nbytes / self.target_unit.itemData(index))
+        self.target_check.setChecked(nbytes is not None)
+
+    def is_active(self) -> bool:
+        """Whether anything is asked for beyond the plain PNG of the K on the slider."""
+        return (self.target_check.isChecked() or self.max_width.value() > 0 or self.max_height.value() > 0
+                or self.format() != "png")
+
+    def requirements(self, k: int, dither: bool) -> Requirements | None:
+        """The requirements with `k` as the most colours, or None while none is active."""
+        if not self.is_active():
+            return None
+        return Requirements(
+            k=int(k),
+            max_bytes=self.target_bytes(),
+            max_width=self.max_width.value() or None,
+            max_height=self.max_height.value() or None,
+            format=self.format(),
+            allow_downscale=self.allow_smaller.isChecked(),
+            keep_metadata=self.keep_metadata.isChecked(),
+            dither=bool(dither),
+        )
+
+    # -- outcomes -----------------------------------------------------------------------------
+
+    def clear_result(self) -> None:
+        self.status.setText("")
+        self.details.setText("")
+        self.status.setVisible(False)
+        self.details.setVisible(False)
+
+    def show_working(self, k: int) -> None:
+        self._status("Finding the best file that meets the requirements…", None)
+        self._details(f"Up to K = {k}.")
+
+    def show_result(self, fitted, source_size: tuple[int, int], k_max: int) -> None:
+        """A `core.budget.Fitted`: fits or not, in colour and words, with what was chosen."""
+        size = fitted.size
+        if fitted.max_bytes is None:
+            self._status(f"{size:,} bytes", None)
+        elif fitted.fits:
+            self._status(f"Fits: {size:,} bytes ≤ {fitted.max_bytes:,}", FITS_COLOR)
+        else:
+            self._status(f"Too big: {size:,} bytes > {fitted.max_bytes:,}", TOO_BIG_COLOR)
+        parts = [f"K = {fitted.k}" + (f" (of at most {k_max})" if fitted.k != k_max else "")]
+        dims = f"{fitted.width} × {fitted.height} px"
+        if (fitted.width, fitted.height) != source_size:
+            dims += f" ({fitted.scale:.0%} of {source_size[0]} × {source_size[1]})"
+        parts.append(dims)
+        label = dict(FORMATS).get(fitted.format, fitted.format.upper())
+        parts.append(label + (f", quality {fitted.quality}" if fitted.quality is not None else ""))
+        self._details(" · ".join(parts))
+
+    def show_error(self, message: str) -> None:
+        self._status(message, TOO_BIG_COLOR)
+        self._details("")
+
+    def status_text(self) -> str:
+        return self.status.text()
+
+    def details_text(self) -> str:
+        return self.details.text()
+
+    def _status(self, text: str, color: QColor | None) -> None:
+        palette = self.palette()
+        if color is not None:
+            palette.setColor(QPalette.ColorRole.WindowText, color)
+        self.status.setPalette(palette)
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+
+    def _details(self, text: str) -> None:
+        self.details.setText(text)
+        self.details.setVisible(bool(text))
+
+    # -- settings -----------------------------------------------------------------------------
+
+    def restore(self, settings: QSettings) -> None:
+        widgets = (self.max_width, self.max_height, self.target_check, self.target_value, self.target_unit,
+                   self.format_combo, self.allow_smaller, self.keep_metadata, self.toggle)
+        for w in widgets:
+            w.blockSignals(True)
+        try:
+            self.max_width.setValue(_int(settings.value(KEY + "maxWidth"), 0))
+            self.max_height.setValue(_int(settings.value(KEY + "maxHeight"), 0))
+            self.target_unit.setCurrentIndex(max(0, self.target_unit.findText(str(settings.value(KEY + "unit", "KB")))))
+            try:
+                self.target_value.setValue(float(settings.value(KEY + "target", 100)))
+            except (TypeError, ValueError):
+                pass
+            self.target_check.setChecked(_bool(settings.value(KEY + "targetOn"), False))
+            self.set_format(str(settings.value(KEY + "format", "png")))
+            self.allow_smaller.setChecked(_bool(settings.value(KEY + "allowSmaller"), True))
+            self.keep_metadata.setChecked(_bool(settings.value(KEY + "keepMetadata"), False))
+            self.toggle.setChecked(_bool(settings.value(KEY + "expanded"), True))
+        finally:
+            for w in widgets:
+                w.blockSignals(False)
+        self._on_expanded(self.toggle.isChecked())
+        self._sync()
+
+    def save(self, settings: QSettings) -> None:
+        settings.setValue(KEY + "maxWidth", self.max_width.value())
+        settings.setValue(KEY + "maxHeight", self.max_height.value())
+        settings.setValue(KEY + "targetOn", self.target_check.isChecked())
+        settings.setValue(KEY + "target", self.target_value.value())
+        settings.setValue(KEY + "unit", self.target_unit.currentText())
+        settings.setValue(KEY + "format", self.format())
+        settings.setValue(KEY + "allowSmaller", self.allow_smaller.isChecked())
+        settings.setValue(KEY + "keepMetadata", self.keep_metadata.isChecked())
+        settings.setValue(KEY + "expanded", self.toggle.isChecked())
+
+    # -- internal -----------------------------------------------------------------------------
+
+    def _on_expanded(self, expanded: bool) -> None:
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
+        self.body.setVisible(expanded)
+        self._sync()
+
+    def _on_target_value(self, *_args) -> None:
+        if not self.target_check.isChecked():
+            self.target_check.setChecked(True)  # typing a size means "use it" (emits changed)
+            return
+        self._on_changed()
+
+    def _on_changed(self, *_args) -> None:
+        self._sync()
+        self.changed.emit()
+
+    def _sync(self) -> None:
+        self.allow_smaller.setEnabled(self.target_check.isChecked())
+        self.jpeg_note.setVisible(self.format() == "jpeg" and self.body.isVisibleTo(self))
+        if not self.is_active():
+            self.clear_result()
