@@ -4,7 +4,8 @@
 Run under a real X server, e.g.:
     xvfb-run -a -s "-screen 0 1600x1000x24 +extension GLX +render" .venv/bin/python scripts/screenshot.py
 
-Options: --k K, --size WxH, --out PATH, --empty (the drop zone instead of a photo), --image PATH.
+Options: --k K, --size WxH, --out PATH, --empty (the drop zone instead of a photo), --image PATH,
+--target SIZE (e.g. 150KB: the Requirements panel with a target size), --format png|gif|webp|jpeg.
 Settings are kept in a temporary folder, so your own K and window size are neither used nor changed.
 """
 
@@ -55,6 +56,8 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "docs" / "screenshot.png"))
     ap.add_argument("--image", default=str(sample_image_path()))
     ap.add_argument("--empty", action="store_true")
+    ap.add_argument("--target", help="a target file size, e.g. 150KB (KB = 1000 bytes)")
+    ap.add_argument("--format", choices=("png", "gif", "webp", "jpeg"))
     args = ap.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
 
@@ -74,6 +77,23 @@ def main() -> int:
             print("error: no preview within 60 s", file=sys.stderr)
             return 1
         wait_for(window.sizeReady, 60)
+        if args.target or args.format:
+            from kmeans_desktop.compress import parse_bytes
+
+            panel = window.requirements_panel
+            if args.format:
+                panel.set_format(args.format)
+            if args.target:
+                nbytes = parse_bytes(args.target)
+                panel.set_target(nbytes, "MB" if nbytes >= 1_000_000 else "KB")
+            if not wait_for(window.requirements.fitShown, 120):
+                print(f"error: no fitted result within 120 s ({panel.status_text()})", file=sys.stderr)
+                return 1
+        curve_done = getattr(getattr(window, "colour_space", None), "analysis", None)
+        for _ in range(240):  # the K curve, when there is one, complete (at most 60 s)
+            if curve_done is None or curve_done.curve_complete():
+                break
+            settle(250)
     settle(300)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,8 @@ the GUI thread can't run a single line of Python (no paint, no input). The encod
 hands large images to a helper process (started once per window, on first use) and waits for the
 bytes there, which releases the GIL. The bytes are the core's `encode` output either way, so Save
 still writes exactly what the stats show. Closing the window kills the helper, so a running
-encode never delays the exit.
+encode never delays the exit. The same helper also runs `core.budget.fit` (a "fit" request), which
+encodes many candidates; the GUI's `fitting.FitWorker` keeps its own helper for that.
 
 The helper is `python -m kmeans_desktop.gui.encoder`, talking length-prefixed pickles over its
 stdin and stdout: unlike multiprocessing's spawn, it never re-imports the caller's main script.

@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from ..core.encoding import EXTENSIONS
 from .fitting import FitResult, FitWorker
 from .widgets.requirements_panel import FORMATS, RequirementsPanel
-from .widgets.stats_panel import human_bytes
+from .widgets.stats_panel import human_bytes, seconds_text
 from .worker import Encoded, LoadedImage, Preview
 
 if TYPE_CHECKING:
@@ -141,7 +141,10 @@ class RequirementsControl(QObject):
         w.colour_space.show_preview(preview)
         w.stats.set_result(image.distinct_colors, n, q.psnr, q.seconds, True)
         w.stats.set_file_caption(f"{fitted.format.upper()} file")
-        w.stats.set_encoded(fitted.size, max(0.0, result.seconds - q.seconds))
+        w.stats.set_encoded(fitted.size, 0.0)
+        tries = f"{fitted.candidates} candidate{'s' if fitted.candidates != 1 else ''}"
+        w.stats.set_time(f"{seconds_text(result.seconds)} to fit ({tries})",
+                         "Finding the largest K (and scale, and JPEG quality) that meets the requirements")
         self.panel.show_result(fitted, (image.source.width, image.source.height), self._k_max)
         self._mark(fitted.k)
         w._update_actions()

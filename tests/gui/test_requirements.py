@@ -68,12 +68,13 @@ def test_target_size_shows_the_chosen_k_and_saves_those_bytes(photo, qtbot, tmp_
     assert 2 <= k < 256 and nbytes <= budget
     assert panel.status_text() == f"Fits: {nbytes:,} bytes ≤ {budget:,}"
     assert status_color(w) == (FITS_COLOR.red(), FITS_COLOR.green(), FITS_COLOR.blue())
-    assert f"K = {k} (of at most 256)" in panel.details_text()
+    assert f"K = {k} (max 256)" in panel.details_text()
     assert f"{W} × {H} px" in panel.details_text()
     slider = w.findChild(QSlider, "kSlider")
     assert slider is w.k_slider and slider.marker() == k and slider.value() == 256
     assert w.colour_space.curve.fitted_k() == k
     assert w.stats.bytes_shown == nbytes and f"{nbytes:,} bytes" in w.stats.value_text("bytes")
+    assert "to fit" in w.stats.value_text("time")
     assert w.current_preview().k == k and len(w.current_palette()) <= k
     assert w.compare_view.result_label().startswith(f"K = {k}")
     out = tmp_path / "fitted.png"

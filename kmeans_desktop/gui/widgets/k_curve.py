@@ -111,7 +111,7 @@ class KCurveView(QWidget):
         self.knee_line.setVisible(False)
         self.fitted_line = pg.InfiniteLine(angle=90, movable=False,
                                            pen=pg.mkPen(FITTED_COLOR, width=2, style=Qt.PenStyle.DashLine),
-                                           label="fits: K = {value}", labelOpts={"position": 0.8, "color": FITTED_COLOR})
+                                           label="fits", labelOpts={"position": 0.8, "color": FITTED_COLOR})
         self.fitted_line.setVisible(False)
         self._fitted_k: int | None = None
         item.addItem(self.fitted_line, ignoreBounds=True)
@@ -163,10 +163,10 @@ class KCurveView(QWidget):
     def set_fitted_k(self, k: int | None) -> None:
         """Mark the K the requirements chose (None: no mark)."""
         self._fitted_k = None if k is None else int(k)
+        self.fitted_line.setVisible(k is not None)  # first: a hidden label ignores new text
         if k is not None:
             self.fitted_line.setValue(math.log2(k))
-            self.fitted_line.label.setFormat(f"chosen: K = {int(k)}")
-        self.fitted_line.setVisible(k is not None)
+            self.fitted_line.label.setFormat(f"fits: K = {int(k)}")
 
     def fitted_k(self) -> int | None:
         return self._fitted_k

@@ -69,6 +69,7 @@ class RequirementsPanel(QWidget):
         self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggle.setArrowType(Qt.ArrowType.DownArrow)
         self.toggle.setAutoRaise(True)
+        self.toggle.setStyleSheet("QToolButton { border: none; background: transparent; padding: 0; }")
         font = self.toggle.font()
         font.setWeight(font.Weight.DemiBold)
         font.setPointSizeF(font.pointSizeF() * 1.08)
@@ -249,7 +250,7 @@ class RequirementsPanel(QWidget):
             self._status(f"Fits: {size:,} bytes ≤ {fitted.max_bytes:,}", FITS_COLOR)
         else:
             self._status(f"Too big: {size:,} bytes > {fitted.max_bytes:,}", TOO_BIG_COLOR)
-        parts = [f"K = {fitted.k}" + (f" (of at most {k_max})" if fitted.k != k_max else "")]
+        parts = [f"K = {fitted.k}" + (f" (max {k_max})" if fitted.k != k_max else "")]
         dims = f"{fitted.width} × {fitted.height} px"
         if (fitted.width, fitted.height) != source_size:
             dims += f" ({fitted.scale:.0%} of {source_size[0]} × {source_size[1]})"

@@ -86,6 +86,9 @@ class StatsPanel(QWidget):
         """Name the file row after the format Save writes ("PNG file", "JPEG file", …)."""
         self._captions["bytes"].setText(caption)
 
+    def set_time(self, text: str, tooltip: str = "") -> None:
+        self._set("time", text, tooltip)
+
     def caption_text(self, key: str) -> str:
         return self._captions[key].text()
 
