@@ -225,6 +225,9 @@ class AnalysisWorker(QObject):
 
     LANES = ("cloud", "curve", "bytes")
     RETRY_MS = 150  # while the preview computes, look again this often
+    #: After the preview's last computation, leave the CPU to the window this long (the new
+    #: result's repaint, the cloud's next frame) before the curve goes on.
+    SETTLE_MS = 300
 
     def __init__(self, preview_busy: Callable[[], bool] = lambda: False, parent: QObject | None = None):
         super().__init__(parent)
@@ -247,6 +250,7 @@ class AnalysisWorker(QObject):
         self._to_encode: list[tuple[CurvePoint, Quantized]] = []  # PSNR known, bytes not yet
         self._dither = False
         self._failed = False
+        self._busy_until = 0.0  # monotonic time before which the curve doesn't start a job
         self._retry = QTimer(self)
         self._retry.setSingleShot(True)
         self._retry.setInterval(self.RETRY_MS)
@@ -352,7 +356,12 @@ class AnalysisWorker(QObject):
         if self._lanes["curve"] is not None and self._lanes["bytes"] is not None:
             return
         if self.preview_busy():
+            self._busy_until = time.monotonic() + self.SETTLE_MS / 1000
             self._retry.start()  # computeIdle usually comes first; this is the safety net
+            return
+        wait_ms = (self._busy_until - time.monotonic()) * 1000
+        if wait_ms > 0:
+            self._retry.start(max(1, int(wait_ms)))
             return
         if self._lanes["bytes"] is None and self._to_encode:
             point, q = self._to_encode.pop(0)
@@ -370,7 +379,8 @@ class AnalysisWorker(QObject):
             self._start("curve", curve_quality, self._curve_input, todo[0], self._dither, tag="quality")
 
     def on_preview_idle(self) -> None:
-        """Connected to `PreviewWorker.computeIdle`."""
+        """Connected to `PreviewWorker.computeIdle`: go on after letting the window settle."""
+        self._busy_until = time.monotonic() + self.SETTLE_MS / 1000
         self._pump_curve()
 
     # -- outcomes ----------------------------------------------------------------------------
