@@ -97,7 +97,13 @@ def main() -> int:
     settle(300)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if not window.grab().save(str(out)):
+    # From the screen, as shown: QWidget.grab() re-renders OpenGL views and loses their text
+    # (the colour cloud's R/G/B labels).
+    origin = window.mapToGlobal(window.rect().topLeft())
+    picture = window.screen().grabWindow(0, origin.x(), origin.y(), window.width(), window.height())
+    if picture.isNull():
+        picture = window.grab()
+    if not picture.save(str(out)):
         print(f"error: could not write {out}", file=sys.stderr)
         return 1
     print(f"wrote {out} ({window.width()}×{window.height()})")

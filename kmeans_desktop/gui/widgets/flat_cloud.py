@@ -40,15 +40,17 @@ class FlatCloudView(QWidget):
             plot = pg.PlotWidget(background=QColor(*BACKGROUND))
             plot.setObjectName(f"colorCloud{self.NAMES[x]}{self.NAMES[y]}")
             item = plot.getPlotItem()
-            item.setAspectLocked(True)
             item.hideButtons()
             item.setMenuEnabled(False)
+            # The cube's face fills the plot: no locked aspect (it would add empty space in a
+            # plot that isn't square), and no panning away from it.
+            item.getViewBox().setLimits(xMin=-40, xMax=295, yMin=-40, yMax=295)
             for side, channel in (("bottom", x), ("left", y)):
                 axis = item.getAxis(side)
-                axis.setLabel(self.NAMES[channel], color=self.AXIS_COLORS[channel])
-                axis.setTicks([[(0, "0"), (128, "128"), (255, "255")]])
                 axis.setTextPen(pg.mkPen(GRID))
                 axis.setPen(pg.mkPen(GRID))
+                axis.setTicks([[(0, "0"), (128, "128"), (255, "255")]])
+                axis.setLabel(self.NAMES[channel], color=self.AXIS_COLORS[channel])
             points = pg.ScatterPlotItem(size=POINT_PX, pen=None, symbol="s", pxMode=True)
             centroids = pg.ScatterPlotItem(symbol="o", pen=pg.mkPen((20, 20, 22), width=1.5), pxMode=True)
             centroids.setZValue(10)
