@@ -348,3 +348,22 @@ def test_flat_setting_is_read_from_settings(qtbot, isolated_settings):
         assert not w.colour_space.cloud.is_3d
     finally:
         w.close()
+
+
+def test_curve_follows_dithering_and_keeps_both(sampled, qtbot):
+    panels = sampled.colour_space
+    a = panels.analysis
+    qtbot.waitUntil(a.curve_complete, timeout=60_000)
+    plain = a.curve(False)
+    with qtbot.waitSignal(sampled.previewReady, timeout=20_000):
+        sampled.dither_check.setChecked(True)
+    qtbot.waitUntil(a.curve_complete, timeout=60_000)
+    dithered = a.curve(True)
+    assert set(CURVE_KS) <= set(dithered) and all(p.dither for p in dithered.values())
+    assert panels.curve._dither and panels.curve.points()[8] == (dithered[8].psnr, dithered[8].nbytes)
+    assert dithered[8].psnr != plain[8].psnr  # dithering changes the error
+    started = a.started["curve"]
+    with qtbot.waitSignal(sampled.previewReady, timeout=20_000):
+        sampled.dither_check.setChecked(False)
+    assert panels.curve.points()[8] == (plain[8].psnr, plain[8].nbytes)  # from the cache, at once
+    assert a.curve_complete() and a.started["curve"] == started
