@@ -138,7 +138,7 @@ def _decode(im: Image.Image, *, name: str, path: Path | None, size: int) -> Sour
         im.load()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            oriented = ImageOps.exif_transpose(im) or im
+            oriented = ImageOps.exif_transpose(im, in_place=True) or im  # no 4-byte-per-pixel copy
         pixels = _to_array(oriented)
     except ImageLoadError:
         raise
