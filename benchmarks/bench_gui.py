@@ -317,6 +317,12 @@ def curve_run(window: MainWindow, photo: Path) -> dict:
     def on_point(p) -> None:
         arrivals.append((time.perf_counter(), p.k, p.complete))
 
+    ready: list[float] = []
+
+    def on_ready(_k) -> None:
+        ready.append(time.perf_counter())
+
+    window.previewReady.connect(on_ready)
     window.worker.imageLoaded.connect(on_loaded)
     a.curvePoint.connect(on_point)
     hb = Heartbeat()
@@ -327,13 +333,19 @@ def curve_run(window: MainWindow, photo: Path) -> dict:
     wait_until(lambda: a.curve() and a.curve_complete() and a.is_idle(), 120)
     done = time.perf_counter()
     gaps = hb.stop()
-    after = np.array(hb.beats)[1:] >= loaded[0]  # the gap that ends at each beat
+    ends = np.array(hb.beats)[1:]  # the beat that ends each gap
+    after = ends >= loaded[0]
+    # Once the first preview is on screen (and a frame later), only the curve and the cloud work.
+    curve_only = ends >= (ready[0] + 0.2 if ready else done)
     window.worker.imageLoaded.disconnect(on_loaded)
+    window.previewReady.disconnect(on_ready)
     a.curvePoint.disconnect(on_point)
     psnr_done = max((t for t, _, c in arrivals if not c), default=done)
     return {"load_s": loaded[0] - t0, "curve_s": done - loaded[0], "psnr_s": psnr_done - loaded[0],
             "worst_gap_ms": float(gaps[after].max()) if after.any() else float(gaps.max()),
             "p99_gap_ms": float(np.percentile(gaps[after], 99)) if after.any() else float("nan"),
+            "curve_only_worst_ms": float(gaps[curve_only].max()) if curve_only.any() else float("nan"),
+            "curve_only_p99_ms": float(np.percentile(gaps[curve_only], 99)) if curve_only.any() else float("nan"),
             "worst_gap_all_ms": float(gaps.max()), "points": len(a.curve()),
             "estimated": all(p.estimated for p in a.curve().values())}
 
@@ -389,9 +401,10 @@ def bench_views(window: MainWindow, rec: Recorder, photo: Path, args) -> None:
         ok = c["curve_s"] <= GOALS["curve_s"] and c["worst_gap_ms"] <= GOALS["stall_ms"]
         print(f"  K curve run {i + 1}: {c['points']} points ({'estimated' if c['estimated'] else 'exact'}) "
               f"complete {c['curve_s']:.1f} s after the image loaded (PSNR of all {c['psnr_s']:.1f} s); "
-              f"worst GUI stall meanwhile {c['worst_gap_ms']:.0f} ms, p99 {c['p99_gap_ms']:.0f} ms (while loading too: "
-              f"{c['worst_gap_all_ms']:.0f} ms)  goals ≤ {GOALS['curve_s']:.0f} s, ≤ {GOALS['stall_ms']:.0f} ms: "
-              f"{'meets' if ok else 'misses'}")
+              f"worst GUI stall meanwhile {c['worst_gap_ms']:.0f} ms, p99 {c['p99_gap_ms']:.0f} ms; after the first "
+              f"preview is shown {c['curve_only_worst_ms']:.0f} ms, p99 {c['curve_only_p99_ms']:.0f} ms "
+              f"(while loading too: {c['worst_gap_all_ms']:.0f} ms)  goals ≤ {GOALS['curve_s']:.0f} s, "
+              f"≤ {GOALS['stall_ms']:.0f} ms: {'meets' if ok else 'misses'}")
 
 
 

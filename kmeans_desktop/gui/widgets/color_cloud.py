@@ -22,7 +22,7 @@ import logging
 import math
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
 
@@ -97,6 +97,10 @@ class GLCloudView(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
+        # A window of its own: a QOpenGLWidget otherwise makes Qt compose its whole top-level
+        # window through OpenGL on every update anywhere in it (30-40 ms a time on llvmpipe for a
+        # full-screen window; the K curve's updates stalled the GUI thread ~100 ms).
+        self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
         import pyqtgraph.opengl as gl
         from OpenGL import GL
 
@@ -278,11 +282,12 @@ class ColorCloud(QWidget):
         else:
             log.info("colour cloud: 2-D projections, because %s", why)
         old = self.view
-        self.view = GLCloudView() if want_3d else FlatCloudView()
+        self.view = GLCloudView(self) if want_3d else FlatCloudView(self)
         self._stack.addWidget(self.view)
         self._stack.setCurrentWidget(self.view)
         if old is not None:
             self._stack.removeWidget(old)
+            old.hide()  # not painted again: a GL view's framebuffer goes with its native window
             old.deleteLater()
         self._redraw()
 

@@ -47,6 +47,9 @@ class KCurveView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("kCurve")
+        # Drawn in a window of its own, away from the colour cloud's OpenGL composition (see
+        # color_cloud.GLCloudView): its updates then cost a plain raster flush.
+        self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
         self._points: dict[int, tuple[float, int | None, bool]] = {}  # K -> (psnr, bytes or None, estimated)
         self._current_k: int | None = None
         self._note = ""
@@ -71,6 +74,7 @@ class KCurveView(QWidget):
         fg = self.palette().color(self.foregroundRole())
         for side in ("left", "bottom", "right"):
             axis = item.getAxis(side)
+            axis.setStyle(maxTickLevel=1)  # no minor ticks and grid lines: half the painting
             axis.setTextPen(pg.mkPen(fg))
             axis.setPen(pg.mkPen(QColor(fg.red(), fg.green(), fg.blue(), 110)))
         item.getAxis("bottom").setTicks([[(math.log2(k), str(k)) for k in GRID_KS]])
