@@ -421,6 +421,9 @@ def main() -> int:
     ap.add_argument("--part", choices=("all", "preview", "views"), default="all",
                     help="the preview's scrub and latency, the colour-space views, or both (default)")
     ap.add_argument("--curve-runs", type=int, default=2, help="K curve runs (default 2)")
+    ap.add_argument("--no-views", action="store_true",
+                    help="switch the colour-space views off (no cloud or curve work, docks hidden): "
+                         "the preview's figures without them, for comparison")
     args = ap.parse_args()
     size = tuple(int(v) for v in args.size.lower().split("x"))
 
@@ -434,6 +437,9 @@ def main() -> int:
     if args.overlap != "auto":
         window.worker.overlap = args.overlap == "on"
     window.resize(1400, 900)
+    if args.no_views:
+        window.colour_space.shutdown()
+        window.colour_space.set_image = lambda image: None  # the docks stay hidden
     window.show()
     rec = Recorder(window)
     spin(200)
@@ -453,7 +459,7 @@ def main() -> int:
     print(f"  open (decode + histogram + pyramid): {t_open * 1000:.0f} ms; first final preview (K=16): "
           f"{t_first * 1000:.0f} ms")
 
-    if args.part in ("all", "views"):
+    if args.part in ("all", "views") and not args.no_views:
         bench_views(window, rec, photo, args)
     if args.part == "views":
         window.close()
