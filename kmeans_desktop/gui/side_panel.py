@@ -1,0 +1,125 @@
+"""The main window's side panel: K, dithering, the requirements, the result's stats and Save.
+
+`build_side_panel` puts the panel in a fixed dock on the window's right and stores its widgets on
+the window (`k_slider`, `k_spin`, `dither_check`, `requirements_panel`, `stats`, `save_button`,
+`controls_dock`); the window's slots react to them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDockWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core import K_MAX
+from .widgets.marked_slider import MarkedSlider
+from .widgets.requirements_panel import RequirementsPanel
+from .widgets.stats_panel import StatsPanel
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+K_LOW = 2
+
+
+def build_side_panel(window: MainWindow) -> None:
+    w = window
+    panel = QWidget()
+    panel.setObjectName("controlsPanel")
+    box = QVBoxLayout(panel)
+    box.setContentsMargins(14, 10, 14, 14)
+    box.setSpacing(8)
+
+    box.addWidget(heading("Colours"))
+    w.k_slider = MarkedSlider(Qt.Orientation.Horizontal)  # marks the K the requirements chose
+    w.k_slider.setObjectName("kSlider")
+    w.k_slider.setRange(K_LOW, K_MAX)
+    w.k_slider.setPageStep(8)
+    w.k_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+    w.k_slider.setTickInterval(32)
+    w.k_slider.setToolTip("K: how many colours the compressed image keeps")
+    w.k_slider.setAccessibleName("Number of colours (K)")
+    w.k_spin = QSpinBox()
+    w.k_spin.setObjectName("kSpin")
+    w.k_spin.setRange(K_LOW, K_MAX)
+    w.k_spin.setKeyboardTracking(False)
+    w.k_spin.setAccessibleName("Number of colours (K)")
+    w.k_spin.setMinimumWidth(72)
+    w.k_spin.lineEdit().setAcceptDrops(False)  # file drops go to the window
+    row = QHBoxLayout()
+    row.setSpacing(10)
+    row.addWidget(QLabel("K"))
+    row.addWidget(w.k_slider, 1)
+    row.addWidget(w.k_spin)
+    box.addLayout(row)
+    w.k_slider.valueChanged.connect(w._on_k_changed)
+    w.k_spin.valueChanged.connect(w.k_slider.setValue)
+
+    w.dither_check = QCheckBox("Dithering (Floyd–Steinberg)")
+    w.dither_check.setObjectName("ditherCheck")
+    w.dither_check.setToolTip("Diffuse the colour error between neighbouring pixels: smoother "
+                              "gradients, usually a larger file")
+    w.dither_check.toggled.connect(w._on_dither_changed)
+    box.addWidget(w.dither_check)
+
+    box.addSpacing(10)
+    box.addWidget(separator())
+    w.requirements_panel = RequirementsPanel()
+    box.addWidget(w.requirements_panel)
+    box.addSpacing(4)
+    box.addWidget(separator())
+    box.addSpacing(4)
+    box.addWidget(heading("Result"))
+    w.stats = StatsPanel()
+    box.addWidget(w.stats)
+    box.addSpacing(14)
+    w.save_button = QPushButton("Save compressed…")
+    w.save_button.setObjectName("saveButton")
+    w.save_button.setMinimumHeight(34)
+    w.save_button.clicked.connect(w.action_save.trigger)
+    box.addWidget(w.save_button)
+    box.addStretch(1)
+    tips = QLabel("Drag the divider to compare. Scroll to zoom, drag to pan, double-click for "
+                  "100%. Hover the palette for each colour's share.")
+    tips.setObjectName("tips")
+    tips.setWordWrap(True)
+    muted = tips.palette()
+    muted.setColor(tips.foregroundRole(), muted.color(muted.ColorRole.PlaceholderText))
+    tips.setPalette(muted)
+    box.addWidget(tips)
+
+    w.controls_dock = QDockWidget("Compression", w)
+    w.controls_dock.setObjectName("compressionDock")
+    w.controls_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+    w.controls_dock.setTitleBarWidget(QWidget())  # a fixed side panel: no title bar to drag
+    w.controls_dock.setWidget(panel)
+    w.controls_dock.setMinimumWidth(300)
+    w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, w.controls_dock)
+
+
+def heading(text: str) -> QLabel:
+    label = QLabel(text)
+    font = label.font()
+    font.setWeight(font.Weight.DemiBold)
+    font.setPointSizeF(font.pointSizeF() * 1.08)
+    label.setFont(font)
+    return label
+
+
+def separator() -> QFrame:
+    line = QFrame()
+    line.setFrameShape(QFrame.Shape.HLine)
+    line.setFrameShadow(QFrame.Shadow.Sunken)
+    return line
