@@ -1,8 +1,8 @@
 """Background work for the window: loading, quantizing and encoding, off the GUI thread.
 
 The compute steps are plain functions of plain arguments (`load_source`, `compute_preview`,
-`encode_result`): they call the core and build images ready to paint, and know nothing about the
-window. `PreviewWorker` schedules them on `QThreadPool.globalInstance()` in lanes (loading, quick
+`encode_result`, in `compute`): they call the core and build images ready to paint, and know
+nothing about the window. `PreviewWorker` schedules them on `QThreadPool.globalInstance()` in lanes (loading, quick
 previews, full results, encoding), each with at most one job running:
 
 * **Latest request wins.** Every `request(k, dither)` bumps a generation id and becomes the one
@@ -18,8 +18,8 @@ previews, full results, encoding), each with at most one job running:
   image are so slow that a quick preview first is worth its delay. A quick preview that arrives late is still shown if
   nothing newer is on screen, so a drag gets feedback; `final` results only for the current
   generation.
-* **Cache** per (K, dither) for the current image (least recently used, bounded in bytes); a
-  new image clears it.
+* **Cache** per (K, dither) for the current image (least recently used, bounded in bytes, see
+  `result_cache`); a new image clears it.
 * **Encoding** (to know the exact bytes Save writes) runs after the final preview is shown and
   only when no quantizing is waiting, so it never holds back the preview. A save that needs
   bytes not encoded yet is served first. Large images are encoded in a helper process, because
@@ -33,40 +33,34 @@ deleted object. `shutdown` stops all scheduling and waits for running jobs with 
 from __future__ import annotations
 
 import logging
-import math
 import os
-import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSize, QThreadPool, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
-from ..core import (
-    ColorHistogram,
-    KMeansDesktopError,
-    Quantized,
-    SourceImage,
-    build_histogram,
-    encode,
-    load_image,
-    quantize,
+from ..core import KMeansDesktopError, Quantized
+from .compute import (
+    PROXY_ABOVE,
+    PROXY_PIXELS,
+    Encoded,
+    Key,
+    LoadedImage,
+    Preview,
+    compute_preview,
+    encode_result,
+    load_source,
 )
-from .encoder import OUT_OF_PROCESS_ABOVE, EncoderProcess
+from .encoder import EncoderProcess
 from .jobs import Job as _Job
 from .jobs import Relay as _Relay
 from .jobs import ensure_threads, wait_for_pool
-from .render import ImagePyramid, pyramid_from_indexed, pyramid_from_pixels
+from .result_cache import ResultCache
 
 log = logging.getLogger("kmeans_desktop.gui.worker")
 
-#: Images with more pixels than this get a quick preview from a sample first.
-PROXY_ABOVE = 1_500_000
-#: About how many pixels that sample has.
-PROXY_PIXELS = 500_000
 #: Run quick and full jobs side by side only with cores to spare (see PreviewWorker.overlap).
 OVERLAP = (os.cpu_count() or 1) >= 4
 #: Settled requests get a quick preview before the full result only when full results on the
@@ -78,183 +72,11 @@ QUICK_FIRST_ABOVE = 20_000_000
 #: Memory the result cache may use (quantized indices plus images ready to paint).
 CACHE_BYTES = 768 * 1024 * 1024
 
-Key = tuple[int, bool]  # (K, dither)
-
-
-# --------------------------------------------------------------------------------------------
-# Values that cross threads (immutable)
-
-
-@dataclass(frozen=True, eq=False)
-class LoadedImage:
-    """An opened image with everything computed once per image."""
-
-    image_id: int
-    source: SourceImage
-    histogram: ColorHistogram
-    pyramid: ImagePyramid
-    proxy: np.ndarray | None  # a strided sample of the pixels for quick previews, or None
-    proxy_histogram: ColorHistogram | None
-    seconds: float
-
-    @property
-    def name(self) -> str:
-        return self.source.name
-
-    @property
-    def path(self) -> Path | None:
-        return self.source.path
-
-    @property
-    def distinct_colors(self) -> int:
-        return self.histogram.n_colors
-
-
-@dataclass(frozen=True, eq=False)
-class Preview:
-    """A quantized result ready to show. `final` is False for a quick preview from the sample."""
-
-    image_id: int
-    k: int
-    dither: bool
-    quantized: Quantized
-    pyramid: ImagePyramid
-    final: bool
-    seconds: float  # quantize time (the core's own measure)
-
-    @property
-    def key(self) -> Key:
-        return (self.k, self.dither)
-
-    @property
-    def nbytes(self) -> int:
-        return int(self.quantized.indices.nbytes) + self.pyramid.nbytes
-
-
-@dataclass(frozen=True, eq=False)
-class Encoded:
-    """The exact file bytes for a result in one format."""
-
-    image_id: int
-    k: int
-    dither: bool
-    fmt: str
-    data: bytes
-    seconds: float
-
-    @property
-    def key(self) -> Key:
-        return (self.k, self.dither)
-
-
-# --------------------------------------------------------------------------------------------
-# The compute steps: plain functions, run on pool threads
-
-
-def load_source(source: str | Path | bytes | QImage, name: str | None, image_id: int,
-                proxy_above: int = PROXY_ABOVE, proxy_pixels: int = PROXY_PIXELS) -> LoadedImage:
-    """Load an image and compute what every K needs: histogram, sample, picture to paint."""
-    t0 = time.perf_counter()
-    _warm_up()
-    if isinstance(source, QImage):
-        source = qimage_to_png(source)
-    src = load_image(source, name=name)
-    hist = build_histogram(src.pixels)
-    proxy = proxy_hist = None
-    n = src.width * src.height
-    if n > proxy_above:
-        step = math.ceil(math.sqrt(n / proxy_pixels))
-        proxy = np.ascontiguousarray(src.pixels[::step, ::step])
-        proxy.setflags(write=False)
-        proxy_hist = build_histogram(proxy)
-    pyramid = pyramid_from_pixels(src.pixels)
-    return LoadedImage(image_id, src, hist, pyramid, proxy, proxy_hist, time.perf_counter() - t0)
-
-
-def _warm_up() -> None:
-    """Import scikit-learn's k-means here, while the image loads, rather than inside the first
-    quantize call (the core imports it lazily so that the CLI starts fast)."""
-    import sklearn.cluster  # noqa: F401
-
-
-def qimage_to_png(image: QImage) -> bytes:
-    """A pasted QImage as PNG bytes, so it enters through `load_image` like any file."""
-    data = QByteArray()
-    buf = QBuffer(data)
-    buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    ok = image.save(buf, "PNG")
-    buf.close()
-    if not ok:
-        raise KMeansDesktopError("pasted image: the clipboard image can't be read.")
-    return bytes(data.data())
-
-
-def compute_preview(image: LoadedImage, k: int, dither: bool, final: bool) -> Preview:
-    """Quantize the image (or its sample, for a quick preview) and build the picture to paint."""
-    pixels, hist = (image.source.pixels, image.histogram) if final else (image.proxy, image.proxy_histogram)
-    q = quantize(pixels, k, dither=dither, histogram=hist)
-    size = QSize(image.source.width, image.source.height)
-    pyramid = pyramid_from_indexed(q.indices, q.palette, size)
-    return Preview(image.image_id, k, dither, q, pyramid, final, q.seconds)
-
-
-def encode_result(image_id: int, q: Quantized, fmt: str, icc_profile: bytes | None,
-                  encoder: EncoderProcess | None = None) -> Encoded:
-    """The file bytes for `q`; large images in the helper process (see `encoder`)."""
-    t0 = time.perf_counter()
-    if encoder is not None and q.width * q.height > OUT_OF_PROCESS_ABOVE:
-        data = encoder.encode(q, fmt, icc_profile)
-    else:
-        data = encode(q, fmt, icc_profile=icc_profile)
-    return Encoded(image_id, q.k, q.dither, fmt, data, time.perf_counter() - t0)
-
-
-@dataclass
-class _CacheEntry:
-    preview: Preview
-    encoded: dict[str, Encoded] = field(default_factory=dict)
-
-    @property
-    def nbytes(self) -> int:
-        return self.preview.nbytes + sum(len(e.data) for e in self.encoded.values())
-
-
-class _ResultCache:
-    """Results per key, least recently used first out once over a byte budget."""
-
-    def __init__(self, budget: int):
-        self.budget = budget
-        self._entries: OrderedDict[Key, _CacheEntry] = OrderedDict()
-
-    def get(self, key: Key) -> _CacheEntry | None:
-        entry = self._entries.get(key)
-        if entry is not None:
-            self._entries.move_to_end(key)
-        return entry
-
-    def __contains__(self, key: Key) -> bool:
-        return key in self._entries
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def put(self, preview: Preview) -> _CacheEntry:
-        entry = self._entries.get(preview.key)
-        if entry is None or entry.preview is not preview:
-            entry = _CacheEntry(preview)
-            self._entries[preview.key] = entry
-        self._entries.move_to_end(preview.key)
-        self.trim()
-        return entry
-
-    def trim(self) -> None:
-        total = sum(e.nbytes for e in self._entries.values())
-        while total > self.budget and len(self._entries) > 1:
-            _, old = self._entries.popitem(last=False)
-            total -= old.nbytes
-
-    def clear(self) -> None:
-        self._entries.clear()
+#: Names other modules and tests import from here (the compute steps live in `compute`).
+__all__ = [
+    "CACHE_BYTES", "PROXY_ABOVE", "PROXY_PIXELS", "Encoded", "Key", "LoadedImage", "Preview", "PreviewWorker",
+    "compute_preview", "encode_result", "load_source", "wait_for_pool",
+]
 
 
 @dataclass
@@ -315,8 +137,8 @@ class PreviewWorker(QObject):
         self._shown_generation = -1  # the generation whose final result has been emitted
         self._displayed_generation = -1  # the generation of whatever result was emitted last
         self._failed_generation = -1
-        self._cache = _ResultCache(CACHE_BYTES)
-        self._quick = _ResultCache(CACHE_BYTES // 8)
+        self._cache = ResultCache(CACHE_BYTES)
+        self._quick = ResultCache(CACHE_BYTES // 8)
         self._save_waits: list[_SaveWait] = []
         self._encoder = EncoderProcess()
         self.destroyed.connect(self._encoder.close)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from kmeans_desktop.core import encode
+from kmeans_desktop.gui import compute as compute_module
 from kmeans_desktop.gui import worker as worker_module
 from kmeans_desktop.gui.worker import PreviewWorker
 
@@ -319,7 +320,7 @@ def test_indexed_pyramid_equals_the_rgb_one(channels, width):
 
 
 def test_large_images_are_encoded_in_a_helper_process(loaded, qtbot, monkeypatch):
-    monkeypatch.setattr(worker_module, "OUT_OF_PROCESS_ABOVE", 0)
+    monkeypatch.setattr(compute_module, "OUT_OF_PROCESS_ABOVE", 0)
     with qtbot.waitSignal(loaded.encodedAvailable, timeout=60_000) as got:
         with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000) as preview:
             loaded.request(12, False)

@@ -1,0 +1,166 @@
+"""The compute steps behind the window, and the immutable values they hand back.
+
+`load_source`, `compute_preview` and `encode_result` are plain functions of plain arguments: they
+call the core and build images ready to paint, know nothing about the window, and run on pool
+threads (`worker.PreviewWorker` schedules them). What they return is frozen, so it crosses
+threads safely.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize
+from PySide6.QtGui import QImage
+
+from ..core import (
+    ColorHistogram,
+    KMeansDesktopError,
+    Quantized,
+    SourceImage,
+    build_histogram,
+    encode,
+    load_image,
+    quantize,
+)
+from .encoder import OUT_OF_PROCESS_ABOVE, EncoderProcess
+from .render import ImagePyramid, pyramid_from_indexed, pyramid_from_pixels
+
+#: Images with more pixels than this get a quick preview from a sample first.
+PROXY_ABOVE = 1_500_000
+#: About how many pixels that sample has.
+PROXY_PIXELS = 500_000
+
+Key = tuple[int, bool]  # (K, dither)
+
+
+# --------------------------------------------------------------------------------------------
+# Values that cross threads (immutable)
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedImage:
+    """An opened image with everything computed once per image."""
+
+    image_id: int
+    source: SourceImage
+    histogram: ColorHistogram
+    pyramid: ImagePyramid
+    proxy: np.ndarray | None  # a strided sample of the pixels for quick previews, or None
+    proxy_histogram: ColorHistogram | None
+    seconds: float
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def path(self) -> Path | None:
+        return self.source.path
+
+    @property
+    def distinct_colors(self) -> int:
+        return self.histogram.n_colors
+
+
+@dataclass(frozen=True, eq=False)
+class Preview:
+    """A quantized result ready to show. `final` is False for a quick preview from the sample."""
+
+    image_id: int
+    k: int
+    dither: bool
+    quantized: Quantized
+    pyramid: ImagePyramid
+    final: bool
+    seconds: float  # quantize time (the core's own measure)
+
+    @property
+    def key(self) -> Key:
+        return (self.k, self.dither)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.quantized.indices.nbytes) + self.pyramid.nbytes
+
+
+@dataclass(frozen=True, eq=False)
+class Encoded:
+    """The exact file bytes for a result in one format."""
+
+    image_id: int
+    k: int
+    dither: bool
+    fmt: str
+    data: bytes
+    seconds: float
+
+    @property
+    def key(self) -> Key:
+        return (self.k, self.dither)
+
+
+# --------------------------------------------------------------------------------------------
+# The compute steps: plain functions, run on pool threads
+
+
+def load_source(source: str | Path | bytes | QImage, name: str | None, image_id: int,
+                proxy_above: int = PROXY_ABOVE, proxy_pixels: int = PROXY_PIXELS) -> LoadedImage:
+    """Load an image and compute what every K needs: histogram, sample, picture to paint."""
+    t0 = time.perf_counter()
+    _warm_up()
+    if isinstance(source, QImage):
+        source = qimage_to_png(source)
+    src = load_image(source, name=name)
+    hist = build_histogram(src.pixels)
+    proxy = proxy_hist = None
+    n = src.width * src.height
+    if n > proxy_above:
+        step = math.ceil(math.sqrt(n / proxy_pixels))
+        proxy = np.ascontiguousarray(src.pixels[::step, ::step])
+        proxy.setflags(write=False)
+        proxy_hist = build_histogram(proxy)
+    pyramid = pyramid_from_pixels(src.pixels)
+    return LoadedImage(image_id, src, hist, pyramid, proxy, proxy_hist, time.perf_counter() - t0)
+
+
+def _warm_up() -> None:
+    """Import scikit-learn's k-means here, while the image loads, rather than inside the first
+    quantize call (the core imports it lazily so that the CLI starts fast)."""
+    import sklearn.cluster  # noqa: F401
+
+
+def qimage_to_png(image: QImage) -> bytes:
+    """A pasted QImage as PNG bytes, so it enters through `load_image` like any file."""
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    ok = image.save(buf, "PNG")
+    buf.close()
+    if not ok:
+        raise KMeansDesktopError("pasted image: the clipboard image can't be read.")
+    return bytes(data.data())
+
+
+def compute_preview(image: LoadedImage, k: int, dither: bool, final: bool) -> Preview:
+    """Quantize the image (or its sample, for a quick preview) and build the picture to paint."""
+    pixels, hist = (image.source.pixels, image.histogram) if final else (image.proxy, image.proxy_histogram)
+    q = quantize(pixels, k, dither=dither, histogram=hist)
+    size = QSize(image.source.width, image.source.height)
+    pyramid = pyramid_from_indexed(q.indices, q.palette, size)
+    return Preview(image.image_id, k, dither, q, pyramid, final, q.seconds)
+
+
+def encode_result(image_id: int, q: Quantized, fmt: str, icc_profile: bytes | None,
+                  encoder: EncoderProcess | None = None) -> Encoded:
+    """The file bytes for `q`; large images in the helper process (see `encoder`)."""
+    t0 = time.perf_counter()
+    if encoder is not None and q.width * q.height > OUT_OF_PROCESS_ABOVE:
+        data = encoder.encode(q, fmt, icc_profile)
+    else:
+        data = encode(q, fmt, icc_profile=icc_profile)
+    return Encoded(image_id, q.k, q.dither, fmt, data, time.perf_counter() - t0)
