@@ -367,3 +367,22 @@ def test_curve_follows_dithering_and_keeps_both(sampled, qtbot):
         sampled.dither_check.setChecked(False)
     assert panels.curve.points()[8] == (plain[8].psnr, plain[8].nbytes)  # from the cache, at once
     assert a.curve_complete() and a.started["curve"] == started
+
+
+def test_cloud_is_on_the_screen(sampled, qtbot):
+    """What a user sees, from the screen: the dark view with coloured points in it."""
+    view = sampled.colour_space.cloud.view.view
+    qtbot.waitUntil(lambda: view.isVisible() and view.width() > 100, timeout=5000)
+
+    def shot():
+        origin = view.mapToGlobal(view.rect().topLeft())
+        return view.screen().grabWindow(0, origin.x(), origin.y(), view.width(), view.height()).toImage()
+
+    def looks_right() -> bool:
+        image = shot()
+        pixels = [image.pixelColor(x, y) for x in range(0, image.width(), 5) for y in range(0, image.height(), 5)]
+        dark = sum(abs(p.red() - 38) < 6 and abs(p.green() - 40) < 6 and abs(p.blue() - 44) < 6 for p in pixels)
+        coloured = sum(max(p.red(), p.green(), p.blue()) - min(p.red(), p.green(), p.blue()) > 40 for p in pixels)
+        return dark > len(pixels) // 3 and coloured > 20
+
+    qtbot.waitUntil(looks_right, timeout=10_000)

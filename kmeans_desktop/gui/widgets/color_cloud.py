@@ -22,7 +22,7 @@ import logging
 import math
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
 
@@ -97,10 +97,6 @@ class GLCloudView(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        # A window of its own: a QOpenGLWidget otherwise makes Qt compose its whole top-level
-        # window through OpenGL on every update anywhere in it (30-40 ms a time on llvmpipe for a
-        # full-screen window; the K curve's updates stalled the GUI thread ~100 ms).
-        self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
         import pyqtgraph.opengl as gl
         from OpenGL import GL
 

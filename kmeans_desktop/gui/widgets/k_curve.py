@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QPointF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -44,12 +44,13 @@ class KCurveView(QWidget):
     #: A point was clicked: the K it stands for.
     kChosen = Signal(int)
 
+    #: Points arriving within this time are drawn together: each redraw repaints the plot and,
+    #: in a window with an OpenGL view, composes the whole window (tens of ms on llvmpipe).
+    REDRAW_MS = 150
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("kCurve")
-        # Drawn in a window of its own, away from the colour cloud's OpenGL composition (see
-        # color_cloud.GLCloudView): its updates then cost a plain raster flush.
-        self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
         self._points: dict[int, tuple[float, int | None, bool]] = {}  # K -> (psnr, bytes or None, estimated)
         self._current_k: int | None = None
         self._note = ""
@@ -126,6 +127,11 @@ class KCurveView(QWidget):
         for line in (self.current_line, self.knee_line, self.fitted_line):
             line.label.setFont(small)
 
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(self.REDRAW_MS)
+        self._redraw_timer.timeout.connect(self._redraw)
+
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 4)
         box.setSpacing(0)
@@ -155,7 +161,8 @@ class KCurveView(QWidget):
         if (point.image_id, point.dither) != (self._image_id, self._dither):
             return
         self._points[point.k] = (point.psnr, point.nbytes, point.estimated)
-        self._redraw()
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
 
     def set_current_k(self, k: int) -> None:
         self._current_k = int(k)
@@ -186,6 +193,8 @@ class KCurveView(QWidget):
 
     def point_position(self, k: int, which: str = "psnr") -> QPoint:
         """Where the point for K is drawn, in the plot's viewport coordinates (tests click it)."""
+        if self._redraw_timer.isActive():
+            self._redraw()
         psnr, nbytes = self._display_psnr(k), self._points[k][1] or 0
         box = self.plot.getPlotItem().getViewBox() if which == "psnr" else self.bytes_box
         scene = box.mapViewToScene(QPointF(math.log2(k), psnr if which == "psnr" else nbytes))
@@ -202,6 +211,7 @@ class KCurveView(QWidget):
         return (max(finite) if finite else 40.0) + 4.0
 
     def _redraw(self) -> None:
+        self._redraw_timer.stop()
         ks = sorted(self._points)
         x = np.log2(np.array(ks, dtype=np.float64)) if ks else np.zeros(0)
         y = np.array([self._display_psnr(k) for k in ks], dtype=np.float64)
