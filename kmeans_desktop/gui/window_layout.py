@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from .widgets.busy_indicator import BusyIndicator
 from .widgets.compare_view import CompareView
 from .widgets.drop_zone import DropZone
 from .widgets.palette_strip import PaletteStrip
@@ -63,13 +64,7 @@ def build_status_bar(window: MainWindow) -> None:
     w.zoom_label.setObjectName("zoomLabel")
     w.zoom_label.setMinimumWidth(70)
     w.zoom_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    w.busy_bar = QProgressBar()
-    w.busy_bar.setObjectName("busyIndicator")
-    w.busy_bar.setRange(0, 0)  # indeterminate
-    w.busy_bar.setTextVisible(False)
-    w.busy_bar.setFixedSize(QSize(110, 12))
-    w.busy_bar.setToolTip("Working…")
+    w.busy_bar = BusyIndicator()  # not an animated QProgressBar: see busy_indicator
     w.busy_bar.setVisible(False)
-    w.busy_bar.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
     status.addPermanentWidget(w.busy_bar)
     status.addPermanentWidget(w.zoom_label)
