@@ -386,3 +386,19 @@ def test_cloud_is_on_the_screen(sampled, qtbot):
         return dark > len(pixels) // 3 and coloured > 20
 
     qtbot.waitUntil(looks_right, timeout=10_000)
+
+
+def test_transparent_pixels_stay_out_of_the_cloud(window, qtbot, make_image):
+    window.k_slider.setValue(6)
+    with qtbot.waitSignal(window.previewReady, timeout=20_000, check_params_cb=k_is(6)):
+        window.open_image(make_image("alpha.png", 64, 48, channels=4))  # top quarter fully transparent
+    cloud = window.colour_space.cloud
+    qtbot.waitUntil(lambda: cloud.sample is not None, timeout=20_000)
+    src = window.current_image().source.pixels
+    visible = {tuple(c) for c in src[src[..., 3] > 0][:, :3]}
+    hidden_only = {tuple(c) for c in src[src[..., 3] == 0][:, :3]} - visible
+    sampled = {tuple(c) for c in cloud.sample.colors}
+    assert sampled <= visible and not (sampled & hidden_only)
+    palette = window.current_palette()
+    assert palette.shape[1] == 4
+    assert len(cloud.view.centroids.pos) == int((palette[:, 3] > 0).sum())
