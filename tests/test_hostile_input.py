@@ -59,7 +59,7 @@ def test_eps_named_png_is_refused_without_running_ghostscript(tmp_path, monkeypa
     monkeypatch.setattr(EpsImagePlugin, "Ghostscript", no_ghostscript)
     p = tmp_path / "photo.png"
     p.write_bytes(EPS)
-    with pytest.raises(ImageLoadError, match=r"photo\.png: this is a PostScript \(EPS\) file.*it reads PNG, JPEG"):
+    with pytest.raises(ImageLoadError, match=r"photo\.png: this file is in PostScript \(EPS\) format.*it reads PNG, JPEG"):
         load_image(p)
     with pytest.raises(ImageLoadError, match="PostScript"):
         load_image(EPS)  # pasted bytes go through the same list
@@ -81,7 +81,7 @@ def test_other_formats_pillow_knows_are_refused_by_name(tmp_path, fmt, name):
         Image.fromarray(noise(8, 8)).save(buf, format=fmt)
     except (KeyError, OSError, ValueError):
         pytest.skip(f"this Pillow can't write {fmt}")
-    with pytest.raises(ImageLoadError, match=f"this is a {name} file, which kmeans-desktop does not open"):
+    with pytest.raises(ImageLoadError, match=f"this file is in {name} format, which kmeans-desktop does not open"):
         load_image(buf.getvalue(), name="x.png")
 
 
@@ -326,3 +326,52 @@ def test_png_with_a_3_mb_icc_profile_is_read_and_kept(tmp_path):
     assert r.returncode == 0, r.stderr
     with Image.open(tmp_path / "out.png") as im:
         assert im.info["icc_profile"] == profile
+
+
+# --- generated damage: every outcome is an image or one plain ImageLoadError ------------------------
+
+def _damaged_files():
+    rng = np.random.default_rng(715)
+    saves = {"PNG": {}, "JPEG": {"quality": 80}, "GIF": {}, "WEBP": {"lossless": True}, "TIFF": {"compression": "tiff_lzw"},
+             "BMP": {}, "PPM": {}, "ICO": {"sizes": [(16, 16)]}}
+    for fmt, params in saves.items():
+        buf = io.BytesIO()
+        Image.fromarray(noise(24, 24, seed=len(fmt))).save(buf, format=fmt, **params)
+        good = buf.getvalue()
+        for i in range(12):
+            data = bytearray(good)
+            if i % 3 == 0:
+                data = data[: int(rng.integers(1, len(data)))]  # truncated anywhere
+            else:
+                for pos in rng.integers(0, len(data), size=int(rng.integers(1, 8))):
+                    data[pos] = int(rng.integers(0, 256))  # a few bytes flipped, header included
+            yield f"{fmt}-{i}", bytes(data)
+
+
+def test_damaged_files_give_an_image_or_one_plain_error():
+    for label, data in _damaged_files():
+        try:
+            src = load_image(data, name=f"{label}.img")
+        except ImageLoadError as exc:
+            msg = str(exc)
+            assert msg.startswith(f"{label}.img: ") and "\n" not in msg, msg
+            assert "does not open" not in msg, msg  # a damaged file of ours is called damaged
+        else:
+            assert src.pixels.dtype == np.uint8 and src.pixels.ndim == 3, label
+
+
+def test_damaged_files_on_the_command_line_print_one_line_each(tmp_path):
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    chosen = [item for n, item in enumerate(_damaged_files()) if n % 8 == 1][:10]
+    for label, data in chosen:
+        (folder / f"{label}.img").write_bytes(data)
+    out = tmp_path / "out"
+    out.mkdir()
+    r = run("compress", *sorted(folder.iterdir()), "-o", out, "-k", "4", "--jobs", "2")
+    lines = r.stderr.strip().splitlines()
+    failed = [line for line in lines if line.startswith("error: ")]
+    assert lines[-1].startswith(f"{len(chosen)} files: ") and f"{len(failed)} failed" in lines[-1]
+    assert len(lines) == len(failed) + 1, r.stderr  # nothing else: no warnings, no tracebacks
+    assert not any("unexpected" in line for line in failed), r.stderr
+    assert r.returncode == (1 if failed else 0)

@@ -61,7 +61,7 @@ def readable_list() -> str:
 
 
 def sniff_format(prefix: bytes) -> str | None:
-    """The name of the format whose signature `prefix` (the file's first bytes) carries, or None.
+    """Pillow's name of the format whose signature `prefix` (the file's first bytes) carries, or None.
 
     Only Pillow's signature checks run (the same ones Image.open would); nothing is decoded.
     """
@@ -70,10 +70,16 @@ def sniff_format(prefix: bytes) -> str | None:
         accept = Image.OPEN[fmt][1]
         try:
             if accept is not None and accept(prefix):
-                return _KNOWN_AS.get(fmt, fmt)
+                return fmt
         except Exception:  # a plugin's check on bytes it doesn't expect; it isn't that format
             continue
     return None
+
+
+def format_label(fmt: str) -> str:
+    """The name people know a Pillow format by ('EPS' -> 'PostScript (EPS)')."""
+    ours = {f.pillow: f.label for f in READ_FORMATS}
+    return ours.get(fmt) or _KNOWN_AS.get(fmt, fmt)
 
 
 def _jpeg_is_arithmetic(head: bytes) -> bool:

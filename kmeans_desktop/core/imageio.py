@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from .errors import ImageLoadError, ImageSaveError
-from .formats import PILLOW_FORMATS, check_declared_size, readable_list, sniff_format
+from .formats import PILLOW_FORMATS, check_declared_size, format_label, readable_list, sniff_format
 from .tempfiles import sweep_stale, temporary_path
 
 log = logging.getLogger(__name__)
@@ -150,9 +150,12 @@ def _open_and_decode(opener, *, name: str, path: Path | None, size: int, head: b
         ) from None
     except UnidentifiedImageError:
         other = sniff_format(head[:16])
+        if other in PILLOW_FORMATS or other in ("MPO", "DIB"):  # ours, but too damaged to open
+            raise ImageLoadError(f"{name}: this {format_label(other)} file is damaged and can't be read.") from None
         if other:
             raise ImageLoadError(
-                f"{name}: this is a {other} file, which kmeans-desktop does not open; it reads {readable_list()}."
+                f"{name}: this file is in {format_label(other)} format, which kmeans-desktop does not open; "
+                f"it reads {readable_list()}."
             ) from None
         raise ImageLoadError(f"{name}: this is not an image file that can be read (unknown or damaged format).") from None
     except PermissionError:
