@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
 import pytest
@@ -416,30 +415,34 @@ def test_busy_indicator_shows_while_working(window, qtbot, make_image, monkeypat
 
 
 def test_close_while_working_exits_quickly(qtbot, make_image, monkeypatch):
+    """Close doesn't wait for a job to finish (its wait for the pool is bounded); the job then ends
+    by itself and leaves no thread behind. No wall-clock bound here: bench_gui.py times close."""
     import threading
 
-    started, release = threading.Event(), threading.Event()
+    started, release, finished = threading.Event(), threading.Event(), threading.Event()
     real = worker_module.compute_preview
 
-    def slow(*args):
+    def held(*args):
         started.set()
-        release.wait(0.25)  # a job that is mid-way when the window closes (short: leaves the real
-        # compute room within close's 1 s bound on a loaded machine)
-        return real(*args)
+        release.wait(60)  # mid-way when the window closes, until the test lets it go
+        try:
+            return real(*args)
+        finally:
+            finished.set()
 
-    monkeypatch.setattr(worker_module, "compute_preview", slow)
+    monkeypatch.setattr(worker_module, "compute_preview", held)
     w = MainWindow()
     qtbot.addWidget(w)
     w.show()
     w.open_image(make_image("busy.png", 200, 150))
     qtbot.waitUntil(started.is_set, timeout=20_000)
     assert w.worker.busy
-    t0 = time.perf_counter()
     w.close()
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 1.2
-    assert QThreadPool.globalInstance().activeThreadCount() == 0
+    assert not finished.is_set()  # close returned while the job was still held: it didn't wait for it
     assert not w.isVisible()
+    release.set()
+    qtbot.waitUntil(lambda: QThreadPool.globalInstance().activeThreadCount() == 0, timeout=30_000)
+    assert finished.is_set()
 
 
 def test_result_arriving_after_close_is_ignored(qtbot, make_image, monkeypatch):
@@ -460,9 +463,7 @@ def test_result_arriving_after_close_is_ignored(qtbot, make_image, monkeypatch):
     w.open_image(make_image("late.png"))
     qtbot.waitUntil(started.is_set, timeout=20_000)
     w.worker.shutdown = lambda timeout_ms=1000, real=w.worker.shutdown: real(50)  # keep the test short
-    t0 = time.perf_counter()
     w.close()
-    assert time.perf_counter() - t0 < 1.0
     seen = []
     w.previewReady.connect(seen.append)
     release.set()
@@ -473,10 +474,9 @@ def test_result_arriving_after_close_is_ignored(qtbot, make_image, monkeypatch):
 
 
 def test_closing_an_idle_window_is_clean(window, qtbot):
-    t0 = time.perf_counter()
     window.close()
-    assert time.perf_counter() - t0 < 0.5
     assert window.worker.is_idle()
+    assert not window.isVisible()
 
 
 def test_quit_action_closes(window, qtbot):
