@@ -136,12 +136,15 @@ def test_lying_header_is_refused_before_the_canvas_is_allocated(tmp_path):
     # A 12000×12000 RGB canvas is 432 MB; the refusal must come before it exists.
     p = tmp_path / "liar.jpg"
     p.write_bytes(_jpeg_claiming(12000, 12000))
-    code = ("import resource, sys\nfrom kmeans_desktop.core import load_image, ImageLoadError\n"
-            f"try:\n    load_image({str(p)!r})\nexcept ImageLoadError:\n    pass\n"
+    code = ("import resource, sys\nimport kmeans_desktop\nfrom kmeans_desktop.core import load_image, ImageLoadError\n"
+            "print(kmeans_desktop.__file__)\n"
+            f"try:\n    load_image({str(p)!r})\nexcept ImageLoadError as exc:\n    print(exc)\n"
             "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert int(r.stdout.strip()) < 300_000  # KiB
+    where, refused, peak_kib = r.stdout.strip().splitlines()
+    assert "truncated or damaged" in refused, (where, refused, r.stderr)
+    assert int(peak_kib) < 300_000, (where, r.stderr)
 
 
 def test_smallest_honest_files_pass_the_size_floor():
