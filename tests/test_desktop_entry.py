@@ -39,6 +39,13 @@ def read_entry(path: Path) -> configparser.SectionProxy:
     return entry["Desktop Entry"]
 
 
+def exec_value(command: list[str]) -> str:
+    """Exec= for `command` (plain paths need no quoting: then it is the command and %f)."""
+    if all(desktop_entry.exec_argument(a) == a for a in command):
+        return " ".join(command) + " %f"
+    return desktop_entry.desktop_entry_text(command).split("Exec=", 1)[1].split("\n", 1)[0]
+
+
 def tree(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) + ("/" if p.is_dir() else "") for p in folder.rglob("*"))
 
@@ -54,7 +61,7 @@ def test_install_writes_the_entry_and_icons_and_uninstall_removes_them(xdg, caps
     assert files["scalable"].read_bytes() == icon_svg_path().read_bytes()
     entry, shipped = read_entry(files["desktop"]), read_entry(desktop_file_path())
     # run in-process by pytest: the command is this Python with -m kmeans_desktop
-    assert entry["Exec"] == f"{sys.executable} -m kmeans_desktop %f"
+    assert entry["Exec"] == exec_value([sys.executable, "-m", "kmeans_desktop"])
     assert entry["TryExec"] == sys.executable
     for key in ("Type", "Name", "Icon", "MimeType", "Categories", "Terminal"):
         assert entry[key] == shipped[key], key
@@ -80,7 +87,7 @@ def test_console_script_puts_itself_in_exec_and_loads_no_qt(xdg, tmp_path):
                        env={**os.environ, "XDG_DATA_HOME": str(xdg)})
     assert r.returncode == 0 and not r.stderr, r.stderr
     entry = read_entry(installed_files(xdg)["desktop"])
-    assert entry["Exec"] == f"{CONSOLE_SCRIPT} %f" and entry["TryExec"] == str(CONSOLE_SCRIPT)
+    assert entry["Exec"] == exec_value([str(CONSOLE_SCRIPT)]) and entry["TryExec"] == str(CONSOLE_SCRIPT)
 
     probe = ("import sys; from kmeans_desktop.cli import main; code = main(['--uninstall-desktop']); "
              "qt = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph')]; "
