@@ -62,7 +62,7 @@ def _normalised(info: tarfile.TarInfo, mtime: int) -> tarfile.TarInfo:
 def archive_bundle(bundle: Path, out: Path, top: str, mtime: int = 0) -> None:
     """A reproducible .tar.gz of `bundle` with everything under `top/`."""
     entries = sorted([bundle, *bundle.rglob("*")], key=lambda p: p.relative_to(bundle).as_posix())
-    with open(out, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=mtime) as gz, \
+    with open(out, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=mtime) as gz, \
             tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for path in entries:
             rel = path.relative_to(bundle).as_posix()
