@@ -148,7 +148,13 @@ def _undo(written: list[tuple[Path, bytes | None]], created: list[Path]) -> None
 
 
 def _reason(exc: OSError) -> str:
-    return exc.strerror or str(exc)
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        return "a file is in the way of a folder"
+    if isinstance(exc, IsADirectoryError):
+        return "a folder is in the way of the file"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return (exc.strerror or str(exc)).rstrip(".")
 
 
 def write_files(files: list[tuple[Path, bytes]]) -> None:
