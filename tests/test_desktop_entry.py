@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -73,8 +74,11 @@ def test_install_writes_the_entry_and_icons_and_uninstall_removes_them(xdg, caps
     other.write_bytes(b"not ours")
     assert main(["--uninstall-desktop"]) == 0
     assert "removed 8 files" in capsys.readouterr().out
-    assert tree(xdg) == ["icons/", "icons/hicolor/", "icons/hicolor/16x16/", "icons/hicolor/16x16/apps/",
-                         "icons/hicolor/16x16/apps/someone-else.png"]
+    # update-desktop-database (if installed) keeps its MIME cache in applications/, for all apps
+    left = [p for p in tree(xdg) if p not in ("applications/", "applications/mimeinfo.cache")]
+    assert left == ["icons/", "icons/hicolor/", "icons/hicolor/16x16/", "icons/hicolor/16x16/apps/",
+                    "icons/hicolor/16x16/apps/someone-else.png"]
+    assert not installed_files(xdg)["desktop"].exists()
     assert main(["--uninstall-desktop"]) == 0
     assert "nothing to remove" in capsys.readouterr().out
 
@@ -113,8 +117,13 @@ def test_launch_command_is_the_executable_that_runs(tmp_path):
     assert desktop_entry.launch_command(frozen=False, executable=py, argv0=main_py) == [py, "-m", "kmeans_desktop"]
 
 
-def test_exec_line_quotes_and_escapes_paths():
+def test_exec_line_quotes_and_escapes_paths(tmp_path):
     text = desktop_entry.desktop_entry_text(["/opt/my apps/k$d 100%/kmeans-desktop"])
+    validate = shutil.which("desktop-file-validate")
+    if validate:  # desktop-file-utils, where installed
+        (tmp_path / "kmeans-desktop.desktop").write_text(text, encoding="utf-8")
+        r = subprocess.run([validate, str(tmp_path / "kmeans-desktop.desktop")], capture_output=True, text=True)
+        assert r.returncode == 0 and not r.stdout.strip(), r.stdout + r.stderr
     lines = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
     # quoted for the space, `$` escaped inside the quotes, `%` doubled; then the string escape
     # doubles the backslash (Desktop Entry Specification, "The Exec key")
