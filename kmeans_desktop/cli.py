@@ -107,6 +107,10 @@ def build_gui_parser() -> argparse.ArgumentParser:
     p.add_argument("path", nargs="?", metavar="PATH", help="image to open in the window")
     p.add_argument("--self-test", action="store_true",
                    help="open the window with the sample image, wait for the final preview, print a ready line and quit")
+    desktop = p.add_mutually_exclusive_group()
+    desktop.add_argument("--install-desktop", action="store_true",
+                         help="Linux: add the app to the desktop's menu and 'Open with' (your XDG data folder)")
+    desktop.add_argument("--uninstall-desktop", action="store_true", help="Linux: remove what --install-desktop added")
     return p
 
 
@@ -134,6 +138,10 @@ def run_compress(argv: list[str]) -> int:
 
 def run_gui(argv: list[str]) -> int:
     args = build_gui_parser().parse_args(argv)
+    if args.install_desktop or args.uninstall_desktop:
+        from .desktop_entry import run_desktop_command  # Qt-free
+
+        return run_desktop_command(install_entry=args.install_desktop)
     if args.self_test:
         from .gui.selftest import run_self_test  # Qt is imported on the GUI paths only
 

@@ -1,8 +1,8 @@
 """The app's icon: resources/icons/kmeans-desktop-*.png, rendered from kmeans-desktop.svg.
 
 The PNGs (16 to 256 px) are made by scripts/make_icons.py, so no SVG plugin is needed at run
-time. Where the resources folder isn't there (an installed wheel carries only the package), a
-small icon drawn in code stands in.
+time. They ship inside the package (`kmeans_desktop.resources`) in a checkout, a wheel and the
+frozen app alike; should they be missing anyway, a small icon drawn in code stands in.
 """
 
 from __future__ import annotations
@@ -10,17 +10,15 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
-from ..resources import resources_dir
+from ..resources import APP_ID, ICON_SIZES, icon_png_path
 
-ICON_NAME = "kmeans-desktop"
-ICON_SIZES = (16, 32, 48, 64, 128, 256)
+ICON_NAME = APP_ID
 SWATCHES = ("#e4572e", "#f3a712", "#29335c", "#669bbc")
 
 
 def icon_files() -> list[str]:
     """The icon's PNG files that exist, smallest first."""
-    folder = resources_dir() / "icons"
-    return [str(p) for p in (folder / f"{ICON_NAME}-{s}.png" for s in ICON_SIZES) if p.is_file()]
+    return [str(p) for p in map(icon_png_path, ICON_SIZES) if p.is_file()]
 
 
 def app_icon() -> QIcon:
