@@ -66,6 +66,7 @@ class Job:
     seed: int
     force: bool
     allow_downscale: bool
+    score: bool = False  # measure SSIMULACRA2 of the written file (--json)
 
 
 def output_format(path: Path, wanted: str | None) -> str:
@@ -108,6 +109,12 @@ def run_job(job: Job, *, batch: bool = False) -> dict:
     result = fit(src, req)
     write_atomic(job.output, result.data)
     q = result.quantized
+    extra = {}
+    if job.score:
+        from .core.quality import file_score, file_score_is_sampled
+
+        extra = {"ssimulacra2": round(file_score(src.pixels, result.data), 3),
+                 "ssimulacra2_sampled": file_score_is_sampled(src.pixels)}
     return {
         "input": str(job.input),
         "output": str(job.output),
@@ -125,6 +132,7 @@ def run_job(job: Job, *, batch: bool = False) -> dict:
         "max_bytes": job.max_bytes,
         "dither": job.dither,
         "seed": job.seed,
+        **extra,
     }
 
 
