@@ -259,7 +259,7 @@ class CompareView(QWidget):
         if self._after is None:
             label = "Computing…"
         elif self.diff_map_on():
-            label = "Difference map" if diff else "Difference map: computing…"
+            label += " · difference map" + ("" if diff else ": computing…")
         self._draw_label(p, label, left_side=False)
         if diff:
             draw_diff_legend(p, QRectF(self.width() - LEGEND_WIDTH - 12, self.height() - LEGEND_HEIGHT - 12,
