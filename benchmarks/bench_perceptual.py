@@ -139,12 +139,44 @@ def fmt_row(name, r, eq):
             f"{r['worst']:6.2f} {eq_s:>8} {r['s']:6.2f}")
 
 
+def metric_speed() -> int:
+    """Seconds for one SSIMULACRA2 score (best of 3) of china.jpg upscaled to 1 MP and 9 MP at
+    K=64; at 9 MP also the exact score, to show what sampling the finest scales costs."""
+    from kmeans_desktop.core import ssimulacra2_port
+    from kmeans_desktop.core.metrics import ssimulacra2, ssimulacra2_sampled
+    from perceptual_images import photos
+
+    china = photos()["china.jpg"]
+    print(f"SSIMULACRA2 speed (load average {os.getloadavg()[0]:.2f})")
+    for size in ((1224, 816), (3672, 2448)):
+        px = np.asarray(Image.fromarray(china).resize(size, Image.Resampling.LANCZOS))
+        out = quantize(px, 64).to_array()
+        secs, score = timed(lambda: ssimulacra2(px, out), 3)
+        mp = size[0] * size[1] / 1e6
+        how = "sampled tiles" if ssimulacra2_sampled(size[1], size[0]) else "exact"
+        line = f"  {mp:.1f} MP ({how}): {score:.2f} in {secs:.2f} s"
+        if how != "exact":
+            old = ssimulacra2_port.EXACT_PIXELS
+            ssimulacra2_port.EXACT_PIXELS = 10**12
+            try:
+                exact_s, exact = timed(lambda: ssimulacra2(px, out), 1)
+            finally:
+                ssimulacra2_port.EXACT_PIXELS = old
+            line += f"; exact {exact:.2f} in {exact_s:.2f} s (sampled - exact = {score - exact:+.2f})"
+        print(line)
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("--ks", default=",".join(map(str, KS)))
     ap.add_argument("--only", default="", help="comma-separated image names")
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--speed", action="store_true",
+                    help="only time core.metrics.ssimulacra2 at 1 MP and 9 MP (sampled against exact)")
     args = ap.parse_args(argv)
+    if args.speed:
+        return metric_speed()
     ks = tuple(int(k) for k in args.ks.split(","))
     only = {s for s in args.only.split(",") if s}
     print(f"bench_perceptual: K={ks}; pngquant: {PNGQUANT or 'not installed'}; "
