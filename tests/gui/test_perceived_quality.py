@@ -144,5 +144,5 @@ def test_large_images_say_the_score_is_sampled(qtbot):
     panel = StatsPanel()
     qtbot.addWidget(panel)
     panel.set_quality(71.26, sampled=True)
-    assert panel.value_text("ssimulacra2") == "≈ 71.3 · high"
+    assert panel.value_text("ssimulacra2") == "≈ 71.3 · high (estimated)"
     assert "sampled" in panel.findChild(QWidget, "stat_ssimulacra2").toolTip()

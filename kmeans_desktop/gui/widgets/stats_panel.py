@@ -146,8 +146,8 @@ class StatsPanel(QWidget):
         if sampled:
             tip += ("\nEstimated: the image is large, so its finest detail is scored on sampled "
                     "full-resolution tiles (typically within 0.5 of the whole image).")
-        prefix = "≈ " if sampled else ""
-        self._set("ssimulacra2", f"{prefix}{score:.1f} · {quality_word(score)}", tip)
+        text = f"{score:.1f} · {quality_word(score)}"
+        self._set("ssimulacra2", f"≈ {text} (estimated)" if sampled else text, tip)
 
     def set_quality_pending(self, text: str) -> None:
         self._set("ssimulacra2", text, SSIMULACRA2_TIP)
