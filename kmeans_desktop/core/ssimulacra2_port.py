@@ -1,7 +1,7 @@
 """SSIMULACRA2, vectorised with numpy/scipy: a faithful port of libjxl's tools/ssimulacra2.cc as the
 Rust port rust-av/ssimulacra2 0.5 implements it (BSD-2; its test pair scores 17.3985, ours 17.415,
 see tests/test_metrics_ssimulacra2.py for how that was checked). Use core.metrics.ssimulacra2, which
-checks its input, handles alpha and tiny images and keeps BLAS on one thread.
+checks its input and handles alpha and tiny images.
 
 Why our own code and not the `ssimulacra2` package (BSD-3, 0.3.0): the package blurs with
 scipy's `gaussian_filter` (a sampled Gaussian, mirror edges horizontally), not with libjxl's
