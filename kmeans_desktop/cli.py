@@ -126,7 +126,7 @@ def run_compress(argv: list[str]) -> int:
     jobs = [
         Job(input=inp, output=out, k=args.k, format=fmt, max_bytes=args.max_bytes, max_width=max_w,
             max_height=max_h, keep_metadata=args.keep_metadata, dither=args.dither, seed=args.seed,
-            force=args.force, allow_downscale=not args.no_downscale)
+            force=args.force, allow_downscale=not args.no_downscale, score=args.json)
         for inp, out, fmt in pairs
     ]
     with native_stderr_to_log():  # the C libraries' warnings go to the log, not the terminal
