@@ -66,6 +66,7 @@ class Job:
     seed: int
     force: bool
     allow_downscale: bool
+    dither_strength: float = 1.0  # with dither: 0..1
 
 
 def output_format(path: Path, wanted: str | None) -> str:
@@ -104,7 +105,7 @@ def run_job(job: Job, *, batch: bool = False) -> dict:
     src = load_image(job.input)
     req = Requirements(k=job.k, max_bytes=job.max_bytes, max_width=job.max_width, max_height=job.max_height,
                        format=job.format, allow_downscale=job.allow_downscale, keep_metadata=job.keep_metadata,
-                       dither=job.dither, seed=job.seed)
+                       dither=job.dither, seed=job.seed, dither_strength=job.dither_strength)
     result = fit(src, req)
     write_atomic(job.output, result.data)
     q = result.quantized

@@ -57,6 +57,7 @@ class Quantized:
     counts: np.ndarray  # pixels per palette entry (int64, length n)
     mse: float  # mean squared error per channel against the source pixels
     seconds: float  # wall time of the quantize call
+    dither_strength: float = 1.0  # with dither: how strongly (0..1)
 
     @property
     def n_colors(self) -> int:
@@ -98,6 +99,14 @@ def check_k(k) -> int:
     return int(k)
 
 
+def check_strength(strength) -> float:
+    if isinstance(strength, bool) or not isinstance(strength, (int, float, np.integer, np.floating)):
+        raise ValueError(f"the dithering strength must be a number from 0 to 1, not {strength!r}.")
+    if not 0.0 <= float(strength) <= 1.0:
+        raise ValueError(f"the dithering strength must be from 0 to 1, not {float(strength):g}.")
+    return float(strength)
+
+
 def check_pixels(pixels) -> np.ndarray:
     if not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint8:
         raise TypeError("pixels must be a numpy uint8 array of shape H×W×3 or H×W×4.")
@@ -113,8 +122,12 @@ def quantize(
     dither: bool = False,
     seed: int = 0,
     histogram: ColorHistogram | None = None,
+    dither_strength: float = 1.0,
 ) -> Quantized:
     """Reduce `pixels` to at most `k` colours.
+
+    With `dither`, error diffusion masked to where the eye doesn't see its noise, scaled by
+    `dither_strength` (0..1; 0 gives the undithered result).
 
     `histogram` may be passed to reuse `build_histogram(pixels)` across calls (the GUI does, for
     every K of one image). Same pixels, k and seed give an identical result.
@@ -126,11 +139,12 @@ def quantize(
     if hist.shape != pixels.shape[:2] or hist.channels != pixels.shape[2]:
         raise ValueError("the histogram was built from another image.")
     palette, labels = palette_for_histogram(hist, k, seed=seed)
-    if dither and palette.shape[0] < hist.n_colors:
+    strength = check_strength(dither_strength)
+    if dither and strength > 0 and palette.shape[0] < hist.n_colors:
         from .dither import dither_indices
 
         exact = hist.indices_for(labels)
-        indices = dither_indices(pixels, palette, exact)
+        indices = dither_indices(pixels, palette, exact, strength)
         counts = np.bincount(indices.reshape(-1), minlength=palette.shape[0]).astype(np.int64)
         err = pixel_mse(pixels, palette[indices])
     else:
@@ -152,6 +166,7 @@ def quantize(
         counts=counts,
         mse=float(err),
         seconds=time.perf_counter() - t0,
+        dither_strength=strength,
     )
 
 
