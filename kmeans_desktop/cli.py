@@ -133,7 +133,8 @@ def run_compress(argv: list[str]) -> int:
     jobs = [
         Job(input=inp, output=out, k=args.k, format=fmt, max_bytes=args.max_bytes, max_width=max_w,
             max_height=max_h, keep_metadata=args.keep_metadata, dither=args.dither, seed=args.seed,
-            force=args.force, allow_downscale=not args.no_downscale, dither_strength=args.dither_strength)
+            force=args.force, allow_downscale=not args.no_downscale, score=args.json,
+            dither_strength=args.dither_strength)
         for inp, out, fmt in pairs
     ]
     _ok, failed = run_batch(jobs, workers=args.jobs, as_json=args.json)

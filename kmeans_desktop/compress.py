@@ -66,6 +66,7 @@ class Job:
     seed: int
     force: bool
     allow_downscale: bool
+    score: bool = False  # measure SSIMULACRA2 of the written file (--json)
     dither_strength: float = 1.0  # with dither: 0..1
 
 
@@ -109,6 +110,12 @@ def run_job(job: Job, *, batch: bool = False) -> dict:
     result = fit(src, req)
     write_atomic(job.output, result.data)
     q = result.quantized
+    extra = {}
+    if job.score:
+        from .core.quality import file_score, file_score_is_sampled
+
+        extra = {"ssimulacra2": round(file_score(src.pixels, result.data), 3),
+                 "ssimulacra2_sampled": file_score_is_sampled(src.pixels)}
     return {
         "input": str(job.input),
         "output": str(job.output),
@@ -126,6 +133,7 @@ def run_job(job: Job, *, batch: bool = False) -> dict:
         "max_bytes": job.max_bytes,
         "dither": job.dither,
         "seed": job.seed,
+        **extra,
     }
 
 

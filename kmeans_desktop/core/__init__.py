@@ -7,7 +7,7 @@ from .encoding import FORMATS, encode, format_for_path, save
 from .errors import ImageLoadError, ImageSaveError, KMeansDesktopError
 from .histogram import ColorHistogram, build_histogram
 from .imageio import MAX_PIXELS, SourceImage, load_image, write_atomic
-from .metrics import mse, psnr, psnr_from_mse
+from .metrics import mse, psnr, psnr_from_mse, ssimulacra2
 from .kmeans import K_MAX, K_MIN, Quantized, check_k, quantize
 
 __all__ = [
@@ -31,5 +31,6 @@ __all__ = [
     "psnr_from_mse",
     "quantize",
     "save",
+    "ssimulacra2",
     "write_atomic",
 ]
