@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import threading
+from contextlib import contextmanager
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -102,7 +104,7 @@ def ssimulacra2(reference: np.ndarray, distorted: np.ndarray) -> float:
     _check_pair(reference, distorted)
     h, w = reference.shape[:2]
     factor = -(-_ss2.MIN_SIDE // min(h, w))
-    with threadpool_limits(limits=1, user_api="blas"):  # 2 BLAS threads lose 2× on a busy machine
+    with _one_blas_thread():
         scores = []
         for ref, dist in _pair_layers(reference, distorted):
             if factor > 1:
@@ -110,6 +112,32 @@ def ssimulacra2(reference: np.ndarray, distorted: np.ndarray) -> float:
                 dist = np.repeat(np.repeat(dist, factor, axis=0), factor, axis=1)
             scores.append(_ss2.score_srgb(np.ascontiguousarray(ref), np.ascontiguousarray(dist)))
     return float(min(scores))
+
+
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limiter = None
+
+
+@contextmanager
+def _one_blas_thread():
+    """BLAS on one thread while any ssimulacra2() runs: its blur is thousands of small matrix
+    products, which two BLAS threads on a busy 2-core machine make 2× slower, not faster. The
+    limit is process-wide (threadpoolctl), so concurrent calls share one, counted, and the last
+    one out restores the previous setting."""
+    global _blas_users, _blas_limiter
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limiter = threadpool_limits(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None
 
 
 def ssimulacra2_sampled(height: int, width: int) -> bool:
