@@ -19,7 +19,7 @@ Measured alternatives: numba would run a serpentine loop directly but adds ~210 
 LLVM is 179 MB) to a 248 MiB frozen app whose limit is 300 MB, plus 0.3 s import and a JIT compile
 per start; Pillow's C Floyd–Steinberg has no strength, no mask, no clamping and no alpha.
 
-Colours are compared in "features": RGB as is; RGBA as its composites on black and on white
+Colours are compared in "features": RGB in OKLab (as `quantize` clusters it); RGBA as its composites on black and on white
 (premultiplied colour and premultiplied colour minus alpha), so an alpha error counts as much as
 it shows on a light page. Pixels only take entries of their own alpha class (transparent,
 partly transparent, opaque), the rules `quantize` keeps without dithering.
@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.ndimage import maximum_filter, minimum_filter, uniform_filter
+
+from .colourspace import to_working
 
 #: Floyd–Steinberg weights: right, below-left, below, below-right.
 _FS = (7 / 16, 3 / 16, 5 / 16, 1 / 16)
@@ -46,10 +48,11 @@ _TEXTURE_SD = 6.0
 
 
 def features(pixels: np.ndarray) -> np.ndarray:
-    """H×W×3 RGB or H×W×6 (composite on black, composite on white minus 255) float32."""
-    c = pixels.astype(np.float32)
+    """H×W×3 OKLab working coordinates (the space `quantize` clusters RGB in, see `colourspace`)
+    or, for RGBA, H×W×6 (composite on black, composite on white minus 255) float32."""
     if pixels.shape[-1] == 3:
-        return c
+        return to_working(pixels.reshape(-1, 3)).reshape(pixels.shape).astype(np.float32)
+    c = pixels.astype(np.float32)
     a = c[..., 3:4] / 255.0
     black = c[..., :3] * a
     return np.concatenate([black, black - c[..., 3:4]], axis=-1)
@@ -128,7 +131,8 @@ def _spans(n: int, size: int, warm: int) -> list[tuple[int, int, int]]:
 
 
 def _nearest_table(pal: np.ndarray) -> np.ndarray:
-    """For RGB: the nearest entry of every 6-bit colour cell's centre, a 262,144-entry table.
+    """For RGB: the nearest entry of the centre of every 4-unit cell of the working space (a
+    262,144-entry table).
     Only diffused pixels use it (an approximation there is diffused like any other error)."""
     from scipy.spatial import cKDTree
 

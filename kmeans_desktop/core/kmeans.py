@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .colorbins import Points, assign, nearest, set_workers  # noqa: F401 (set_workers: public)
+from .colourspace import from_working, to_working
 from .histogram import ColorHistogram, build_histogram
 from .metrics import mse as pixel_mse
 from .metrics import psnr_from_mse
@@ -85,10 +86,18 @@ class Quantized:
 
 
 def _rgb_points(hist: ColorHistogram) -> Points:
+    """The distinct colours in the working space (see `colourspace`), weighted by pixel count;
+    built once per histogram, so every K after the first reuses them and their bins."""
     cached = hist.cache.get("points")
     if cached is None:
-        cached = hist.cache["points"] = Points(hist.colors.astype(np.float64), hist.counts.astype(np.float64))
+        x = to_working(hist.colors[:, :3])
+        cached = hist.cache["points"] = Points(x, hist.counts.astype(np.float64), integer=False)
     return cached
+
+
+def _opaque_palette(centres: np.ndarray) -> np.ndarray:
+    """Working-space centres -> distinct uint8 sRGB entries."""
+    return _round_palette(from_working(centres))
 
 
 def check_k(k) -> int:
@@ -175,8 +184,8 @@ def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0) -> tup
     colors, weights = hist.colors, hist.counts.astype(np.float64)
     if hist.channels == 3:
         pts = _rgb_points(hist)
-        palette = _round_palette(_cluster(pts, k, seed))
-        labels = assign(palette.astype(np.float64), pts)
+        palette = _opaque_palette(_cluster(pts, k, seed))
+        labels = assign(to_working(palette), pts)
         return _tidy(palette, labels, weights)
     return _tidy(*_rgba_palette(colors, weights, k, seed), weights)
 
@@ -206,9 +215,9 @@ def _rgba_palette(colors: np.ndarray, weights: np.ndarray, k: int, seed: int) ->
         base = 1
     for g, n in zip(groups, shares):
         if g is opaque:
-            x = colors[g, :3].astype(np.float64)
-            pal = _round_palette(_cluster(Points(x, weights[g]), n, seed))
-            lab = nearest(pal.astype(np.float64), x)
+            x = to_working(colors[g, :3])
+            pal = _opaque_palette(_cluster(Points(x, weights[g], integer=False), n, seed))
+            lab = nearest(to_working(pal), x)
             pal = np.concatenate([pal, np.full((len(pal), 1), 255, np.uint8)], axis=1)
         else:
             x = _composites(colors[g])
