@@ -32,9 +32,16 @@ _LINEAR = np.where(np.arange(256) / 255.0 <= 0.04045, np.arange(256) / 255.0 / 1
                    ((np.arange(256) / 255.0 + 0.055) / 1.055) ** 2.4)
 
 
-def to_working(rgb: np.ndarray) -> np.ndarray:
-    """n×3 sRGB (uint8, or float 0..255) -> n×3 float64 working coordinates."""
+def to_working(rgb: np.ndarray, dtype=np.float64) -> np.ndarray:
+    """n×3 sRGB (uint8, or float 0..255) -> n×3 working coordinates (float64; float32 on request
+    for per-pixel use, about twice as fast)."""
     rgb = np.asarray(rgb)
+    if rgb.dtype == np.uint8 and dtype == np.float32:
+        lin = _LINEAR.astype(np.float32)
+        chans = [lin[rgb[:, i]] for i in range(3)]
+        lms = [np.cbrt(_combine(_M1[i], chans)) for i in range(3)]
+        m2 = _M2 * _SCALE[:, None]  # scale folded into the second matrix
+        return np.stack([_combine(m2[i], lms) + np.float32(_OFFSET[i]) for i in range(3)], axis=1)
     if rgb.dtype == np.uint8:
         lin = _LINEAR[rgb]
     else:
@@ -42,6 +49,14 @@ def to_working(rgb: np.ndarray) -> np.ndarray:
         lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
     lab = np.cbrt(lin @ _M1.T) @ _M2.T
     return lab * _SCALE + _OFFSET
+
+
+def _combine(row: np.ndarray, chans: list[np.ndarray]) -> np.ndarray:
+    """row · (c0, c1, c2) per element, in float32 (faster than an n×3 @ 3×3 product)."""
+    out = chans[0] * np.float32(row[0])
+    out += chans[1] * np.float32(row[1])
+    out += chans[2] * np.float32(row[2])
+    return out
 
 
 def from_working(x: np.ndarray) -> np.ndarray:

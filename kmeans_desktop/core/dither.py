@@ -51,7 +51,7 @@ def features(pixels: np.ndarray) -> np.ndarray:
     """H×W×3 OKLab working coordinates (the space `quantize` clusters RGB in, see `colourspace`)
     or, for RGBA, H×W×6 (composite on black, composite on white minus 255) float32."""
     if pixels.shape[-1] == 3:
-        return to_working(pixels.reshape(-1, 3)).reshape(pixels.shape).astype(np.float32)
+        return to_working(pixels.reshape(-1, 3), np.float32).reshape(pixels.shape)
     c = pixels.astype(np.float32)
     a = c[..., 3:4] / 255.0
     black = c[..., :3] * a
