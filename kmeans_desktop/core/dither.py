@@ -37,6 +37,8 @@ _FS = (7 / 16, 3 / 16, 5 / 16, 1 / 16)
 #: Largest carried error per channel (0..255 units): larger errors are clipped, so a rare colour
 #: far from every entry doesn't smear a streak into its neighbours.
 _MAX_ERR = 40.0
+#: The clamp on OKLab a and b error, relative to L's.
+_CHROMA_CLAMP = 0.4
 #: Tiles run side by side; each starts this many rows above and columns before its own.
 _TILE_ROWS, _TILE_COLS, _WARMUP = 64, 192, 8
 #: Above this many pixels × entries, RGB pixels find their entry in a 6-bit table.
@@ -156,6 +158,9 @@ def diffuse(pixels: np.ndarray, palette: np.ndarray, exact: np.ndarray, strength
     pc, penalty = _allowed(pixels, palette) if rgba else (None, None)
     pal_sq = (pal * pal).sum(axis=1)
     max_err = _error_limit(pal)
+    if not rgba:  # OKLab: a and b span about 0.4 of L's range; the same clamp there let pale
+        # areas (a hazy sky) carry enough hue error to pick a saturated entry now and then.
+        max_err = (max_err * np.array([1.0, _CHROMA_CLAMP, _CHROMA_CLAMP])).astype(np.float32)
     table = _nearest_table(pal) if not rgba and h * w * len(pal) > _TABLE_ABOVE else None
 
     tiles = []
