@@ -54,6 +54,16 @@ def _k_value(text: str) -> int:
     return k
 
 
+def _strength(text: str) -> float:
+    try:
+        s = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--dither-strength must be a number from 0 to 1, not {text!r}") from None
+    if not 0.0 <= s <= 1.0:
+        raise argparse.ArgumentTypeError(f"--dither-strength must be from 0 to 1, not {text}")
+    return s
+
+
 def _whole(name: str, lo: int, hi: int):
     def convert(text: str) -> int:
         try:
@@ -87,7 +97,10 @@ def build_compress_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-metadata", action="store_true", help="keep EXIF (dropped by default for privacy)")
     p.add_argument("--no-downscale", action="store_true",
                    help="with --max-bytes, fail instead of shrinking the image when 2 colours don't fit")
-    p.add_argument("--dither", action="store_true", help="Floyd–Steinberg dithering onto the palette")
+    p.add_argument("--dither", action="store_true",
+                   help="error diffusion onto the palette, kept off flat areas where its noise would show")
+    p.add_argument("--dither-strength", type=_strength, default=1.0, metavar="S",
+                   help="with --dither, how strongly to dither, 0 to 1 (default 1; 0 is no dithering)")
     p.add_argument("--seed", type=_whole("--seed", 0, 2**32 - 1), default=0, metavar="N", help="random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object per input on stdout")
     p.add_argument("--force", action="store_true", help="allow replacing existing files, the input included")
@@ -126,7 +139,8 @@ def run_compress(argv: list[str]) -> int:
     jobs = [
         Job(input=inp, output=out, k=args.k, format=fmt, max_bytes=args.max_bytes, max_width=max_w,
             max_height=max_h, keep_metadata=args.keep_metadata, dither=args.dither, seed=args.seed,
-            force=args.force, allow_downscale=not args.no_downscale, score=args.json)
+            force=args.force, allow_downscale=not args.no_downscale, score=args.json,
+            dither_strength=args.dither_strength)
         for inp, out, fmt in pairs
     ]
     with native_stderr_to_log():  # the C libraries' warnings go to the log, not the terminal

@@ -72,6 +72,7 @@ class Job:
     force: bool
     allow_downscale: bool
     score: bool = False  # measure SSIMULACRA2 of the written file (--json)
+    dither_strength: float = 1.0  # with dither: 0..1
 
 
 def output_format(path: Path, wanted: str | None) -> str:
@@ -126,7 +127,7 @@ def compute_job(job: Job) -> tuple[dict, bytes]:
     src = load_image(job.input)
     req = Requirements(k=job.k, max_bytes=job.max_bytes, max_width=job.max_width, max_height=job.max_height,
                        format=job.format, allow_downscale=job.allow_downscale, keep_metadata=job.keep_metadata,
-                       dither=job.dither, seed=job.seed)
+                       dither=job.dither, seed=job.seed, dither_strength=job.dither_strength)
     try:
         result = fit(src, req)
     except FormatLimitError as exc:

@@ -57,6 +57,7 @@ class Requirements:
     keep_metadata: bool = False  # keep EXIF (the ICC profile is always kept)
     dither: bool = False
     seed: int = 0
+    dither_strength: float = 1.0  # with dither: 0..1
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,7 +150,8 @@ class _Job:
 
     def _quantize(self, pixels: np.ndarray, hist: ColorHistogram, k: int) -> Quantized:
         self.tried += 1
-        return quantize(pixels, k, dither=self.req.dither, seed=self.req.seed, histogram=hist)
+        return quantize(pixels, k, dither=self.req.dither, seed=self.req.seed, histogram=hist,
+                        dither_strength=self.req.dither_strength)
 
     def _encode(self, q: Quantized, quality: int | None = None) -> bytes:
         return encode(q, self.req.format, icc_profile=self.icc, exif=self.exif, quality=quality)

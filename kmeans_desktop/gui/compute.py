@@ -35,7 +35,7 @@ PROXY_ABOVE = 1_500_000
 #: About how many pixels that sample has.
 PROXY_PIXELS = 500_000
 
-Key = tuple[int, bool]  # (K, dither)
+Key = tuple[int, float]  # (K, dithering strength, 0.0 = off; True/False compare equal to 1.0/0.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -146,13 +146,13 @@ def qimage_to_png(image: QImage) -> bytes:
     return bytes(data.data())
 
 
-def compute_preview(image: LoadedImage, k: int, dither: bool, final: bool) -> Preview:
+def compute_preview(image: LoadedImage, k: int, dither: bool | float, final: bool) -> Preview:
     """Quantize the image (or its sample, for a quick preview) and build the picture to paint."""
     pixels, hist = (image.source.pixels, image.histogram) if final else (image.proxy, image.proxy_histogram)
-    q = quantize(pixels, k, dither=dither, histogram=hist)
+    q = quantize(pixels, k, dither=bool(dither), histogram=hist, dither_strength=float(dither) if dither else 1.0)
     size = QSize(image.source.width, image.source.height)
     pyramid = pyramid_from_indexed(q.indices, q.palette, size)
-    return Preview(image.image_id, k, dither, q, pyramid, final, q.seconds)
+    return Preview(image.image_id, k, dither_value(q), q, pyramid, final, q.seconds)
 
 
 def encode_result(image_id: int, q: Quantized, fmt: str, icc_profile: bytes | None,
@@ -163,4 +163,9 @@ def encode_result(image_id: int, q: Quantized, fmt: str, icc_profile: bytes | No
         data = encoder.encode(q, fmt, icc_profile)
     else:
         data = encode(q, fmt, icc_profile=icc_profile)
-    return Encoded(image_id, q.k, q.dither, fmt, data, time.perf_counter() - t0)
+    return Encoded(image_id, q.k, dither_value(q), fmt, data, time.perf_counter() - t0)
+
+
+def dither_value(q: Quantized) -> float:
+    """The dithering half of a result's key: its strength, 0.0 when not dithered."""
+    return float(q.dither_strength) if q.dither else 0.0

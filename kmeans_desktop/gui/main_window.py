@@ -150,6 +150,10 @@ class MainWindow(QMainWindow):
     def dither(self) -> bool:
         return self.dither_check.isChecked()
 
+    def dither_value(self) -> float:
+        """Dithering as the worker keys it: the strength (0..1) when on, 0.0 when off."""
+        return self.dither_strength.value() / 100.0 if self.dither() else 0.0
+
     # ---------------------------------------------------------------------------------------
     # Opening
 
@@ -225,6 +229,10 @@ class MainWindow(QMainWindow):
     def _on_dither_changed(self, on: bool) -> None:
         self._schedule_request()
 
+    def _on_dither_strength_changed(self, percent: int) -> None:
+        if self.dither():
+            self._schedule_request()
+
     def _schedule_request(self) -> None:
         """Debounce: start work after a short pause; during a long drag, ask for quick previews
         now and then (the full result waits for the pause)."""
@@ -244,10 +252,11 @@ class MainWindow(QMainWindow):
     def _send_request(self, *, settled: bool) -> None:
         if self._closing:
             return
-        k, dither = self.k(), self.dither()
+        k, dither = self.k(), self.dither_value()
         if settled:
             self.settings.set_k(k)
-            self.settings.set_dither(dither)
+            self.settings.set_dither(self.dither())
+            self.settings.set_dither_strength(self.dither_strength.value())
         if self._image is None:
             return
         if self.requirements.active():
@@ -388,6 +397,11 @@ class MainWindow(QMainWindow):
         self.dither_check.blockSignals(True)
         self.dither_check.setChecked(self.settings.dither())
         self.dither_check.blockSignals(False)
+        self.dither_strength.blockSignals(True)
+        self.dither_strength.setValue(self.settings.dither_strength())
+        self.dither_strength.setEnabled(self.dither())
+        self.dither_strength.blockSignals(False)
+        self.dither_strength_label.setText(f"{self.dither_strength.value()} %")
         self._debounce.stop()
         self._pending_since = None
         geometry = self.settings.geometry()
@@ -400,6 +414,7 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         self.settings.set_k(self.k())
         self.settings.set_dither(self.dither())
+        self.settings.set_dither_strength(self.dither_strength.value())
         self.settings.set_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
 

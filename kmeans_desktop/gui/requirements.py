@@ -22,6 +22,7 @@ from ..core.encoding import EXTENSIONS
 from .fitting import FitResult, FitWorker
 from .widgets.requirements_panel import FORMATS, RequirementsPanel
 from .widgets.stats_panel import human_bytes, seconds_text
+from .compute import dither_value
 from .worker import Encoded, LoadedImage, Preview
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ class RequirementsControl(QObject):
             return None, (f"The requirements ask for {name}: save with the extension "
                           f"{EXTENSIONS[fitted.format]}, or choose another format under Requirements.")
         q = fitted.quantized
-        return Encoded(shown.image_id, fitted.k, q.dither, fitted.format, fitted.data, shown.seconds), None
+        return Encoded(shown.image_id, fitted.k, dither_value(q), fitted.format, fitted.data, shown.seconds), None
 
     def shutdown(self) -> bool:
         self.panel.save(self.window.settings.q)
@@ -128,7 +129,7 @@ class RequirementsControl(QObject):
         self.shown = result
         fitted = result.fitted
         q = fitted.quantized
-        preview = Preview(image.image_id, fitted.k, q.dither, q, result.pyramid, True, q.seconds)
+        preview = Preview(image.image_id, fitted.k, dither_value(q), q, result.pyramid, True, q.seconds)
         w._shown = preview
         label = f"K = {fitted.k}" + (", dithered" if q.dither else "")
         label += f" · {dict(FORMATS).get(fitted.format, fitted.format)} · {human_bytes(fitted.size)}"

@@ -44,6 +44,16 @@ class AppSettings:
     def set_dither(self, on: bool) -> None:
         self.q.setValue("preview/dither", bool(on))
 
+    def dither_strength(self) -> int:
+        """Dithering strength in percent (0–100)."""
+        try:
+            return min(100, max(0, int(self.q.value("preview/dither_strength", 100))))
+        except (TypeError, ValueError):
+            return 100
+
+    def set_dither_strength(self, percent: int) -> None:
+        self.q.setValue("preview/dither_strength", int(percent))
+
     # window
     def geometry(self) -> QByteArray | None:
         value = self.q.value("window/geometry")

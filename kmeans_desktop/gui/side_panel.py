@@ -1,7 +1,7 @@
 """The main window's side panel: K, dithering, the requirements, the result's stats and Save.
 
 `build_side_panel` puts the panel in a fixed dock on the window's right and stores its widgets on
-the window (`k_slider`, `k_spin`, `dither_check`, `requirements_panel`, `stats`, `save_button`,
+the window (`k_slider`, `k_spin`, `dither_check`, `dither_strength` (a slider, 0–100 %), `requirements_panel`, `stats`, `save_button`,
 `controls_dock`); the window's slots react to them.
 """
 
@@ -67,12 +67,31 @@ def build_side_panel(window: MainWindow) -> None:
     w.k_slider.valueChanged.connect(w._on_k_changed)
     w.k_spin.valueChanged.connect(w.k_slider.setValue)
 
-    w.dither_check = QCheckBox("Dithering (Floyd–Steinberg)")
+    w.dither_check = QCheckBox("Dithering")
     w.dither_check.setObjectName("ditherCheck")
-    w.dither_check.setToolTip("Diffuse the colour error between neighbouring pixels: smoother "
+    w.dither_check.setToolTip("Diffuse the colour error between neighbouring pixels where the eye doesn't "
+                              "see the noise (edges, texture, banding), not on flat areas: smoother "
                               "gradients, usually a larger file")
     w.dither_check.toggled.connect(w._on_dither_changed)
-    box.addWidget(w.dither_check)
+    w.dither_strength = QSlider(Qt.Orientation.Horizontal)
+    w.dither_strength.setObjectName("ditherStrength")
+    w.dither_strength.setRange(0, 100)
+    w.dither_strength.setValue(100)
+    w.dither_strength.setEnabled(False)
+    w.dither_strength.setToolTip("How strongly to dither: 0 % is no dithering, 100 % the full strength")
+    w.dither_strength.setAccessibleName("Dithering strength")
+    w.dither_strength_label = strength_label = QLabel("100 %")
+    strength_label.setObjectName("ditherStrengthLabel")
+    strength_label.setMinimumWidth(40)
+    w.dither_strength.valueChanged.connect(lambda v: strength_label.setText(f"{v} %"))
+    w.dither_strength.valueChanged.connect(w._on_dither_strength_changed)
+    w.dither_check.toggled.connect(w.dither_strength.setEnabled)
+    row = QHBoxLayout()
+    row.setSpacing(10)
+    row.addWidget(w.dither_check)
+    row.addWidget(w.dither_strength, 1)
+    row.addWidget(strength_label)
+    box.addLayout(row)
 
     box.addSpacing(10)
     box.addWidget(separator())

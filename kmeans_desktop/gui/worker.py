@@ -177,7 +177,7 @@ class PreviewWorker(QObject):
         if self._closed:
             return
         self._generation += 1
-        self._target = key = (int(k), bool(dither))
+        self._target = key = (int(k), float(dither))  # dither: strength 0..1 (False = 0, True = 1)
         self._settled = bool(settled)
         if self._image is not None and key not in self._cache:
             quick = self._quick.get(key)

@@ -227,6 +227,7 @@ class RequirementsPanel(QWidget):
             allow_downscale=self.allow_smaller.isChecked(),
             keep_metadata=self.keep_metadata.isChecked(),
             dither=bool(dither),
+            dither_strength=float(dither) if dither else 1.0,
         )
 
     # -- outcomes -----------------------------------------------------------------------------

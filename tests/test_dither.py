@@ -1,0 +1,67 @@
+"""Masked error diffusion (core/dither.py) and the dithering strength through quantize and the CLI."""
+
+import numpy as np
+import pytest
+
+from kmeans_desktop.core import quantize
+from kmeans_desktop.core.dither import strength_map
+
+
+@pytest.fixture
+def flat_and_gradient() -> np.ndarray:
+    """64×64 RGB: the left half one flat colour, the right half a smooth gradient."""
+    y, x = np.mgrid[0:64, 0:64]
+    img = np.zeros((64, 64, 3), np.uint8)
+    img[:, :32] = (97, 141, 60)
+    img[:, 32:, 0] = x[:, 32:] * 4 - 1
+    img[:, 32:, 1] = y[:, 32:] * 3
+    img[:, 32:, 2] = 200
+    return img
+
+
+def test_strength_zero_is_undithered(china):
+    plain = quantize(china, 16)
+    zero = quantize(china, 16, dither=True, dither_strength=0)
+    np.testing.assert_array_equal(plain.palette, zero.palette)
+    np.testing.assert_array_equal(plain.indices, zero.indices)
+
+
+def test_dithering_is_deterministic_and_keeps_the_palette(china):
+    a = quantize(china, 8, dither=True, dither_strength=0.6)
+    b = quantize(china, 8, dither=True, dither_strength=0.6)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    assert a.n_colors <= 8 and a.indices.max() < a.n_colors
+    np.testing.assert_array_equal(a.palette, quantize(china, 8).palette)
+    assert a.dither_strength == 0.6
+
+
+def test_strength_scales_how_much_changes(china):
+    exact = quantize(china, 16).indices
+    changed = [(quantize(china, 16, dither=True, dither_strength=s).indices != exact).mean() for s in (0.2, 0.5, 1.0)]
+    assert 0 < changed[0] < changed[1] < changed[2]
+
+
+def test_flat_areas_stay_undithered(flat_and_gradient):
+    img = flat_and_gradient
+    plain = quantize(img, 4)
+    dith = quantize(img, 4, dither=True)
+    flat = plain.indices[:, :26]  # the flat half, away from the edge where the gradient starts
+    np.testing.assert_array_equal(dith.indices[:, :26], flat)
+    assert (dith.indices[:, 34:] != plain.indices[:, 34:]).any(), "the gradient is dithered"
+    s = strength_map(img, plain.palette, plain.indices)
+    assert (s[:, :26] == 0).all() and (s[:, 36:] > 0).all()
+
+
+def test_dithering_keeps_local_means_in_semi_transparent_pixels(rgba_mixed):
+    plain = quantize(rgba_mixed, 6)
+    dith = quantize(rgba_mixed, 6, dither=True)
+    out = dith.to_array()
+    assert (out[:10, :, 3] == 0).all() and (out[20:, :, 3] == 255).all()
+    assert ((out[10:20, :, 3] > 0) & (out[10:20, :, 3] < 255)).all()
+    assert (dith.indices[10:20] != plain.indices[10:20]).any(), "partly transparent pixels are dithered too"
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, "1", True, float("nan")])
+def test_bad_strength_is_refused(gradient, bad):
+    with pytest.raises(ValueError):
+        quantize(gradient, 4, dither=True, dither_strength=bad)
