@@ -128,11 +128,12 @@ class _Sub:
         self.palette, self.indices = q.palette, q.indices[rows_cols]
 
 
-@pytest.mark.parametrize("k,psnr_floor,s2_floor", [(16, 26.5, 19.0), (64, 31.0, 51.0), (256, 34.8, 66.0)])
+@pytest.mark.parametrize("k,psnr_floor,s2_floor", [(16, 25.0, 19.0), (64, 30.0, 60.0), (256, 33.8, 74.0)])
 def test_quality_on_a_real_photo(china, k, psnr_floor, s2_floor):
-    # The palette minimises the perceived (OKLab) error, not the squared sRGB error: PSNR is
-    # ~0.5–1.5 dB below an sRGB k-means (27.55 / 32.34 / 36.49 dB), SSIMULACRA2 is what counts
-    # (an sRGB k-means: 17.4 / 50.7 / 72.7; pngquant --nofs 16.2 / 56.6 / 75.8).
+    # The palette minimises the perceived error (OKLab, chroma weighted 150 to lightness's 255),
+    # not the squared sRGB error: PSNR is 2 dB below an sRGB k-means (27.55 / 32.34 / 36.49 dB;
+    # now 25.5 / 30.4 / 34.3), SSIMULACRA2 is what counts (an sRGB k-means: 17.4 / 50.7 / 72.7;
+    # now 19.7 / 62.7 / 76.3; pngquant --nofs 16.2 / 56.6 / 75.8).
     from kmeans_desktop.core.metrics import ssimulacra2
 
     q = quantize(china, k)

@@ -4,9 +4,17 @@ Why: k-means in sRGB spends its entries by sRGB distance, which is not how far a
 SSIMULACRA2) see two colours: saturated hues and shadows got too few entries (sklearn's flower at
 K=32 scored −7.9 undithered, pngquant --nofs 5.2). In OKLab (Björn Ottosson's perceptual space)
 the same k-means scores 23; dithered in OKLab too, flower at K=16 went from −16 to 19
-(pngquant's default: 3). Chroma weights of 255 (plain OKLab), 200 and 150 per OKLab unit were
-measured on photos and graphics at K = 8…256: 150 scores best undithered at K ≥ 64 but worst
-dithered (china K=16: 13 against 26), 255 best dithered; plain OKLab was kept.
+(pngquant's default: 3).
+
+Chroma (a, b) is weighted 150 per OKLab unit against lightness's 255: lightness errors count more,
+as they do for the eye and for SSIMULACRA2. Measured with benchmarks/bench_perceptual.py against
+plain OKLab (255), mean SSIMULACRA2 difference to pngquant's default at equal K and bytes for equal
+SSIMULACRA2: photos undithered −7.7 → −0.3 and 0.76× → 0.74×, dithered +8.1 → +10.8 (0.86× →
+0.85×); icons undithered −6.0 → −3.9; flat graphics dithered +11.4 → +10.9 (0.88× → 0.92×), icons
+dithered −1.4 → −2.0; translucent images unchanged. Plain OKLab also stopped gaining past K=128 on
+photos (flower: 68.5 at K=128, 65.9 at 192, 68.5 at 256; with 150: 71.7, 78.3 at 256). 120 and 180
+were within a point or two of 150 on photos. PSNR is 0.7–1 dB lower than with 255: the palette
+spends less on chroma differences that squared sRGB error counts and the eye barely sees.
 
 Coordinates are scaled to 0..255 (L × 255, a and b × 255 + 128) so the colour-bin code that works
 on 0..255 points works on them unchanged; they are not integers (see `Points(integer=False)`).
@@ -17,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 #: Chroma (a, b) weight relative to lightness, in 0..255 units per OKLab unit.
-CHROMA_SCALE = 255.0
+CHROMA_SCALE = 150.0
 
 _M1 = np.array([[0.4122214708, 0.5363325363, 0.0514459929],
                 [0.2119034982, 0.6806995451, 0.1073969566],
