@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .compress import Job, UsageError, parse_bytes, parse_dims, plan_outputs, run_batch
-from .logs import log_file, setup_logging
+from .compress import Interrupted, Job, UsageError, parse_bytes, parse_dims, plan_outputs, run_batch
+from .logs import log_file, native_stderr_to_log, setup_logging
 
 log = logging.getLogger("kmeans_desktop.cli")
 
@@ -32,12 +32,14 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _arg(parse, what: str):
+def _arg(parse):
+    """A type= converter whose ValueError message argparse shows after "argument --option: "."""
+
     def convert(text: str):
         try:
             return parse(text)
         except ValueError as exc:
-            raise argparse.ArgumentTypeError(f"{what}: {exc}") from None
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
     return convert
 
@@ -86,9 +88,9 @@ def build_compress_parser() -> argparse.ArgumentParser:
                    help="output file, or a folder (required with several inputs)")
     p.add_argument("-k", type=_k_value, default=DEFAULT_K, metavar="K",
                    help=f"the most colours, 1 to 256 (default {DEFAULT_K})")
-    p.add_argument("--max-bytes", type=_arg(parse_bytes, "--max-bytes"), metavar="SIZE",
+    p.add_argument("--max-bytes", type=_arg(parse_bytes), metavar="SIZE",
                    help="file size limit: 150000, 150KB, 1.5MB, 120KiB (KB = 1000, KiB = 1024)")
-    p.add_argument("--max-size", type=_arg(parse_dims, "--max-size"), metavar="WxH",
+    p.add_argument("--max-size", type=_arg(parse_dims), metavar="WxH",
                    help="fit within W×H pixels (Lanczos, aspect kept, never enlarged); 600x or x400 work too")
     p.add_argument("--format", choices=["png", "gif", "webp", "jpeg"],
                    help="output format (default: from the output's extension, or png for a folder)")
@@ -137,7 +139,8 @@ def run_compress(argv: list[str]) -> int:
             dither_strength=args.dither_strength)
         for inp, out, fmt in pairs
     ]
-    _ok, failed = run_batch(jobs, workers=args.jobs, as_json=args.json)
+    with native_stderr_to_log():  # the C libraries' warnings go to the log, not the terminal
+        _ok, failed = run_batch(jobs, workers=args.jobs, as_json=args.json)
     if not failed:
         return EXIT_OK
     return EXIT_BAD_INPUT if len(jobs) == 1 else EXIT_FAILED
@@ -169,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Interrupted as exc:  # what was and wasn't written has been reported
+        return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted.", file=sys.stderr)
         return 130

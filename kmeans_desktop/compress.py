@@ -6,12 +6,17 @@ nothing is written for an input that fails.
 
 from __future__ import annotations
 
+import logging
 import math
+import multiprocessing
 import os
 import re
+import signal
 import sys
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -80,6 +85,14 @@ def output_format(path: Path, wanted: str | None) -> str:
     return fmt
 
 
+def _name_max(folder: Path) -> int:
+    """The longest file name (in bytes) the folder's file system takes; 255 where it can't say."""
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (AttributeError, OSError, ValueError):
+        return 255
+
+
 def check_output(job: Job, *, batch: bool) -> None:
     out, inp = job.output, job.input
     folder = out.parent if str(out.parent) else Path(".")
@@ -87,6 +100,10 @@ def check_output(job: Job, *, batch: bool) -> None:
         raise UsageError(f"{out}: the folder {folder} does not exist.")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{out}: the folder {folder} can't be written to.")
+    longest = _name_max(folder)
+    if len(os.fsencode(out.name)) > longest:
+        raise UsageError(f"{out.name[:40]}…: the file name is {len(os.fsencode(out.name))} bytes long; "
+                         f"this folder allows at most {longest}. Choose a shorter name.")
     if out.is_dir():
         raise UsageError(f"{out}: a folder has that name; give a file name.")
     if out.exists() and not job.force:
@@ -96,19 +113,25 @@ def check_output(job: Job, *, batch: bool) -> None:
             raise UsageError(f"{out}: already exists; use --force to replace it.")
 
 
-def run_job(job: Job, *, batch: bool = False) -> dict:
-    """Load, fit the requirements, and atomically write one image; returns the stats for --json."""
-    from .core import load_image, write_atomic
+def compute_job(job: Job) -> tuple[dict, bytes]:
+    """Load the input and fit the requirements; returns the stats for --json and the file's bytes.
+
+    Writes nothing: in a batch the workers compute and only the main process writes, so a worker
+    that outlives an interrupted or killed batch can never put a file anywhere.
+    """
+    from .core import load_image
     from .core.budget import Requirements, fit
+    from .core.errors import FormatLimitError
 
     t0 = time.perf_counter()
-    check_output(job, batch=batch)
     src = load_image(job.input)
     req = Requirements(k=job.k, max_bytes=job.max_bytes, max_width=job.max_width, max_height=job.max_height,
                        format=job.format, allow_downscale=job.allow_downscale, keep_metadata=job.keep_metadata,
                        dither=job.dither, seed=job.seed, dither_strength=job.dither_strength)
-    result = fit(src, req)
-    write_atomic(job.output, result.data)
+    try:
+        result = fit(src, req)
+    except FormatLimitError as exc:
+        raise FormatLimitError(f"{job.output.name}: {exc}") from None
     q = result.quantized
     extra = {}
     if job.score:
@@ -116,7 +139,7 @@ def run_job(job: Job, *, batch: bool = False) -> dict:
 
         extra = {"ssimulacra2": round(file_score(src.pixels, result.data), 3),
                  "ssimulacra2_sampled": file_score_is_sampled(src.pixels)}
-    return {
+    stats = {
         "input": str(job.input),
         "output": str(job.output),
         "k": result.k,
@@ -126,7 +149,7 @@ def run_job(job: Job, *, batch: bool = False) -> dict:
         "bytes_in": src.file_size,
         "bytes_out": result.size,
         "psnr": round(q.psnr, 3) if math.isfinite(q.psnr) else None,
-        "seconds": round(time.perf_counter() - t0, 3),
+        "seconds": time.perf_counter() - t0,
         "format": result.format,
         "scale": round(result.scale, 4),
         "quality": result.quality,
@@ -135,14 +158,32 @@ def run_job(job: Job, *, batch: bool = False) -> dict:
         "seed": job.seed,
         **extra,
     }
+    return stats, result.data
+
+
+def write_job(job: Job, stats: dict, data: bytes, *, batch: bool) -> dict:
+    """Write one computed result atomically (checking the output again first); returns the stats."""
+    from .core import write_atomic
+
+    t0 = time.perf_counter()
+    check_output(job, batch=batch)
+    write_atomic(job.output, data)
+    return {**stats, "seconds": round(stats["seconds"] + time.perf_counter() - t0, 3)}
+
+
+def run_job(job: Job, *, batch: bool = False) -> dict:
+    """Load, fit the requirements, and atomically write one image; returns the stats for --json."""
+    check_output(job, batch=batch)
+    stats, data = compute_job(job)
+    return write_job(job, stats, data, batch=batch)
 
 
 def plan_outputs(inputs: list[Path], output: Path, fmt: str | None) -> list[tuple[Path, Path, str]]:
     """Pair every input with its output path and format; several inputs need -o to be a folder."""
     several = len(inputs) > 1
-    if several and not output.is_dir():
+    if several and not os.path.isdir(output):  # os.path: False, not a raise, on a bad name
         raise UsageError(f"{output}: with several inputs, -o must be an existing folder.")
-    if several or output.is_dir():
+    if several or os.path.isdir(output):
         f = fmt or "png"
         pairs = [(inp, output / f"{inp.stem}{EXTENSIONS[f]}", f) for inp in inputs]
     else:
@@ -165,29 +206,109 @@ def describe(r: dict) -> str:
 
 
 def _worker_init() -> None:
-    # One process per core already: keep each one to a single thread so they don't fight.
+    """Set up a pool worker: one thread (one process per core already), logging to the file, Ctrl-C
+    left to the main process (it stops the batch), and death with the main process."""
     from threadpoolctl import threadpool_limits
 
     from .core import kmeans
+    from .logs import setup_logging
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    setup_logging()
+    logging.captureWarnings(True)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent.sentinel,), daemon=True).start()
     threadpool_limits(1)
     kmeans.set_workers(1)
 
 
-def _safe_run(job: Job) -> tuple[dict | None, str | None]:
+def _exit_with_parent(sentinel) -> None:
+    """Wait until the main process is gone (its pipe closes, however it ended), then exit at once."""
+    from multiprocessing.connection import wait
+
+    wait([sentinel])
+    os._exit(1)
+
+
+def _safe_compute(job: Job) -> tuple[dict | None, bytes | None, str | None]:
     from .core import KMeansDesktopError
 
     try:
-        return run_job(job, batch=True), None
+        return (*compute_job(job), None)
     except (KMeansDesktopError, UsageError) as exc:
-        return None, str(exc)
+        return None, None, str(exc)
     except MemoryError:
-        return None, f"{job.input}: not enough memory for this image."
+        return None, None, f"{job.input}: not enough memory for this image."
     except Exception as exc:  # reported per file; the batch goes on
-        import logging
-
         logging.getLogger("kmeans_desktop.compress").exception("failed on %s", job.input)
-        return None, f"{job.input}: unexpected failure ({exc})."
+        return None, None, f"{job.input}: unexpected failure ({exc})."
+
+
+class Interrupted(Exception):
+    """Ctrl-C (SIGINT) or SIGTERM stopped the run; the exit code is 128 + the signal's number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    @property
+    def reason(self) -> str:
+        return "Ctrl-C" if self.signum == signal.SIGINT else "a termination signal"
+
+
+class _StopOnSignal:
+    """While active, SIGINT and SIGTERM raise `Interrupted` in the main thread, except inside
+    `critical()` (writing a file and recording it), where they take effect right after it."""
+
+    SIGNALS = tuple(s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None)) if s is not None)
+
+    def __init__(self):
+        self.signum: int | None = None
+        self._depth = 0
+        self._old: dict = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._old = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc):
+        for s, handler in self._old.items():
+            signal.signal(s, handler)
+        return False
+
+    def _handle(self, signum, _frame):
+        self.signum = signum
+        if not self._depth:
+            raise Interrupted(signum)
+
+    @contextmanager
+    def critical(self):
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._depth -= 1
+        if self.signum is not None and not self._depth:
+            raise Interrupted(self.signum)
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel what hasn't started and end the workers now (an sklearn fit can't be interrupted)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    children = multiprocessing.active_children()
+    for proc in children:
+        proc.terminate()
+    for proc in children:
+        proc.join(1.0)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(1.0)
 
 
 class _ProgressBar:
@@ -210,39 +331,88 @@ class _ProgressBar:
 
 
 def run_batch(jobs: list[Job], *, workers: int, as_json: bool, out=sys.stdout) -> tuple[int, int]:
-    """Run jobs across a process pool, printing each result (or error) as it completes and a
-    summary at the end; returns (succeeded, failed)."""
+    """Run jobs (across a process pool when there are several), printing each result or error as it
+    completes and a summary at the end; returns (succeeded, failed).
+
+    Workers only compute; this process writes each file atomically as its result arrives. Ctrl-C or
+    SIGTERM ends the workers at once, reports what was and wasn't written, and raises `Interrupted`.
+    """
     bar = _ProgressBar(len(jobs), sys.stderr.isatty())
+    done: set[int] = set()
     ok, failed, bytes_in, bytes_out = 0, 0, 0, 0
 
-    def report(job: Job, result: dict | None, error: str | None) -> None:
+    def report(i: int, stats: dict | None, data: bytes | None, error: str | None) -> None:
         nonlocal ok, failed, bytes_in, bytes_out
+        job = jobs[i]
+        if error is None:
+            try:
+                stats = write_job(job, stats, data, batch=len(jobs) > 1)
+            except Exception as exc:  # noqa: BLE001 - a write error is this file's error, the batch goes on
+                from .core import KMeansDesktopError
+
+                if not isinstance(exc, (KMeansDesktopError, UsageError)):
+                    logging.getLogger("kmeans_desktop.compress").exception("failed to write %s", job.output)
+                    exc = f"{job.output}: unexpected failure ({exc})."
+                error = str(exc)
+        done.add(i)
         bar.clear()
         if error is not None:
             failed += 1
             print(f"error: {error}", file=sys.stderr, flush=True)
         else:
             ok += 1
-            bytes_in += result["bytes_in"] or 0
-            bytes_out += result["bytes_out"]
-            print(json_line(result) if as_json else describe(result), file=out, flush=True)
+            bytes_in += stats["bytes_in"] or 0
+            bytes_out += stats["bytes_out"]
+            print(json_line(stats) if as_json else describe(stats), file=out, flush=True)
         bar.step(job.input.name)
 
-    if workers <= 1 or len(jobs) == 1:
-        for job in jobs:
-            report(job, *_safe_run(job))
-    else:
-        # spawn, not fork: forking a process that already runs OpenMP/BLAS threads can hang.
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=get_context("spawn"),
-                                 initializer=_worker_init) as pool:
-            futures = {pool.submit(_safe_run, job): job for job in jobs}
-            for fut in as_completed(futures):
-                report(futures[fut], *fut.result())
+    with _StopOnSignal() as stop:
+        pool = None
+        try:
+            todo = []
+            for i, job in enumerate(jobs):  # outputs that can't be written fail before any work
+                try:
+                    check_output(job, batch=len(jobs) > 1)
+                    todo.append(i)
+                except UsageError as exc:
+                    report(i, None, None, str(exc))
+            if workers <= 1 or len(todo) <= 1:
+                for i in todo:
+                    result = _safe_compute(jobs[i])
+                    with stop.critical():
+                        report(i, *result)
+            else:
+                # spawn, not fork: forking a process that already runs OpenMP/BLAS threads can hang.
+                pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=get_context("spawn"),
+                                           initializer=_worker_init)
+                futures = {pool.submit(_safe_compute, jobs[i]): i for i in todo}
+                for fut in as_completed(futures):
+                    result = fut.result()
+                    with stop.critical():
+                        report(futures[fut], *result)
+                pool.shutdown()
+        except Interrupted as exc:
+            if pool is not None:
+                _stop_workers(pool)
+            bar.clear()
+            _report_interrupted(jobs, done, ok, failed, exc)
+            raise
     bar.clear()
     if len(jobs) > 1:
         saved = f"; {bytes_in:,} -> {bytes_out:,} bytes" if ok else ""
         print(f"{len(jobs)} files: {ok} written, {failed} failed{saved}.", file=sys.stderr, flush=True)
     return ok, failed
+
+
+def _report_interrupted(jobs: list[Job], done: set[int], ok: int, failed: int, exc: Interrupted) -> None:
+    left = [jobs[i].output.name for i in range(len(jobs)) if i not in done]
+    if len(jobs) == 1:
+        print(f"error: interrupted by {exc.reason}; {jobs[0].output} was not written.", file=sys.stderr, flush=True)
+        return
+    shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+    print(f"{len(jobs)} files: {ok} written, {failed} failed, {len(left)} not written (interrupted).",
+          file=sys.stderr, flush=True)
+    print(f"error: interrupted by {exc.reason}; not written: {shown}.", file=sys.stderr, flush=True)
 
 
 def json_line(result: dict) -> str:

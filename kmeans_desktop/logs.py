@@ -5,10 +5,12 @@ Qt-free on purpose: the CLI and the GUI both use it.
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 APP_NAME = "kmeans-desktop"
@@ -54,5 +56,51 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
         return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger.addHandler(handler)
+    # Python warnings (logging.captureWarnings) go to the same file, never to the terminal.
+    warnings_logger = logging.getLogger("py.warnings")
+    warnings_logger.addHandler(handler)
+    warnings_logger.propagate = False
     _configured = path
     return path
+
+
+@contextmanager
+def native_stderr_to_log():
+    """For a command-line run: point file descriptor 2 at the log, so what C libraries print
+    (libtiff's and libjpeg's warnings about damaged files) lands there, while Python's
+    `sys.stderr` keeps writing our own lines to the terminal. Python warnings go to the log too.
+
+    Child processes started inside inherit descriptor 2, so their chatter goes to the log as well.
+    Does nothing when stderr is not the process's real descriptor 2 (captured in tests).
+    """
+    try:
+        real = sys.stderr is not None and sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        real = False
+    if not real:
+        yield
+        return
+    target = str(_configured) if _configured is not None else os.devnull
+    old_stderr = sys.stderr
+    old_stderr.flush()
+    saved = os.dup(2)
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError:
+        os.close(saved)
+        yield
+        return
+    os.dup2(fd, 2)
+    os.close(fd)
+    sys.stderr = io.TextIOWrapper(io.FileIO(os.dup(saved), "w"), encoding=old_stderr.encoding,
+                                  errors="backslashreplace", line_buffering=True, write_through=True)
+    logging.captureWarnings(True)
+    try:
+        yield
+    finally:
+        logging.captureWarnings(False)
+        sys.stderr.flush()
+        sys.stderr.close()
+        sys.stderr = old_stderr
+        os.dup2(saved, 2)
+        os.close(saved)

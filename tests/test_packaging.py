@@ -24,6 +24,8 @@ sys.path.insert(0, str(ROOT / "packaging"))
 
 import icu_trim  # noqa: E402
 
+from kmeans_desktop.core.formats import READ_MIME_TYPES  # noqa: E402
+
 #: The spec's helpers that test_spec_rules calls (everything else in it needs PyInstaller).
 SPEC_HELPERS = {"parts_of", "qt_plugin_kept", "is_test_file", "is_unused_data", "is_translation", "is_test_module",
                 "load_segments_aligned"}
@@ -108,8 +110,8 @@ def test_desktop_file():
     assert d["Type"] == "Application" and d["Name"] == "kmeans-desktop"
     assert d["Exec"] == "kmeans-desktop %f" and d["Icon"] == "kmeans-desktop" and d["Terminal"] == "false"
     assert "Graphics" in d["Categories"].split(";")
-    assert set(filter(None, d["MimeType"].split(";"))) == {
-        "image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff"}
+    # the one list of formats we read (core.formats) decides what "Open with" offers
+    assert set(filter(None, d["MimeType"].split(";"))) == set(READ_MIME_TYPES)
     validate = shutil.which("desktop-file-validate")
     if validate:
         r = subprocess.run([validate, str(ROOT / "resources" / "kmeans-desktop.desktop")], capture_output=True,

@@ -17,7 +17,7 @@ import numpy as np
 import oxipng
 from PIL import Image
 
-from .errors import ImageSaveError
+from .errors import FormatLimitError, ImageSaveError
 from .imageio import write_atomic
 from .kmeans import Quantized
 
@@ -25,6 +25,10 @@ from .kmeans import Quantized
 FORMATS = {".png": "png", ".gif": "gif", ".webp": "webp", ".jpg": "jpeg", ".jpeg": "jpeg"}
 #: The extension each format is written with by default.
 EXTENSIONS = {"png": ".png", "gif": ".gif", "webp": ".webp", "jpeg": ".jpg"}
+#: The longest side each format can store: WebP's header has 14 bits a side, libjpeg stops at
+#: 65500, GIF's header has 16 bits. PNG's 2^31 is far past our 150 MP input limit.
+MAX_SIDE = {"png": 2**31 - 1, "gif": 65535, "webp": 16383, "jpeg": 65500}
+_FORMAT_NAMES = {"png": "PNG", "gif": "GIF", "webp": "WebP", "jpeg": "JPEG"}
 #: JPEG quality when no byte budget asks for another.
 JPEG_QUALITY = 90
 
@@ -36,6 +40,19 @@ PNG_LEVEL = 2
 #: 141,879 -> 135,672 bytes) for about 10% more time. Zopfli gains under 1% more at 8–15× the time.
 #: The palette order is left to oxipng, which tries several: a random order gives the same bytes.
 _DEFLATE = oxipng.Deflaters.libdeflater(12)
+
+
+def check_dimensions(fmt: str, width: int, height: int) -> None:
+    """Raise `FormatLimitError` with a plain sentence if `fmt` can't store a width×height image."""
+    limit = MAX_SIDE.get(fmt)
+    if limit is None or (width <= limit and height <= limit):
+        return
+    fits = [_FORMAT_NAMES[f] for f, side in MAX_SIDE.items() if f != fmt and max(width, height) <= side]
+    instead = " or ".join(fits[:2]) if fits else "another format"
+    raise FormatLimitError(
+        f"{_FORMAT_NAMES[fmt]} can't store an image over {limit:,} pixels wide or high (this one is "
+        f"{width:,}×{height:,}); save it as {instead}, or set a smaller maximum width and height."
+    )
 
 
 def format_for_path(path: str | os.PathLike) -> str:
@@ -157,6 +174,7 @@ def encode(
 ) -> bytes:
     """File bytes for `q` in `fmt` ("png", "gif", "webp" or "jpeg"). EXIF is written only when
     given; `quality` applies to JPEG only."""
+    check_dimensions(fmt, q.width, q.height)
     if fmt == "png":
         return encode_png(q, icc_profile=icc_profile, exif=exif)
     if fmt == "gif":

@@ -14,3 +14,7 @@ class ImageLoadError(KMeansDesktopError):
 
 class ImageSaveError(KMeansDesktopError):
     """An output could not be written; nothing was left behind and no existing file was touched."""
+
+
+class FormatLimitError(ImageSaveError):
+    """The image is larger than the chosen output format can store (WebP, JPEG and GIF have caps)."""

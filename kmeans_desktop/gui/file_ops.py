@@ -18,6 +18,7 @@ from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent, QDro
 from PySide6.QtWidgets import QFileDialog
 
 from ..core import FORMATS, ImageSaveError, format_for_path, write_atomic
+from ..core.formats import open_dialog_filter
 from .worker import Encoded
 
 if TYPE_CHECKING:
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("kmeans_desktop.gui")
 
 STATUS_MS = 8000
-OPEN_FILTER = ("Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif *.ppm *.pgm *.tga *.ico);;"
-               "All files (*)")
+#: The formats the core reads (one list: core.formats); "All files" still only opens those.
+OPEN_FILTER = f"{open_dialog_filter()};;All files (*)"
 
 
 def save_filters() -> dict[str, str]:
