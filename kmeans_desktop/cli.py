@@ -139,7 +139,9 @@ def run_compress(argv: list[str]) -> int:
         dither, strength = (None if args.max_bytes else False), 1.0  # None: the search chooses
     pairs = plan_outputs([Path(p) for p in args.inputs], Path(args.output), args.format)
     seen: dict[Path, Path] = {}
-    for inp, out, _fmt in pairs:
+    for inp, out, fmt in pairs:
+        if fmt == "auto":  # the final names are known after the work (compress.run_batch checks them)
+            continue
         if out in seen:
             raise UsageError(f"{seen[out].name} and {inp.name} would both be written to {out}; rename one.")
         seen[out] = inp

@@ -64,9 +64,12 @@ def test_budget_search_looks_better_than_the_largest_k_at_full_size(photo, budge
     result = fit(_src(photo), Requirements(max_bytes=budget))
     assert result.size <= budget
     assert result.score == pytest.approx(file_score(photo, result.data), abs=1e-3)
-    # Brute force at full size: the largest K whose file fits, undithered.
-    k = max(k for k in range(2, 257, 6) if len(encode(quantize(photo, k), "png")) <= budget)
-    largest_k = encode(quantize(photo, k), "png")
+    # At full size, the largest K whose file fits (bisection on real encodes), undithered.
+    lo, hi = 2, 257
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if len(encode(quantize(photo, mid), "png")) <= budget else (lo, mid)
+    largest_k = encode(quantize(photo, lo), "png")
     assert result.score >= file_score(photo, largest_k) - 0.5
     assert result.reason and f"{result.width}x{result.height} px" in result.reason
 

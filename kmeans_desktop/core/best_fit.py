@@ -46,9 +46,10 @@ _DITHER_MARGIN = 3.0  # a dither strength must gain this much before a stronger 
 _SHRINK = 0.7  # step below the grid when nothing fits on it
 _PIXEL_EXPONENT = 0.85  # PNG bytes at one K grow about as pixels^0.85 (photos)
 _DITHER_BYTES = 0.2  # dithering at strength s adds about 20·s % bytes at one K (photos: 5–40 %)
-#: Dithering is searched only at sizes up to this many pixels: error diffusion costs about 3× a
-#: quantize, and a 4 MP search would break the time goal (4× a fixed-K save).
-DITHER_MAX_PIXELS = 2_500_000
+#: Dithering is searched only where pixels × K is at most this: masked error diffusion costs about
+#: pixels × K (1.1 MP at K=256: 10–30 s), and the search must stay within 4× a fixed-K save. Below
+#: it, a photo's best dithered candidate gains 5–15 points; at K ≥ 128 dithering gains little.
+DITHER_MAX_WORK = 40_000_000
 
 
 def at_least(target: tuple[int, int], min_size: tuple[int | None, int | None]) -> tuple[int, int]:
@@ -168,12 +169,18 @@ class QualitySearch:
         return boxes
 
     def _proxy(self, pixels: np.ndarray) -> float:
-        """The score of candidate pixels (exact below PROXY_PIXELS, else the mean over crops)."""
-        up = resize(pixels, self.target)
+        """The score of candidate pixels (exact below PROXY_PIXELS, else the mean over crops, each
+        scaled up on its own from the matching box of the candidate)."""
         if self._crops is None:
-            return ssimulacra2(self.ref, up)
-        return float(np.mean([ssimulacra2(self.ref[y0:y1, x0:x1], up[y0:y1, x0:x1])
-                              for x0, y0, x1, y1 in self._crops]))
+            return ssimulacra2(self.ref, resize(pixels, self.target))
+        h, w = pixels.shape[:2]
+        fx, fy = w / self.target[0], h / self.target[1]
+        scores = []
+        for x0, y0, x1, y1 in self._crops:
+            box = (x0 * fx, y0 * fy, x1 * fx, y1 * fy)
+            up = _resize_box(pixels, (x1 - x0, y1 - y0), box)
+            scores.append(ssimulacra2(self.ref[y0:y1, x0:x1], up))
+        return float(np.mean(scores))
 
     def confirm(self, c: _Cand) -> None:
         from .budget import Fitted
@@ -203,17 +210,16 @@ class QualitySearch:
                 break
         fitting = [c for c in self.cands.values() if c.setting is not None]
         if not fitting and self.req.allow_downscale:
-            size = sizes[-1]
-            while not fitting:
-                size = scaled_size(*self.target, size[0] / self.target[0] * _SHRINK)
-                if size[0] < self.smallest[0] or size[1] < self.smallest[1] or size == (1, 1):
+            for size in self._below(sizes[-1]):
+                if size[0] < self.smallest[0] or size[1] < self.smallest[1]:
                     break
                 c = self.cand(size, base)
                 if c.setting is not None:
                     fitting.append(c)
-                    smaller = scaled_size(*self.target, size[0] / self.target[0] * _SHRINK)
+                    smaller = next(self._below(size), size)
                     if smaller[0] >= self.smallest[0] and smaller[1] >= self.smallest[1]:
                         self.cand(smaller, base)
+                    break
         if not fitting:
             raise BudgetError(self._what_would_fit())
         self._refine(base)
@@ -233,6 +239,16 @@ class QualitySearch:
             raise BudgetError(f"{self.job.source.name}: can't be made as small as {self.req.max_bytes:,} bytes.")
         best = max(done, key=lambda c: (c.score, c.size, c.setting))
         return self._result(best)
+
+    def _below(self, size: tuple[int, int]):
+        """Smaller and smaller sizes (by _SHRINK) below `size`, each different, down to 1×1."""
+        scale = max(size[0] / self.target[0], size[1] / self.target[1])
+        while size != (1, 1):
+            scale *= _SHRINK
+            smaller = scaled_size(*self.target, scale)
+            if smaller != size:
+                size = smaller
+                yield size
 
     def _k_max(self):
         return 95 if self.req.format == "jpeg" else self.req.k
@@ -265,7 +281,7 @@ class QualitySearch:
         if not undithered:
             return
         best = undithered[0]
-        if best.size[0] * best.size[1] > DITHER_MAX_PIXELS:
+        if best.size[0] * best.size[1] * best.setting > DITHER_MAX_WORK:
             return
         helped = []
         for strength in DITHER_STRENGTHS:  # the stronger one only when the milder one helped
@@ -276,7 +292,7 @@ class QualitySearch:
         smaller = [c for c in undithered if c.size[0] < best.size[0]]
         if helped and smaller:
             nxt = max(smaller, key=lambda c: c.size)
-            if nxt.setting > 2:
+            if nxt.setting > 2 and nxt.size[0] * nxt.size[1] * nxt.setting <= DITHER_MAX_WORK:
                 self.cand(nxt.size, max(helped, key=self._rank).strength, k_max=nxt.setting)
 
     # -- the answer --------------------------------------------------------------------------
@@ -298,7 +314,7 @@ class QualitySearch:
             return f"{px} at JPEG quality {c.fitted.quality if c.fitted else c.setting}"
         k = c.fitted.k if c.fitted else c.setting
         dither = f", dithered at {c.strength:g}" if c.strength is not None and self.dither_free else ""
-        return f"{px} with {k} colours{dither}"
+        return f"{px} with {k}{' colours' if with_px else ''}{dither}"
 
     def _reason(self, best: _Cand, full: _Cand | None, full_score: float | None) -> str:
         def score(c):
@@ -327,15 +343,23 @@ class QualitySearch:
         what = "even 2 colours need" if self.req.format != "jpeg" else "even the lowest JPEG quality needs"
         where = "the size asked for" if not self.req.allow_downscale or small.size == self.target \
             else "the smallest size allowed"
-        size = small.size
-        while True:
-            size = scaled_size(*self.target, size[0] / self.target[0] * _SHRINK)
-            if size == (1, 1) or self.job._smallest(resize(self.job.source.pixels, size)) is None:
+        fits = "it doesn't fit at any size"
+        for size in self._below(small.size):
+            if self.job._smallest(resize(self.job.source.pixels, size)) is None:
+                fits = f"it fits at {size[0]}×{size[1]} or smaller"
                 break
-        fits = f"it fits at {size[0]}×{size[1]} or smaller" if size != (1, 1) or \
-            self.job._smallest(resize(self.job.source.pixels, size)) is None else "it doesn't fit at any size"
         return (f"{name}: {what} {nbytes:,} bytes at {w}×{h} ({where}), over the {budget:,}-byte limit; "
                 f"{fits}.")
+
+
+def _resize_box(pixels: np.ndarray, size: tuple[int, int], box: tuple[float, float, float, float]) -> np.ndarray:
+    """Lanczos resize of one box of the pixels (as core.resize does it: RGBA premultiplied); the
+    filter reads the pixels around the box too, so a crop matches the whole image scaled up."""
+    if pixels.shape[2] == 4:
+        im = Image.fromarray(np.ascontiguousarray(pixels), "RGBA").convert("RGBa")
+        return np.asarray(im.resize(size, Image.Resampling.LANCZOS, box=box).convert("RGBA"))
+    im = Image.fromarray(np.ascontiguousarray(pixels), "RGB")
+    return np.asarray(im.resize(size, Image.Resampling.LANCZOS, box=box))
 
 
 class _JpegSearch:

@@ -80,7 +80,7 @@ class Fitted:
     score: float | None = None
     reason: str = ""  # one line: why this size, K and dithering (empty without a budget)
     target: tuple[int, int] | None = None  # the largest allowed size (what "full size" means)
-    full_k: int | None = None  # the most colours that fit at the target size (None: not even 2)
+    full_k: int | None = None  # the most colours that fit at the target size (None: not even 2; JPEG: quality)
     full_score: float | None = None  # the score of that full-size candidate
     alternatives: tuple = ()  # (format, score, bytes) of the other formats compared (format "auto")
 
