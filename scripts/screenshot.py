@@ -5,7 +5,8 @@ Run under a real X server, e.g.:
     xvfb-run -a -s "-screen 0 1600x1000x24 +extension GLX +render" .venv/bin/python scripts/screenshot.py
 
 Options: --k K, --size WxH, --out PATH, --empty (the drop zone instead of a photo), --image PATH,
---target SIZE (e.g. 150KB: the Requirements panel with a target size), --format png|gif|webp|jpeg.
+--target SIZE (e.g. 150KB: the Requirements panel with a target size), --format png|gif|webp|jpeg,
+--diff-map (the compare view's difference map on; e.g. --out docs/difference-map.png).
 Settings are kept in a temporary folder, so your own K and window size are neither used nor changed.
 """
 
@@ -58,6 +59,7 @@ def main() -> int:
     ap.add_argument("--empty", action="store_true")
     ap.add_argument("--target", help="a target file size, e.g. 150KB (KB = 1000 bytes)")
     ap.add_argument("--format", choices=("png", "gif", "webp", "jpeg"))
+    ap.add_argument("--diff-map", action="store_true", help="turn the difference map on")
     args = ap.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
 
@@ -89,6 +91,16 @@ def main() -> int:
             if not wait_for(window.requirements.fitShown, 120):
                 print(f"error: no fitted result within 120 s ({panel.status_text()})", file=sys.stderr)
                 return 1
+        if args.diff_map:
+            window.compare_view.diff_toggle.setChecked(True)
+            for _ in range(240):
+                if window.compare_view.showing_diff_map():
+                    break
+                settle(250)
+        for _ in range(240):  # the SSIMULACRA2 score measured
+            if "·" in window.stats.value_text("ssimulacra2"):
+                break
+            settle(250)
         curve_done = getattr(getattr(window, "colour_space", None), "analysis", None)
         for _ in range(240):  # the K curve, when there is one, complete (at most 60 s)
             if curve_done is None or curve_done.curve_complete():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from . import ssimulacra2_port as _ss2
 
@@ -102,13 +101,12 @@ def ssimulacra2(reference: np.ndarray, distorted: np.ndarray) -> float:
     _check_pair(reference, distorted)
     h, w = reference.shape[:2]
     factor = -(-_ss2.MIN_SIDE // min(h, w))
-    with threadpool_limits(limits=1, user_api="blas"):  # 2 BLAS threads lose 2× on a busy machine
-        scores = []
-        for ref, dist in _pair_layers(reference, distorted):
-            if factor > 1:
-                ref = np.repeat(np.repeat(ref, factor, axis=0), factor, axis=1)
-                dist = np.repeat(np.repeat(dist, factor, axis=0), factor, axis=1)
-            scores.append(_ss2.score_srgb(np.ascontiguousarray(ref), np.ascontiguousarray(dist)))
+    scores = []
+    for ref, dist in _pair_layers(reference, distorted):
+        if factor > 1:
+            ref = np.repeat(np.repeat(ref, factor, axis=0), factor, axis=1)
+            dist = np.repeat(np.repeat(dist, factor, axis=0), factor, axis=1)
+        scores.append(_ss2.score_srgb(np.ascontiguousarray(ref), np.ascontiguousarray(dist)))
     return float(min(scores))
 
 

@@ -80,20 +80,24 @@ def _opaque(pixels: np.ndarray) -> np.ndarray:
     return np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
 
 
-def delta_e_map(reference: np.ndarray, distorted: np.ndarray) -> np.ndarray:
+def delta_e_map(reference: np.ndarray, distorted: np.ndarray, rows: int = 512) -> np.ndarray:
     """Per-pixel OKLab distance × 100 (H×W float32) between two uint8 images of one size; with
     alpha on either side, the larger of the errors on a black and on a white page."""
     if reference.shape[:2] != distorted.shape[:2]:
         raise ValueError(
             f"the images differ in size: {reference.shape[1]}×{reference.shape[0]} and "
             f"{distorted.shape[1]}×{distorted.shape[0]} pixels")
-    if any(p.ndim == 3 and p.shape[2] == 4 for p in (reference, distorted)):
-        reference, distorted = _opaque(reference), _opaque(distorted)
-    out = None
-    for ref, dist in zip(_views(reference), _views(distorted)):
-        d = np.linalg.norm(oklab(ref) - oklab(dist), axis=2) * 100.0
-        out = d if out is None else np.maximum(out, d)
-    return out.astype(np.float32)
+    out = np.empty(reference.shape[:2], np.float32)
+    for y in range(0, reference.shape[0], rows):  # in strips: a 50 MP image needs no 50 MP float copy
+        ref, dist = reference[y : y + rows], distorted[y : y + rows]
+        if any(p.ndim == 3 and p.shape[2] == 4 for p in (ref, dist)):
+            ref, dist = _opaque(ref), _opaque(dist)
+        strip = None
+        for r, d in zip(_views(ref), _views(dist)):
+            e = np.linalg.norm(oklab(r) - oklab(d), axis=2) * 100.0
+            strip = e if strip is None else np.maximum(strip, e)
+        out[y : y + rows] = strip
+    return out
 
 
 def worst_block(error_map: np.ndarray, block: int = WORST_BLOCK) -> float:
@@ -108,3 +112,37 @@ def worst_block(error_map: np.ndarray, block: int = WORST_BLOCK) -> float:
     s = sums.reshape(ph // block, block, pw // block, block).sum(axis=(1, 3))
     c = counts.reshape(ph // block, block, pw // block, block).sum(axis=(1, 3))
     return float((s / c).max())
+
+
+# --- the difference map as a picture ------------------------------------------------------------
+
+#: The colour scale: (ΔE_OK × 100, RGB). Below the first stop the result shows through, muted;
+#: from DIFF_FULL on the colour covers it.
+DIFF_STOPS = ((0.0, (40, 60, 200)), (2.0, (30, 140, 255)), (5.0, (0, 200, 120)), (10.0, (255, 215, 0)),
+              (20.0, (235, 30, 30)))
+DIFF_FULL = 5.0
+
+
+def diff_colours(err: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(RGB float32 H×W×3, coverage H×W in 0..1) of the colour scale for ΔE values."""
+    xs = np.array([s[0] for s in DIFF_STOPS], np.float32)
+    cs = np.array([s[1] for s in DIFF_STOPS], np.float32)
+    rgb = np.stack([np.interp(err, xs, cs[:, c]) for c in range(3)], axis=-1).astype(np.float32)
+    cover = np.clip(err / DIFF_FULL, 0.0, 1.0) ** 0.6 * 0.92
+    return rgb, cover.astype(np.float32)
+
+
+def diff_map_rgb(reference: np.ndarray, distorted: np.ndarray, rows: int = 512) -> np.ndarray:
+    """The difference map over the result: H×W×3 uint8, the result in muted grey with the OKLab
+    error laid over it in DIFF_STOPS' colours (more opaque where the error is larger)."""
+    err = delta_e_map(reference, distorted, rows)
+    out = np.empty(reference.shape[:2] + (3,), np.uint8)
+    for y in range(0, err.shape[0], rows):
+        d = distorted[y : y + rows]
+        rgb = _views(_opaque(d) if d.ndim == 3 and d.shape[2] == 4 else d)
+        grey = np.mean([v.astype(np.float32).mean(axis=2) for v in rgb], axis=0)  # RGBA: black/white mean
+        base = (grey * 0.45 + 30.0)[..., None]
+        colour, cover = diff_colours(err[y : y + rows])
+        cover = cover[..., None]
+        out[y : y + rows] = np.clip(base * (1 - cover) + colour * cover + 0.5, 0, 255).astype(np.uint8)
+    return out

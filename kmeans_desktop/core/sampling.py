@@ -136,3 +136,40 @@ def knee_k(ks, psnrs, gain_db: float = KNEE_GAIN_DB, enough_db: float = KNEE_ENO
             break
         knee = k0
     return knee
+
+
+#: The K curve's knee in SSIMULACRA2, tuned (see `knee_k_ssimulacra2`).
+KNEE_GAIN_S2 = 12.0
+KNEE_ENOUGH_S2 = 90.0
+
+
+def knee_k_ssimulacra2(ks, scores, gain: float = KNEE_GAIN_S2, enough: float = KNEE_ENOUGH_S2) -> int | None:
+    """The knee of the K curve in SSIMULACRA2: the smallest K of a doubling series past which no
+    doubling pays, i.e. each gains less than `gain` points or starts at `enough` (visually
+    lossless) or more. None if even the last doubling pays.
+
+    How it was tuned (ours, whole-image scores at K = 2…256; gains per doubling in points):
+    - Busy photos gain far more than PSNR suggests and for longer: china.jpg 28, 31, 22, 16, 17,
+      12, 10; flower.jpg 6, 13, 32, 18, 29, 21, 11. At K = 32 they still score only 0–35 ("low"),
+      at 256 about 60–75. A smooth photo (rust-av's "tank" test image at half size) gains 79, 39,
+      21, 11, 3, 4, 1 and is at 74 ("high") by K = 16. There is no common floor to lean on, as
+      the PSNR rule does ("more than the 2 dB every photo gains").
+    - So the rule asks when a doubling stops buying a visible step: the quality words are 20
+      points apart, and a doubling that gains under 12 needs two doublings (each about 1.3–1.6×
+      the bytes) to move one word. With 12 (plain / dithered): china.jpg 64 / 64, flower.jpg
+      128 / none, the tank photo 16 / 16, the two flat graphics of
+      benchmarks/perceptual_images.py 128 / 64 and 128 / 32, the icon sheets 64 / 32 and 64 / 64,
+      the translucent panels 64 (87 points there); the translucent gradient none (it never gets
+      above 26: our engine's alpha banding, issue 12). 10 leaves most photos and graphics with no
+      knee (china's last doubling gains 10.1); 15 moves china dithered to 32.
+    - Doublings that start at 90 or more don't count: past visually lossless nothing is seen.
+    """
+    pairs = sorted((int(k), float(v)) for k, v in zip(ks, scores))
+    if len(pairs) < 2 or any(math.isnan(v) for _, v in pairs):
+        return None
+    knee = None
+    for (k0, v0), (_, v1) in reversed(list(zip(pairs, pairs[1:]))):
+        if v0 < enough and v1 - v0 >= gain:
+            break
+        knee = k0
+    return knee

@@ -7,7 +7,7 @@ and `AnalysisWorker` schedules them from the GUI thread in two lanes, one job ea
   result shown, `assign_cloud` puts every point in its nearest palette entry's cluster (the
   k-means assignment step) and colours it so. Latest palette wins: one job runs, the newest
   waits, older ones are dropped.
-* **curve**: PSNR and PNG bytes for K = 2, 4, … 256 and every K the user settles on, one K per
+* **curve**: SSIMULACRA2, PSNR and PNG bytes for K = 2, 4, … 256 and every K the user settles on, one K per
   job, cached per image and dithering. It yields to the preview: a job starts only while the
   preview worker computes nothing (`computeIdle`), and its encodes run in a helper process of
   its own at low CPU priority. A new image bumps the generation: the running job's result is
@@ -16,14 +16,16 @@ and `AnalysisWorker` schedules them from the GUI thread in two lanes, one job ea
   Exact values cost too much on large images (a 9 MP PNG encode takes 1–6 s per K), so above
   `CURVE_EXACT_MAX` pixels the curve is *estimated*: PSNR from quantizing a strided sample of
   the whole image (within 0.2 dB of the full image on photos), bytes from PNG-encoding
-  full-resolution tiles with that palette and scaling (see `core.sampling.tile_mosaic`). The
-  curve says so in its caption and tooltips.
+  full-resolution tiles with that palette and scaling (see `core.sampling.tile_mosaic`), and
+  SSIMULACRA2 of those tiles (full resolution, so dithering and banding show as they do in the
+  image). The curve says so in its caption and tooltips.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import time
 import zlib
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
 
-from ..core import ColorHistogram, Quantized, build_histogram, psnr, quantize
+from ..core import ColorHistogram, Quantized, build_histogram, psnr, quantize, ssimulacra2
 from ..core.dither import dither_indices
 from ..core.sampling import estimate_png_bytes, nearest_palette, sample_colors, strided_sample, tile_mosaic
 from .encoder import EncoderProcess
@@ -110,6 +112,7 @@ class CurvePoint:
     nbytes: int | None  # None until the encode lane has it
     estimated: bool
     seconds: float  # compute time so far (quantizing, then encoding)
+    ssimulacra2: float = math.nan  # of the whole image, or of the tiles when estimated
 
     @property
     def complete(self) -> bool:
@@ -139,8 +142,8 @@ class CurveInput:
             return "Exact values for the whole image."
         mp = self.mosaic.shape[0] * self.mosaic.shape[1] / 1e6
         return (f"Estimated: PSNR from a {self.sample.shape[0] * self.sample.shape[1] / 1e6:.1f} MP sample of the "
-                f"image (typically within 0.2 dB), size from {mp:.1f} MP of full-resolution tiles "
-                f"(typically within 10%).")
+                f"image (typically within 0.2 dB), size and SSIMULACRA2 from {mp:.1f} MP of "
+                f"full-resolution tiles (size typically within 10%).")
 
 
 def prepare_curve(image: LoadedImage, exact_max: int = CURVE_EXACT_MAX) -> CurveInput:
@@ -163,12 +166,14 @@ def curve_quality(inp: CurveInput, k: int, dither: bool) -> tuple[CurvePoint, Qu
     t0 = time.perf_counter()
     if not inp.estimated:
         q = quantize(inp.pixels, k, dither=dither, histogram=inp.histogram)
-        return CurvePoint(inp.image_id, k, dither, q.psnr, None, False, time.perf_counter() - t0), q
+        s2 = ssimulacra2(inp.pixels, q.to_array())
+        return CurvePoint(inp.image_id, k, dither, q.psnr, None, False, time.perf_counter() - t0, s2), q
     qs = quantize(inp.sample, k, histogram=inp.sample_histogram)
     mosaic, mh = inp.mosaic, inp.mosaic_histogram
     if qs.has_alpha:  # nearest-colour mapping doesn't follow the alpha rules: quantize the tiles
         qm = quantize(mosaic, k, dither=dither, histogram=mh)
-        return CurvePoint(inp.image_id, k, dither, qm.psnr, None, True, time.perf_counter() - t0), qm
+        s2 = ssimulacra2(mosaic, qm.to_array())
+        return CurvePoint(inp.image_id, k, dither, qm.psnr, None, True, time.perf_counter() - t0, s2), qm
     palette = qs.palette
     indices = mh.indices_for(nearest_palette(mh.colors, palette))
     value = qs.psnr
@@ -177,7 +182,8 @@ def curve_quality(inp: CurveInput, k: int, dither: bool) -> tuple[CurvePoint, Qu
         value = psnr(mosaic, palette[indices])  # dithering's error shows in the tiles only
     counts = np.bincount(indices.reshape(-1), minlength=len(palette)).astype(np.int64)
     qm = Quantized(palette, indices, k, dither, 0, counts, 0.0, 0.0)
-    return CurvePoint(inp.image_id, k, dither, value, None, True, time.perf_counter() - t0), qm
+    s2 = ssimulacra2(mosaic, palette[indices])
+    return CurvePoint(inp.image_id, k, dither, value, None, True, time.perf_counter() - t0, s2), qm
 
 
 def curve_bytes(inp: CurveInput, point: CurvePoint, q: Quantized, encoder: EncoderProcess | None) -> CurvePoint:

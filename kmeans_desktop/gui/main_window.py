@@ -40,6 +40,7 @@ from . import actions, file_ops, refcount_guard, window_layout
 from .colour_space import ColourSpacePanels
 from .file_ops import STATUS_MS
 from .icons import app_icon
+from .quality import PerceivedQuality
 from .requirements import RequirementsControl
 from .settings import AppSettings
 from .side_panel import build_side_panel
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         window_layout.build_status_bar(self)
         self.colour_space = ColourSpacePanels(self, self.view_menu)
         self.requirements = RequirementsControl(self, self.requirements_panel)
+        self.quality = PerceivedQuality(self)
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -202,6 +204,7 @@ class MainWindow(QMainWindow):
         log.info("opened %s (%d×%d, %d colours)", image.name, src.width, src.height, image.distinct_colors)
         self._update_actions()
         self.colour_space.set_image(image)
+        self.quality.set_image(image)
         self.requirements.set_image(image)
         self.imageOpened.emit(image.name)
         self._dispatch_request()
@@ -275,6 +278,7 @@ class MainWindow(QMainWindow):
         self.palette_caption.setText(f"{n} colour{'s' if n != 1 else ''}")
         self.colour_space.show_preview(preview)
         self.stats.set_result(self._image.distinct_colors, n, q.psnr, preview.seconds, preview.final)
+        self.quality.show_preview(preview)
         self._update_actions()
         if not preview.final:
             return
@@ -423,6 +427,7 @@ class MainWindow(QMainWindow):
                 box.close()
             self.save_settings()
             self.colour_space.shutdown()
+            self.quality.shutdown()
             t0 = time.perf_counter()
             if not self.requirements.shutdown():
                 log.warning("closing while a fit still runs; it is left to finish on its own")

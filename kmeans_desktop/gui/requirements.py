@@ -143,6 +143,7 @@ class RequirementsControl(QObject):
         w.stats.set_result(image.distinct_colors, n, q.psnr, q.seconds, True)
         w.stats.set_file_caption(f"{fitted.format.upper()} file")
         w.stats.set_encoded(fitted.size, 0.0)
+        w.quality.show_fitted(q, fitted.data)
         tries = f"{fitted.candidates} candidate{'s' if fitted.candidates != 1 else ''}"
         w.stats.set_time(f"{seconds_text(result.seconds)} to fit ({tries})",
                          "Finding the best-looking size, K and dithering (or JPEG quality) that meet the requirements")

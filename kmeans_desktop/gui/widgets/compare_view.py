@@ -26,9 +26,10 @@ from PySide6.QtGui import (
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QSizePolicy, QToolButton, QWidget
 
 from ..render import ImagePyramid
+from .diff_legend import LEGEND_HEIGHT, LEGEND_WIDTH, draw_diff_legend
 
 MAX_SCALE = 32.0
 MAX_FIT_SCALE = 16.0  # tiny images are enlarged to fit, but not beyond this
@@ -48,10 +49,13 @@ def checker_brush() -> QBrush:
 
 
 class CompareView(QWidget):
-    """The original on the left of the divider, the compressed result on the right."""
+    """The original on the left of the divider, the compressed result on the right; with the
+    difference map on (the `diffMapToggle` button), the right side shows where the result differs
+    from the original, with its colour scale."""
 
     zoomChanged = Signal(float)  # the scale (screen pixels per image pixel)
     splitChanged = Signal(float)  # the divider as a share of the width
+    diffMapToggled = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -75,6 +79,15 @@ class CompareView(QWidget):
         self._drag_center = QPointF()
         self._checker = checker_brush()
         self._background = QColor(38, 40, 44)
+        self._diff: ImagePyramid | None = None
+        self.diff_toggle = QToolButton(self)
+        self.diff_toggle.setObjectName("diffMapToggle")
+        self.diff_toggle.setText("Difference map")
+        self.diff_toggle.setCheckable(True)
+        self.diff_toggle.setCursor(Qt.CursorShape.ArrowCursor)
+        self.diff_toggle.setToolTip("Show, over the result, where it differs from the original "
+                                    "(per-pixel OKLab colour difference ΔE × 100).")
+        self.diff_toggle.toggled.connect(self._on_diff_toggled)
 
     # -- content -------------------------------------------------------------------------------
 
@@ -97,8 +110,24 @@ class CompareView(QWidget):
         self.update()
 
     def clear(self) -> None:
-        self._before = self._after = None
+        self._before = self._after = self._diff = None
         self.update()
+
+    def set_diff_map(self, pyramid: ImagePyramid | None) -> None:
+        """The difference map for the result on show (None: not computed yet)."""
+        self._diff = pyramid
+        self.update()
+
+    def diff_map_on(self) -> bool:
+        return self.diff_toggle.isChecked()
+
+    def showing_diff_map(self) -> bool:
+        """Whether the right side draws the difference map now."""
+        return self.diff_map_on() and self._diff is not None and self._after is not None
+
+    def _on_diff_toggled(self, on: bool) -> None:
+        self.update()
+        self.diffMapToggled.emit(on)
 
     def has_image(self) -> bool:
         return self._before is not None
@@ -218,13 +247,23 @@ class CompareView(QWidget):
         right = shown.intersected(QRectF(sx, 0, self.width() - sx, self.height()))
         if self._before.has_alpha or (self._after is not None and self._after.has_alpha):
             p.fillRect(shown, self._checker)
+        diff = self.showing_diff_map()
         self._draw_side(p, self._before, left, img)
-        self._draw_side(p, self._after or self._before, right, img)
-        if self._after is None and not right.isEmpty():
+        self._draw_side(p, self._diff if diff else (self._after or self._before), right, img)
+        waiting = self._after is None or (self.diff_map_on() and not diff)
+        if waiting and not right.isEmpty():
             p.fillRect(right, QColor(38, 40, 44, 110))  # dim the stand-in until a result arrives
         self._draw_divider(p, sx)
         self._draw_label(p, self._before_label, left_side=True)
-        self._draw_label(p, "Computing…" if self._after is None else self._after_label, left_side=False)
+        label = self._after_label
+        if self._after is None:
+            label = "Computing…"
+        elif self.diff_map_on():
+            label += " · difference map" + ("" if diff else ": computing…")
+        self._draw_label(p, label, left_side=False)
+        if diff:
+            draw_diff_legend(p, QRectF(self.width() - LEGEND_WIDTH - 12, self.height() - LEGEND_HEIGHT - 12,
+                                       LEGEND_WIDTH, LEGEND_HEIGHT), self.font())
         p.end()
 
     def _draw_side(self, p: QPainter, pyramid: ImagePyramid, clip: QRectF, img: QRectF) -> None:
@@ -298,6 +337,8 @@ class CompareView(QWidget):
     # -- interaction ---------------------------------------------------------------------------
 
     def resizeEvent(self, event: QResizeEvent) -> None:
+        hint = self.diff_toggle.sizeHint()  # top right, under the result's label
+        self.diff_toggle.setGeometry(self.width() - hint.width() - 12, 52, hint.width(), hint.height())
         if self._fit:
             self._set_scale(self.fit_scale())
         else:

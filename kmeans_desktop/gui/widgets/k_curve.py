@@ -1,9 +1,11 @@
-"""The K-choice curve (objectName ``kCurve``): PSNR and PNG size against K, to help pick K.
+"""The K-choice curve (objectName ``kCurve``): perceived quality and PNG size against K.
 
-PSNR (dB, left axis) and the PNG size (bytes, right axis) for K = 2, 4, … 256 on a log-2 axis,
-plus every K the user settled on. The current K is marked; clicking a point of either curve
-asks for that K (`kChosen`). When the doubling series is complete, the "knee" is marked: the
-smallest K past which no doubling pays (`core.sampling.knee_k` says how that was tuned).
+SSIMULACRA2 (left axis; PSNR in dB instead when the "PSNR" box, ``kCurvePsnrToggle``, is ticked)
+and the PNG size (bytes, right axis) for K = 2, 4, … 256 on a log-2 axis, plus every K the user
+settled on. The current K is marked; clicking a point of either curve asks for that K
+(`kChosen`). When the doubling series is complete, the "knee" is marked: the smallest K past
+which no doubling gains a visible step in SSIMULACRA2 (`core.sampling.knee_k_ssimulacra2` says
+how that was tuned), whichever quality measure is drawn.
 The points are computed in the background by `analysis.AnalysisWorker`.
 """
 
@@ -15,12 +17,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from ...core.sampling import KNEE_ENOUGH_DB, KNEE_GAIN_DB, knee_k
+from ...core.sampling import KNEE_ENOUGH_S2, KNEE_GAIN_S2, knee_k_ssimulacra2
+from .stats_panel import quality_word
 
 GRID_KS = (2, 4, 8, 16, 32, 64, 128, 256)
-PSNR_COLOR = (70, 130, 220)
+PSNR_COLOR = (70, 130, 220)  # the quality curve, whichever measure it draws
 BYTES_COLOR = (225, 125, 40)
 MARK_COLOR = (120, 120, 128)
 FITTED_COLOR = (40, 150, 70)
@@ -39,7 +42,7 @@ class BytesAxis(pg.AxisItem):
 
 
 class KCurveView(QWidget):
-    """PSNR and bytes against K; click a point to choose K."""
+    """SSIMULACRA2 (or PSNR) and bytes against K; click a point to choose K."""
 
     #: A point was clicked: the K it stands for.
     kChosen = Signal(int)
@@ -52,6 +55,8 @@ class KCurveView(QWidget):
         super().__init__(parent)
         self.setObjectName("kCurve")
         self._points: dict[int, tuple[float, int | None, bool]] = {}  # K -> (psnr, bytes or None, estimated)
+        self._scores: dict[int, float] = {}  # K -> SSIMULACRA2 (NaN if not measured)
+        self._show_psnr = False
         self._current_k: int | None = None
         self._note = ""
         self._image_id: int | None = None
@@ -63,6 +68,14 @@ class KCurveView(QWidget):
         header = QHBoxLayout()
         header.setContentsMargins(10, 6, 10, 0)
         header.addWidget(self.status, 1)
+        self.psnr_toggle = QCheckBox("PSNR")  # below the plot: beside the status it widens the dock
+        self.psnr_toggle.setObjectName("kCurvePsnrToggle")
+        self.psnr_toggle.setToolTip("Draw PSNR (dB) instead of SSIMULACRA2. The knee stays in SSIMULACRA2.")
+        self.psnr_toggle.toggled.connect(self.set_show_psnr)
+        footer = QHBoxLayout()
+        footer.setContentsMargins(10, 0, 10, 0)
+        footer.addStretch(1)
+        footer.addWidget(self.psnr_toggle)
 
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.AxisItem("bottom"), "right": BytesAxis("right")},
                                   background=None)
@@ -80,7 +93,7 @@ class KCurveView(QWidget):
             axis.setPen(pg.mkPen(QColor(fg.red(), fg.green(), fg.blue(), 110)))
         item.getAxis("bottom").setTicks([[(math.log2(k), str(k)) for k in GRID_KS]])
         item.setLabel("bottom", "K (colours)")
-        item.setLabel("left", "PSNR (dB)", color=QColor(*PSNR_COLOR).name())
+        item.setLabel("left", "SSIMULACRA2", color=QColor(*PSNR_COLOR).name())
         item.showAxis("right")
         item.setLabel("right", "PNG size", color=QColor(*BYTES_COLOR).name())
         item.setXRange(math.log2(2) - 0.35, math.log2(256) + 0.35, padding=0)
@@ -137,6 +150,7 @@ class KCurveView(QWidget):
         box.setSpacing(0)
         box.addLayout(header)
         box.addWidget(self.plot, 1)
+        box.addLayout(footer)
         self._update_status()
 
     # -- data ---------------------------------------------------------------------------------
@@ -145,6 +159,7 @@ class KCurveView(QWidget):
         """A curve for this image and dithering begins (or its note arrived): drop other points."""
         if (image_id, dither) != (self._image_id, self._dither):
             self._points.clear()
+            self._scores.clear()
         self._image_id, self._dither = image_id, dither
         if note:
             self._note = note
@@ -152,6 +167,7 @@ class KCurveView(QWidget):
 
     def clear(self) -> None:
         self._points.clear()
+        self._scores.clear()
         self._image_id = None
         self._note = ""
         self._redraw()
@@ -161,6 +177,7 @@ class KCurveView(QWidget):
         if (point.image_id, point.dither) != (self._image_id, self._dither):
             return
         self._points[point.k] = (point.psnr, point.nbytes, point.estimated)
+        self._scores[point.k] = float(getattr(point, "ssimulacra2", math.nan))
         if not self._redraw_timer.isActive():
             self._redraw_timer.start()
 
@@ -193,21 +210,43 @@ class KCurveView(QWidget):
         """K -> (PSNR, PNG bytes); bytes are None while that K is still being encoded."""
         return {k: (p, b) for k, (p, b, _) in self._points.items()}
 
-    def knee(self) -> int | None:
-        if not all(k in self._points for k in GRID_KS):
-            return None
-        return knee_k(GRID_KS, [self._points[k][0] for k in GRID_KS])
+    def scores(self) -> dict[int, float]:
+        """K -> SSIMULACRA2 of the result at K (of the tiles, when estimated)."""
+        return dict(self._scores)
 
-    def point_position(self, k: int, which: str = "psnr") -> QPoint:
-        """Where the point for K is drawn, in the plot's viewport coordinates (tests click it)."""
+    def knee(self) -> int | None:
+        if not all(k in self._scores for k in GRID_KS):
+            return None
+        return knee_k_ssimulacra2(GRID_KS, [self._scores[k] for k in GRID_KS])
+
+    def set_show_psnr(self, on: bool) -> None:
+        """Draw PSNR instead of SSIMULACRA2 on the left axis."""
+        self._show_psnr = bool(on)
+        if self.psnr_toggle.isChecked() != self._show_psnr:
+            self.psnr_toggle.setChecked(self._show_psnr)
+        label = "PSNR (dB)" if self._show_psnr else "SSIMULACRA2"
+        self.plot.getPlotItem().setLabel("left", label, color=QColor(*PSNR_COLOR).name())
+        self._redraw()
+
+    def showing_psnr(self) -> bool:
+        return self._show_psnr
+
+    def point_position(self, k: int, which: str = "quality") -> QPoint:
+        """Where the point for K is drawn, in the plot's viewport coordinates (tests click it).
+        `which`: "quality" (the curve drawn on the left axis; "psnr" means the same) or "bytes"."""
         if self._redraw_timer.isActive():
             self._redraw()
-        psnr, nbytes = self._display_psnr(k), self._points[k][1] or 0
-        box = self.plot.getPlotItem().getViewBox() if which == "psnr" else self.bytes_box
-        scene = box.mapViewToScene(QPointF(math.log2(k), psnr if which == "psnr" else nbytes))
+        value, nbytes = self._display_value(k), self._points[k][1] or 0
+        on_left = which != "bytes"
+        box = self.plot.getPlotItem().getViewBox() if on_left else self.bytes_box
+        scene = box.mapViewToScene(QPointF(math.log2(k), value if on_left else nbytes))
         return self.plot.mapFromScene(scene)
 
     # -- drawing ------------------------------------------------------------------------------
+
+    def _display_value(self, k: int) -> float:
+        """What the quality curve draws for K: PSNR (see _display_psnr) or SSIMULACRA2."""
+        return self._display_psnr(k) if self._show_psnr else self._scores.get(k, math.nan)
 
     def _display_psnr(self, k: int) -> float:
         """PSNR to draw: a lossless result (infinite PSNR) is drawn just above the best finite one."""
@@ -219,9 +258,9 @@ class KCurveView(QWidget):
 
     def _redraw(self) -> None:
         self._redraw_timer.stop()
-        ks = sorted(self._points)
+        ks = [k for k in sorted(self._points) if math.isfinite(self._display_value(k))]
         x = np.log2(np.array(ks, dtype=np.float64)) if ks else np.zeros(0)
-        y = np.array([self._display_psnr(k) for k in ks], dtype=np.float64)
+        y = np.array([self._display_value(k) for k in ks], dtype=np.float64)
         kb = [k for k in ks if self._points[k][1] is not None]
         xb = np.log2(np.array(kb, dtype=np.float64)) if kb else np.zeros(0)
         b = np.array([self._points[k][1] for k in kb], dtype=np.float64)
@@ -230,7 +269,8 @@ class KCurveView(QWidget):
         self.psnr_points.setData(x=x, y=y, data=ks)
         self.bytes_points.setData(x=xb, y=b, data=kb)
         if ks:
-            self.plot.getPlotItem().setYRange(float(y.min()) - 1.5, float(y.max()) + 1.5, padding=0)
+            margin = 1.5 if self._show_psnr else 4.0
+            self.plot.getPlotItem().setYRange(float(y.min()) - margin, float(y.max()) + margin, padding=0)
         if kb:
             self.bytes_box.setYRange(0, float(b.max()) * 1.08, padding=0)
         knee = self.knee()
@@ -250,19 +290,23 @@ class KCurveView(QWidget):
         if self._image_id is None:
             text = ""
         elif done < len(GRID_KS):
-            text = f"Computing PSNR and PNG size for each K… {done} of {len(GRID_KS)}"
+            text = f"Computing SSIMULACRA2 and PNG size for each K… {done} of {len(GRID_KS)}"
         else:
             knee = self.knee()
             if knee is None:
-                text = f"No knee: every doubling of K up to 256 still gains {KNEE_GAIN_DB:g} dB or more."
+                text = (f"No knee: every doubling of K up to 256 still gains {KNEE_GAIN_S2:g} SSIMULACRA2 "
+                        f"points or more.")
             else:
-                text = f"Knee at K = {knee}: past it, a doubling of K gains less than {KNEE_GAIN_DB:g} dB."
+                text = (f"Knee at K = {knee}: past it, a doubling of K gains less than {KNEE_GAIN_S2:g} "
+                        f"SSIMULACRA2 points.")
         if self._points and any(e for _, _, e in self._points.values()):
             text += " · estimated"
         self.status.setText(text)
-        tip = (f"Click a point to use its K. The knee is the smallest K past which each doubling gains less "
-               f"than {KNEE_GAIN_DB:g} dB (about what any photo gains) or starts above {KNEE_ENOUGH_DB:g} dB.\n"
-               + (self._note or "PSNR and PNG size of the whole image at each K."))
+        tip = (f"Click a point to use its K. SSIMULACRA2: 100 = identical, ≥ 90 visually lossless, ≥ 70 high, "
+               f"≥ 50 medium, ≥ 30 low. The knee is the smallest K past which each doubling gains less "
+               f"than {KNEE_GAIN_S2:g} points (less than half a step in those words) or starts at "
+               f"{KNEE_ENOUGH_S2:g} or more.\n"
+               + (self._note or "SSIMULACRA2, PSNR and PNG size of the whole image at each K."))
         if self._dither:
             tip += " With dithering, as set."
         self.status.setToolTip(tip)
@@ -272,6 +316,9 @@ class KCurveView(QWidget):
         k = int(data)
         psnr, nbytes, estimated = self._points.get(k, (math.nan, None, False))
         quality = "lossless" if math.isinf(psnr) else f"{psnr:.1f} dB"
+        score = self._scores.get(k, math.nan)
+        if math.isfinite(score):
+            quality = f"SSIMULACRA2 {score:.1f} ({quality_word(score)}), {quality}"
         size = human_bytes(nbytes) if nbytes is not None else "size not known yet"
         return f"K = {k}: {quality}, {size}{' (estimated)' if estimated else ''}. Click to use K = {k}."
 

@@ -1,4 +1,5 @@
-"""The numbers beside the preview: size, colours, the exact file size Save writes, PSNR, time."""
+"""The numbers beside the preview: size, colours, the exact file size Save writes, SSIMULACRA2
+(what people see, in words) beside PSNR, time."""
 
 from __future__ import annotations
 
@@ -31,6 +32,20 @@ def ratio_text(new: int, old: int) -> str:
     return f"{r:.2f}× the original ({human_bytes(old)})"
 
 
+#: SSIMULACRA2 in words: (lowest score, word), best first.
+QUALITY_WORDS = ((90.0, "visually lossless"), (70.0, "high"), (50.0, "medium"), (30.0, "low"))
+SSIMULACRA2_TIP = ("SSIMULACRA2 against the original: how alike people find them (100 = identical; "
+                   "≥ 90 visually lossless, ≥ 70 high, ≥ 50 medium, ≥ 30 low, below that poor). It "
+                   "predicts human ratings far better than PSNR.")
+
+
+def quality_word(score: float) -> str:
+    for floor, word in QUALITY_WORDS:
+        if score >= floor:
+            return word
+    return "poor"
+
+
 def seconds_text(s: float) -> str:
     return f"{s * 1000:.0f} ms" if s < 1 else f"{s:.2f} s"
 
@@ -44,6 +59,7 @@ class StatsPanel(QWidget):
         ("colors", "Colours"),
         ("bytes", "PNG file"),
         ("ratio", "Ratio"),
+        ("ssimulacra2", "SSIMULACRA2"),
         ("psnr", "PSNR"),
         ("time", "Compute time"),
     )
@@ -123,6 +139,18 @@ class StatsPanel(QWidget):
         self.bytes_shown = None
         self._set("bytes", "encoding…" if final else "after the full result")
         self._set("ratio", DASH)
+
+    def set_quality(self, score: float, sampled: bool = False) -> None:
+        """Show a SSIMULACRA2 score with its meaning; `sampled`: estimated on tiles (large image)."""
+        tip = SSIMULACRA2_TIP
+        if sampled:
+            tip += ("\nEstimated: the image is large, so its finest detail is scored on sampled "
+                    "full-resolution tiles (typically within 0.5 of the whole image).")
+        text = f"{score:.1f} · {quality_word(score)}"
+        self._set("ssimulacra2", f"≈ {text} (estimated)" if sampled else text, tip)
+
+    def set_quality_pending(self, text: str) -> None:
+        self._set("ssimulacra2", text, SSIMULACRA2_TIP)
 
     def set_encoded(self, nbytes: int, encode_seconds: float) -> None:
         self.bytes_shown = int(nbytes)

@@ -1,0 +1,178 @@
+"""Perceived quality of the result on show: its SSIMULACRA2 for the stats and, when the compare
+view's difference map is on, the map. Both are computed on a pool thread, never on the GUI thread.
+
+`measure_quality` is the compute step, a plain function: the result's pixels (a PNG of a full-size
+result decodes to exactly `q.to_array()`; a fitted file, possibly JPEG or smaller, is decoded and
+scaled back up by `core.quality.decoded_at`, the rule the CLI's `--json` uses) scored against the
+original. `PerceivedQuality` schedules it in one lane, latest result wins, and only while the
+preview worker computes nothing, so a score never delays a preview. Results are cached per result.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, QThreadPool
+
+from ..core import Quantized
+from ..core.metrics import ssimulacra2, ssimulacra2_sampled
+from ..core.quality import decoded_at, diff_map_rgb
+from .jobs import Job, Relay, ensure_threads
+from .render import ImagePyramid, pyramid_from_pixels
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+    from .worker import LoadedImage, Preview
+
+log = logging.getLogger("kmeans_desktop.gui.quality")
+
+CACHE_RESULTS = 8  # each holds its result (9 MB of indices at 9 MP)
+
+
+@dataclass(frozen=True, eq=False)
+class QualityResult:
+    image_id: int
+    quantized: Quantized  # which result (identity)
+    score: float | None
+    sampled: bool
+    diff: ImagePyramid | None
+    seconds: float
+
+
+def measure_quality(image_id: int, reference: np.ndarray, q: Quantized, data: bytes | None,
+                    score: bool, with_map: bool) -> QualityResult:
+    """SSIMULACRA2 of the result against the original (if `score`) and the difference map (if
+    `with_map`); `data` is the file when it isn't a full-size PNG of `q` (a fitted result)."""
+    t0 = time.perf_counter()
+    out = decoded_at(reference, data) if data is not None else q.to_array()
+    if out.ndim == 2:
+        out = np.repeat(out[:, :, None], 3, axis=2)
+    value = ssimulacra2(reference, out) if score else None
+    diff = pyramid_from_pixels(diff_map_rgb(reference, out)) if with_map else None
+    return QualityResult(image_id, q, value, ssimulacra2_sampled(*reference.shape[:2]), diff,
+                         time.perf_counter() - t0)
+
+
+class PerceivedQuality(QObject):
+    """Keeps the stats' SSIMULACRA2 and the compare view's difference map in step with the result
+    on show. Use from the GUI thread only."""
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+        self.pool = QThreadPool.globalInstance()
+        ensure_threads(self.pool, 8)
+        self._relay = Relay()
+        self._relay.finished.connect(self._on_finished)
+        self._job: Job | None = None
+        self._closed = False
+        self._generation = 0
+        self._image: LoadedImage | None = None
+        self._target: tuple[Quantized, bytes | None] | None = None
+        self._scores: OrderedDict[int, QualityResult] = OrderedDict()  # id(quantized) -> with score
+        self._maps: OrderedDict[int, QualityResult] = OrderedDict()  # id(quantized) -> with map
+        self.started = 0
+        window.compare_view.diffMapToggled.connect(lambda _on: self._pump())
+        window.worker.computeIdle.connect(self._pump)
+
+    # -- what the window tells us --------------------------------------------------------------
+
+    def set_image(self, image: LoadedImage) -> None:
+        self._generation += 1
+        self._image = image
+        self._target = None
+        self._scores.clear()
+        self._maps.clear()
+        self.window.compare_view.set_diff_map(None)
+
+    def show_preview(self, preview: Preview) -> None:
+        """A result is on screen; for a final one, measure it (or show what is known)."""
+        self._show(preview.quantized, None, preview.final)
+
+    def show_fitted(self, q: Quantized, data: bytes) -> None:
+        """A fitted file is on screen (any format, maybe smaller than the original)."""
+        self._show(q, data, True)
+
+    def shutdown(self) -> None:
+        self._closed = True
+        self._generation += 1
+
+    def result_for(self, q: Quantized) -> QualityResult | None:
+        return self._scores.get(id(q))
+
+    # -- scheduling ----------------------------------------------------------------------------
+
+    def _show(self, q: Quantized, data: bytes | None, final: bool) -> None:
+        w = self.window
+        if not final:
+            self._target = None
+            w.stats.set_quality_pending("after the full result")
+            w.compare_view.set_diff_map(None)
+            return
+        self._target = (q, data)
+        known = self._scores.get(id(q))
+        if known is not None and known.quantized is q:
+            w.stats.set_quality(known.score, known.sampled)
+        else:
+            w.stats.set_quality_pending("measuring…")
+        shown = self._maps.get(id(q))
+        w.compare_view.set_diff_map(shown.diff if shown is not None and shown.quantized is q else None)
+        self._pump()
+
+    def _needs(self) -> tuple[bool, bool]:
+        if self._target is None:
+            return False, False
+        q = self._target[0]
+        score = id(q) not in self._scores or self._scores[id(q)].quantized is not q
+        with_map = self.window.compare_view.diff_map_on() and (
+            id(q) not in self._maps or self._maps[id(q)].quantized is not q)
+        return score, with_map
+
+    def _pump(self) -> None:
+        if self._closed or self._job is not None or self._image is None:
+            return
+        score, with_map = self._needs()
+        if not (score or with_map):
+            return
+        if self.window.worker.is_computing():
+            return  # computeIdle brings us back
+        q, data = self._target
+        self.started += 1
+        self._job = Job(self._relay, "quality", self._generation, measure_quality, self._image.image_id,
+                        self._image.source.pixels, q, data, score, with_map, tag=q)
+        self.pool.start(self._job)
+
+    def _on_finished(self, job: Job) -> None:
+        self._job = None
+        if self._closed:
+            return
+        try:
+            if job.generation != self._generation:
+                return
+            if job.error is not None:
+                log.error("measuring quality failed:\n%s", job.trace)
+                self.window.stats.set_quality_pending("could not be measured")
+                self._target = None
+                return
+            r: QualityResult = job.result
+            key = id(r.quantized)
+            if r.score is not None:
+                self._scores[key] = r
+                while len(self._scores) > CACHE_RESULTS:
+                    self._scores.popitem(last=False)
+            if r.diff is not None:
+                self._maps[key] = r
+                while len(self._maps) > 2:  # maps are image-sized: keep few
+                    self._maps.popitem(last=False)
+            if self._target is not None and self._target[0] is r.quantized:
+                if r.score is not None:
+                    self.window.stats.set_quality(r.score, r.sampled)
+                if r.diff is not None:
+                    self.window.compare_view.set_diff_map(r.diff)
+        finally:
+            self._pump()
