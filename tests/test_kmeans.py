@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from kmeans_desktop.core.colourspace import to_working
 from kmeans_desktop.core import Quantized, build_histogram, mse, quantize
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -105,22 +106,39 @@ def test_alpha_rules_hold_with_dithering(rgba_mixed):
     assert ((semi > 0) & (semi < 255)).all()
 
 
+def _assert_nearest_in_working_space(pixels, q):
+    # Colours are clustered and mapped in OKLab (core/colourspace.py): each pixel's entry is its
+    # exact nearest there.
+    px = to_working(pixels.reshape(-1, 3))
+    pal = to_working(q.palette)
+    chosen = ((px - pal[q.indices.reshape(-1)]) ** 2).sum(1)
+    best = ((px[:, None, :] - pal[None, :, :]) ** 2).sum(2).min(1)
+    np.testing.assert_allclose(chosen, best, rtol=0, atol=1e-9)
+
+
 def test_mapping_is_exact_nearest_colour(china):
     q = quantize(china, 32)
-    pal = q.palette.astype(np.int64)
-    px = china.reshape(-1, 3).astype(np.int64)[::37]  # a spread-out sample of pixels
-    chosen = pal[q.indices.reshape(-1)[::37]]
-    d_chosen = ((px - chosen) ** 2).sum(1)
-    d_best = ((px[:, None, :] - pal[None, :, :]) ** 2).sum(2).min(1)
-    np.testing.assert_array_equal(d_chosen, d_best)
+    _assert_nearest_in_working_space(china[::7, ::5], _Sub(q, (slice(None, None, 7), slice(None, None, 5))))
 
 
-@pytest.mark.parametrize("k,floor", [(16, 27.3), (64, 32.0), (256, 36.2)])
-def test_quality_on_a_real_photo(china, k, floor):
-    # libimagequant gives 27.32 / 31.88 / 36.12 dB here; a converged k-means palette beats it.
+class _Sub:
+    """A Quantized's palette with a strided part of its indices."""
+
+    def __init__(self, q, rows_cols):
+        self.palette, self.indices = q.palette, q.indices[rows_cols]
+
+
+@pytest.mark.parametrize("k,psnr_floor,s2_floor", [(16, 26.5, 19.0), (64, 31.0, 51.0), (256, 34.8, 66.0)])
+def test_quality_on_a_real_photo(china, k, psnr_floor, s2_floor):
+    # The palette minimises the perceived (OKLab) error, not the squared sRGB error: PSNR is
+    # ~0.5–1.5 dB below an sRGB k-means (27.55 / 32.34 / 36.49 dB), SSIMULACRA2 is what counts
+    # (an sRGB k-means: 17.4 / 50.7 / 72.7; pngquant --nofs 16.2 / 56.6 / 75.8).
+    from kmeans_desktop.core.metrics import ssimulacra2
+
     q = quantize(china, k)
     assert q.n_colors == k
-    assert q.psnr > floor
+    assert q.psnr > psnr_floor
+    assert ssimulacra2(china, q.to_array()) > s2_floor
 
 
 def test_histogram_can_be_reused_and_must_match(gradient, china):
@@ -136,13 +154,16 @@ def test_dithering_changes_indices_and_keeps_palette(gradient):
     plain, dith = quantize(gradient, 4), quantize(gradient, 4, dither=True)
     np.testing.assert_array_equal(plain.palette, dith.palette)
     assert (plain.indices != dith.indices).any()
-    # Error diffusion keeps local averages (what the eye sees from afar) closer to the source.
+    # Error diffusion keeps local averages (what the eye sees from afar) closer to the source,
+    # in the space it diffuses in (OKLab, see core/colourspace.py).
     def blocks(a):
-        return a.astype(np.float64).reshape(12, 4, 16, 4, 3).mean(axis=(1, 3))
+        return to_working(a.reshape(-1, 3)).reshape(a.shape).reshape(12, 4, 16, 4, 3).mean(axis=(1, 3))
 
     err_plain = np.abs(blocks(plain.to_array()) - blocks(gradient)).mean()
     err_dith = np.abs(blocks(dith.to_array()) - blocks(gradient)).mean()
-    assert err_dith < 0.7 * err_plain
+    # (0.76 here: the masked diffusion runs at 0.75 strength away from contours and texture,
+    # trading some of plain Floyd–Steinberg's local fidelity for less noise; plain FS gave < 0.7.)
+    assert err_dith < 0.8 * err_plain
 
 
 def test_result_is_immutable(gradient):
@@ -186,8 +207,4 @@ def test_cell_shortcut_gives_exact_nearest_on_many_colours(k):
     img = rng.integers(0, 256, (160, 200, 3), dtype=np.uint8)
     img[:80] //= 3  # uneven density, so that cells of every kind occur
     q = quantize(img, k)
-    pal = q.palette.astype(np.int64)
-    px = img.reshape(-1, 3).astype(np.int64)
-    d_chosen = ((px - pal[q.indices.reshape(-1)]) ** 2).sum(1)
-    d_best = np.min(((px[:, None, :] - pal[None, :, :]) ** 2).sum(2), axis=1)
-    np.testing.assert_array_equal(d_chosen, d_best)
+    _assert_nearest_in_working_space(img, q)

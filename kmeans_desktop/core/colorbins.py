@@ -30,8 +30,9 @@ class Points:
     """Weighted points to cluster, with their bin-mean pyramid and cell index built on first use.
     For RGB the histogram keeps one of these, so every K after the first reuses them."""
 
-    def __init__(self, x: np.ndarray, w: np.ndarray, *, binned: bool = True):
+    def __init__(self, x: np.ndarray, w: np.ndarray, *, binned: bool = True, integer: bool = True):
         self.x, self.w = x, w
+        self.integer = integer  # whole-number coordinates (sRGB), or any value (OKLab)
         self.binned = binned and len(x) > BIN_MIN_POINTS  # bins are worth it for many points
         self._levels: dict[int, tuple[np.ndarray, np.ndarray]] | None = None
         self._members: dict[int, np.ndarray] = {}
@@ -54,19 +55,19 @@ class Points:
             means7, means6 = self.levels[7][0], self.levels[6][0]
             point6 = m6[m7]
             self._cells = _Cells(
-                means6=means6, radius6=_radius(means6, 6), point6=point6,
-                means7=means7, radius7=_radius(means7, 7), point7=m7, cell7_in6=m6,
+                means6=means6, radius6=_radius(means6, 6, self.integer), point6=point6,
+                means7=means7, radius7=_radius(means7, 7, self.integer), point7=m7, cell7_in6=m6,
             )
         return self._cells
 
 
-def _radius(means: np.ndarray, bits: int) -> np.ndarray:
+def _radius(means: np.ndarray, bits: int, integer: bool = True) -> np.ndarray:
     """Per cell, a bound on how far a member can lie from the cell's mean: the distance to the
-    farthest corner of the cell's box (the colours are integers inside it). Free to compute, and
-    barely looser than the true farthest member."""
+    farthest corner of the cell's box (for integer colours the last integer inside it). Free to
+    compute, and barely looser than the true farthest member."""
     width = float(1 << (8 - bits))
     lo = np.floor(means / width) * width
-    reach = np.maximum(means - lo, lo + width - 1.0 - means)
+    reach = np.maximum(means - lo, lo + width - (1.0 if integer else 0.0) - means)
     return np.sqrt((reach * reach).sum(axis=1))
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .colorbins import Points, assign, nearest, set_workers  # noqa: F401 (set_workers: public)
+from .colourspace import from_working, to_working
 from .histogram import ColorHistogram, build_histogram
 from .metrics import mse as pixel_mse
 from .metrics import psnr_from_mse
@@ -85,10 +86,18 @@ class Quantized:
 
 
 def _rgb_points(hist: ColorHistogram) -> Points:
+    """The distinct colours in the working space (see `colourspace`), weighted by pixel count;
+    built once per histogram, so every K after the first reuses them and their bins."""
     cached = hist.cache.get("points")
     if cached is None:
-        cached = hist.cache["points"] = Points(hist.colors.astype(np.float64), hist.counts.astype(np.float64))
+        x = to_working(hist.colors[:, :3])
+        cached = hist.cache["points"] = Points(x, hist.counts.astype(np.float64), integer=False)
     return cached
+
+
+def _opaque_palette(centres: np.ndarray) -> np.ndarray:
+    """Working-space centres -> distinct uint8 sRGB entries."""
+    return _round_palette(from_working(centres))
 
 
 def check_k(k) -> int:
@@ -175,8 +184,8 @@ def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0) -> tup
     colors, weights = hist.colors, hist.counts.astype(np.float64)
     if hist.channels == 3:
         pts = _rgb_points(hist)
-        palette = _round_palette(_cluster(pts, k, seed))
-        labels = assign(palette.astype(np.float64), pts)
+        palette = _opaque_palette(_cluster(pts, k, seed))
+        labels = assign(to_working(palette), pts)
         return _tidy(palette, labels, weights)
     return _tidy(*_rgba_palette(colors, weights, k, seed), weights)
 
@@ -190,12 +199,12 @@ def _rgba_palette(colors: np.ndarray, weights: np.ndarray, k: int, seed: int) ->
     labels = np.zeros(len(colors), dtype=np.int64)
     if slots < len(groups):
         # K too small to keep every alpha class apart: one premultiplied RGBA clustering.
-        x = _premultiply(colors)
+        x = _composites(colors)
         centres = _cluster(Points(x, weights), k, seed)
-        palette = _unpremultiply(centres, keep_range=False)
-        labels[:] = nearest(_premultiply(palette), x)
+        palette = _unpremultiply(_from_composites(centres), keep_range=False)
+        labels[:] = nearest(_composites(palette), x)
         return palette, labels
-    shares = _share_slots(slots, [weights[g].sum() for g in groups], [int(g.sum()) for g in groups])
+    shares = _share_slots(slots, [_visual_weight(colors[g], weights[g]) for g in groups], [int(g.sum()) for g in groups])
     parts: list[np.ndarray] = []
     base = 0
     if transparent.any():
@@ -206,14 +215,14 @@ def _rgba_palette(colors: np.ndarray, weights: np.ndarray, k: int, seed: int) ->
         base = 1
     for g, n in zip(groups, shares):
         if g is opaque:
-            x = colors[g, :3].astype(np.float64)
-            pal = _round_palette(_cluster(Points(x, weights[g]), n, seed))
-            lab = nearest(pal.astype(np.float64), x)
+            x = to_working(colors[g, :3])
+            pal = _opaque_palette(_cluster(Points(x, weights[g], integer=False), n, seed))
+            lab = nearest(to_working(pal), x)
             pal = np.concatenate([pal, np.full((len(pal), 1), 255, np.uint8)], axis=1)
         else:
-            x = _premultiply(colors[g])
-            pal = _unpremultiply(_cluster(Points(x, weights[g]), n, seed), keep_range=True)
-            lab = nearest(_premultiply(pal), x)
+            x = _composites(colors[g])
+            pal = _unpremultiply(_from_composites(_cluster(Points(x, weights[g]), n, seed)), keep_range=True)
+            lab = nearest(_composites(pal), x)
         labels[g] = lab + base
         base += len(pal)
         parts.append(pal)
@@ -237,6 +246,32 @@ def _share_slots(slots: int, weights: list[float], caps: list[int]) -> list[int]
         share[i] += 1
         spare -= 1
     return share
+
+
+def _composites(colors: np.ndarray) -> np.ndarray:
+    """RGBA colours as what a viewer sees: composited on black and on white (6 values, 0..255).
+    Squared distances there are the error on a dark page plus the error on a light one, so an
+    alpha error counts as plainly as it shows on white (premultiplied RGBA alone only sees black)."""
+    p = _premultiply(colors)
+    return np.concatenate([p[:, :3], p[:, :3] + (255.0 - p[:, 3:4])], axis=1)
+
+
+def _from_composites(x: np.ndarray) -> np.ndarray:
+    """Premultiplied RGBA of the colour nearest to black/white composites (least squares)."""
+    alpha = 255.0 - (x[:, 3:] - x[:, :3]).mean(axis=1, keepdims=True)
+    return np.concatenate([x[:, :3], np.clip(alpha, 0.0, 255.0)], axis=1)
+
+
+def _visual_weight(colors: np.ndarray, weights: np.ndarray) -> float:
+    """How many palette entries an alpha group deserves, up to a common factor: the error
+    k-means leaves with n entries is about W·σ²·n^(-2/d) (W pixels, σ² their spread in what the
+    viewer sees), so the total is least when n grows as (W·σ²)^(d/(d+2)); d = 3 here. By pixel
+    count alone, an icon's thin anti-aliased edge got a few entries for a wide range of colours
+    and coverages, where the eye looks first."""
+    x = _composites(colors)
+    w = weights / max(float(weights.sum()), 1e-12)
+    var = float((w[:, None] * (x - w @ x) ** 2).sum())
+    return (float(weights.sum()) * max(var, 1e-6)) ** 0.6
 
 
 def _premultiply(colors: np.ndarray) -> np.ndarray:
