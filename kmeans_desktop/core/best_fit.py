@@ -15,6 +15,9 @@ How, without encoding and scoring everything at full resolution:
 2. Refine around the best width (the geometric midpoints with its neighbours), then, unless the
    user set dithering, try dither strengths there and one step smaller (dithering costs bytes,
    so its best width is often a little smaller).
+   Above a megapixel, steps 1–2 run on a copy scaled to one megapixel with the budget scaled as
+   bytes scale (pixels^0.85); its two best candidates are then searched at full resolution at the
+   same fraction of the size, beside the full size itself.
 3. Confirm the finalists: real encodes (the K steps down until the real file fits) and real scores;
    the best real score wins. Every step is deterministic: no wall-clock cut-offs.
 """
@@ -37,6 +40,7 @@ GRID = (1.0, 0.75, 0.5, 0.35, 0.25)
 DITHER_STRENGTHS = (0.5, 1.0)  # 1.0 only when 0.5 gained clearly
 FINALISTS = 2
 PROXY_PIXELS = 1_000_000  # above this the coarse scores use crops of the allowed size
+COARSE_PIXELS = 1_000_000  # above this the coarse search runs on a copy scaled to this size
 _CROP = 448
 _CONFIRM_TOLERANCE = 0.05  # K within 5 % when confirming (about 0.2 points)
 _FIRST_K = 16
@@ -46,10 +50,10 @@ _DITHER_MARGIN = 3.0  # a dither strength must gain this much before a stronger 
 _SHRINK = 0.7  # step below the grid when nothing fits on it
 _PIXEL_EXPONENT = 0.85  # PNG bytes at one K grow about as pixels^0.85 (photos)
 _DITHER_BYTES = 0.2  # dithering at strength s adds about 20·s % bytes at one K (photos: 5–40 %)
-#: Dithering is searched only where pixels × K is at most this: masked error diffusion costs about
-#: pixels × K (1.1 MP at K=256: 10–30 s), and the search must stay within 4× a fixed-K save. Below
-#: it, a photo's best dithered candidate gains 5–15 points; at K ≥ 128 dithering gains little.
-DITHER_MAX_WORK = 40_000_000
+#: Dithering is searched only at sizes up to this many pixels: masked error diffusion adds about
+#: 0.8 s a megapixel to each quantize, and the search must stay within 4× a fixed-K save. A
+#: photo's best dithered candidate gains up to 5–15 points at equal K.
+DITHER_MAX_PIXELS = 2_500_000
 
 
 def at_least(target: tuple[int, int], min_size: tuple[int | None, int | None]) -> tuple[int, int]:
@@ -105,7 +109,7 @@ class QualitySearch:
     def base_strength(self) -> float | None:
         return (self.req.dither_strength if self.req.dither else None) if not self.dither_free else None
 
-    def cand(self, size, strength, k_max=None) -> _Cand:
+    def cand(self, size, strength, k_max=None, start=None) -> _Cand:
         key = (size, strength)
         if key not in self.cands:
             from .budget import _KSearch
@@ -116,7 +120,8 @@ class QualitySearch:
                 setting = search.by_estimate()
             else:
                 search = _KSearch(self.job, pixels, hist, strength, k_max)
-                setting = search.by_estimate(start=self._start(size, strength, search), probes=_COARSE_PROBES)
+                first = min(start, search.k_max) if start else self._start(size, strength, search)
+                setting = search.by_estimate(start=first, probes=_COARSE_PROBES)
             c = _Cand(size, strength, search, setting)
             if c.setting is not None:
                 c.proxy = self._proxy(search.preview(c.setting) if self.req.format == "jpeg"
@@ -201,6 +206,45 @@ class QualitySearch:
     # -- the search --------------------------------------------------------------------------
 
     def run(self):
+        if self.req.allow_downscale and self.target[0] * self.target[1] > COARSE_PIXELS and self.req.format != "jpeg":
+            self._coarse_on_a_smaller_copy()
+        else:
+            self.coarse()
+        return self.finish()
+
+    def _coarse_on_a_smaller_copy(self) -> None:
+        """Large images: the coarse search runs on a copy scaled to COARSE_PIXELS with the budget
+        scaled as bytes scale (pixels^0.85); its two best candidates, at the same fraction of the
+        full size and with the same dithering and (as a first guess) K, are then searched at full
+        resolution, beside the full size itself (which the reason and the window quote)."""
+        from .budget import _Job
+        from .imageio import SourceImage
+
+        p = math.sqrt(COARSE_PIXELS / (self.target[0] * self.target[1]))
+        small_target = scaled_size(*self.target, p)
+        budget = max(1, round(self.req.max_bytes * (p * p) ** _PIXEL_EXPONENT))
+        copy = SourceImage(pixels=resize(self.job.source.pixels, small_target), name=self.job.source.name)
+        job = _Job(copy, replace(self.req, max_bytes=budget), lambda _msg: None)
+        smallest = (max(1, math.floor(self.smallest[0] * p)), max(1, math.floor(self.smallest[1] * p)))
+        sub = QualitySearch(job, small_target, smallest, self.dither_free)
+        sub.coarse()
+        self.job.tried += job.tried
+        base = self.base_strength()
+        self.cand(self.target, base)
+        ranked = sorted((c for c in sub.cands.values() if c.setting is not None), key=self._rank, reverse=True)
+        for c in ranked[:FINALISTS]:
+            size = scaled_size(*self.target, c.size[0] / small_target[0])
+            size = (max(size[0], self.smallest[0]), max(size[1], self.smallest[1]))
+            if c.strength is not None and (size, None) not in self.cands:
+                self.cand(size, None, start=c.setting)  # the dithered K is bounded by the undithered one
+            bound = self.cands[(size, None)].setting if c.strength is not None and (size, None) in self.cands else None
+            if c.strength is None or bound:
+                self.cand(size, c.strength, k_max=bound, start=c.setting)
+        if not any(c.setting is not None for c in self.cands.values()):
+            self.coarse()  # the copy misled us: search at full resolution after all
+
+    def coarse(self) -> None:
+        """Candidates on the grid of sizes (and below it when nothing fits), a midpoint, dithering."""
         from .budget import BudgetError
 
         base = self.base_strength()
@@ -225,6 +269,11 @@ class QualitySearch:
         self._refine(base)
         if self.dither_free and self.req.format != "jpeg":
             self._try_dither()
+
+    def finish(self):
+        """Confirm the finalists with real encodes and real scores; the best-looking one."""
+        from .budget import BudgetError
+
         ranked = sorted((c for c in self.cands.values() if c.setting is not None), key=self._rank, reverse=True)
         for c in ranked[:FINALISTS]:
             if c is ranked[0] or c.proxy > ranked[0].proxy - _CLEAR_LEAD:
@@ -281,7 +330,7 @@ class QualitySearch:
         if not undithered:
             return
         best = undithered[0]
-        if best.size[0] * best.size[1] * best.setting > DITHER_MAX_WORK:
+        if best.size[0] * best.size[1] > DITHER_MAX_PIXELS:
             return
         helped = []
         for strength in DITHER_STRENGTHS:  # the stronger one only when the milder one helped
@@ -292,7 +341,7 @@ class QualitySearch:
         smaller = [c for c in undithered if c.size[0] < best.size[0]]
         if helped and smaller:
             nxt = max(smaller, key=lambda c: c.size)
-            if nxt.setting > 2 and nxt.size[0] * nxt.size[1] * nxt.setting <= DITHER_MAX_WORK:
+            if nxt.setting > 2 and nxt.size[0] * nxt.size[1] <= DITHER_MAX_PIXELS:
                 self.cand(nxt.size, max(helped, key=self._rank).strength, k_max=nxt.setting)
 
     # -- the answer --------------------------------------------------------------------------

@@ -144,7 +144,7 @@ def _surely_fits(source: SourceImage, req: Requirements, size: tuple[int, int]) 
     if req.format != "png" or req.dither:
         return False
     extra = len(source.icc_profile or b"") + (len(source.exif or b"") if req.keep_metadata else 0)
-    return req.max_bytes >= size[0] * size[1] * 1.01 + 4096 + extra
+    return req.max_bytes >= size[0] * size[1] * 1.01 + size[1] + 4096 + extra
 
 
 def _smallest_allowed(source: SourceImage, req: Requirements, target: tuple[int, int]) -> tuple[int, int]:
