@@ -41,7 +41,7 @@ def test_fit_says_what_was_chosen_and_why(photo, qtbot):
     assert w.k_slider.marker() == fitted.k
     curve = w.colour_space.curve
     assert curve.fitted_k() == fitted.k
-    assert f"at {fitted.width} × {fitted.height} px (curve: full size)" in curve.fitted_label()
+    assert f"at {fitted.width} × {fitted.height} px\n(curve: full size)" in curve.fitted_label()
 
 
 def test_keep_full_size_and_min_size(photo, qtbot):

@@ -195,7 +195,7 @@ class KCurveView(QWidget):
         self.fitted_line.setVisible(k is not None)  # first: a hidden label ignores new text
         if k is not None:
             self.fitted_line.setValue(math.log2(k))
-            note = f" at {size[0]} × {size[1]} px (curve: full size)" if size is not None else ""
+            note = f"\nat {size[0]} × {size[1]} px\n(curve: full size)" if size is not None else ""
             self.fitted_line.label.setFormat(f"fits: K = {int(k)}{note}")
         self._fitted_note = None if k is None or size is None else f"{size[0]} × {size[1]}"
 
