@@ -41,7 +41,7 @@ _MAX_ERR = 40.0
 _CHROMA_CLAMP = 0.4
 #: Tiles run side by side; each starts this many rows above and columns before its own.
 _TILE_ROWS, _TILE_COLS, _WARMUP = 64, 192, 8
-#: Above this many pixels × entries, RGB pixels find their entry in a 6-bit table.
+#: Above this many pixels × entries (and over 32 entries), RGB pixels find their entry in a table.
 _TABLE_ABOVE = 20_000_000
 #: Strength away from contours and texture (see `strength_map`).
 _BASE = 0.75
@@ -161,7 +161,7 @@ def diffuse(pixels: np.ndarray, palette: np.ndarray, exact: np.ndarray, strength
     if not rgba:  # OKLab: a and b span about 0.4 of L's range; the same clamp there let pale
         # areas (a hazy sky) carry enough hue error to pick a saturated entry now and then.
         max_err = (max_err * np.array([1.0, _CHROMA_CLAMP, _CHROMA_CLAMP])).astype(np.float32)
-    table = _nearest_table(pal) if not rgba and h * w * len(pal) > _TABLE_ABOVE else None
+    table = _nearest_table(pal) if not rgba and len(pal) > 32 and h * w * len(pal) > _TABLE_ABOVE else None
 
     tiles = []
     for ti, (r0, rk, r1) in enumerate(_spans(h, _TILE_ROWS, _WARMUP)):
