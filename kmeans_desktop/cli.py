@@ -81,7 +81,8 @@ def build_compress_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="kmeans-desktop compress",
         description="Reduce images to at most K colours by k-means and save them small: indexed PNG "
-        "(default), GIF, lossless WebP, or JPEG. With --max-bytes, the largest K that fits is found.",
+        "(default), GIF, lossless WebP, or JPEG. With --max-bytes, the best-looking file that fits is found: "
+        "size, colours and dithering chosen together by SSIMULACRA2.",
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image file(s) to compress")
     p.add_argument("-o", "--output", required=True, metavar="OUTPUT_OR_DIR",
@@ -92,15 +93,20 @@ def build_compress_parser() -> argparse.ArgumentParser:
                    help="file size limit: 150000, 150KB, 1.5MB, 120KiB (KB = 1000, KiB = 1024)")
     p.add_argument("--max-size", type=_arg(parse_dims), metavar="WxH",
                    help="fit within W×H pixels (Lanczos, aspect kept, never enlarged); 600x or x400 work too")
-    p.add_argument("--format", choices=["png", "gif", "webp", "jpeg"],
-                   help="output format (default: from the output's extension, or png for a folder)")
+    p.add_argument("--min-size", type=_arg(parse_dims), metavar="WxH",
+                   help="with --max-bytes, never shrink below W×H pixels (forms that demand at least 600x600)")
+    p.add_argument("--format", choices=["png", "gif", "webp", "jpeg", "auto"],
+                   help="output format (default: from the output's extension, or png for a folder); auto: "
+                   "the best-looking of PNG, WebP and JPEG, and the output gets that format's extension")
     p.add_argument("--keep-metadata", action="store_true", help="keep EXIF (dropped by default for privacy)")
     p.add_argument("--no-downscale", action="store_true",
-                   help="with --max-bytes, fail instead of shrinking the image when 2 colours don't fit")
+                   help="keep the dimensions (those --max-size gives, or the original's): with --max-bytes, "
+                   "search colours and dithering only, and fail when 2 colours don't fit")
     p.add_argument("--dither", action="store_true",
                    help="error diffusion onto the palette, kept off flat areas where its noise would show")
-    p.add_argument("--dither-strength", type=_strength, default=1.0, metavar="S",
-                   help="with --dither, how strongly to dither, 0 to 1 (default 1; 0 is no dithering)")
+    p.add_argument("--dither-strength", type=_strength, default=None, metavar="S",
+                   help="how strongly to dither, 0 to 1 (default 1 with --dither; 0 is no dithering); "
+                   "without either flag, --max-bytes chooses")
     p.add_argument("--seed", type=_whole("--seed", 0, 2**32 - 1), default=0, metavar="N", help="random seed (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object per input on stdout")
     p.add_argument("--force", action="store_true", help="allow replacing existing files, the input included")
@@ -130,17 +136,24 @@ def build_gui_parser() -> argparse.ArgumentParser:
 def run_compress(argv: list[str]) -> int:
     args = build_compress_parser().parse_args(argv)
     max_w, max_h = args.max_size or (None, None)
+    min_w, min_h = args.min_size or (None, None)
+    if args.dither or args.dither_strength is not None:  # the user's dithering is kept as set
+        dither, strength = True, 1.0 if args.dither_strength is None else args.dither_strength
+    else:
+        dither, strength = (None if args.max_bytes else False), 1.0  # None: the search chooses
     pairs = plan_outputs([Path(p) for p in args.inputs], Path(args.output), args.format)
     seen: dict[Path, Path] = {}
-    for inp, out, _fmt in pairs:
+    for inp, out, fmt in pairs:
+        if fmt == "auto":  # the final names are known after the work (compress.run_batch checks them)
+            continue
         if out in seen:
             raise UsageError(f"{seen[out].name} and {inp.name} would both be written to {out}; rename one.")
         seen[out] = inp
     jobs = [
         Job(input=inp, output=out, k=args.k, format=fmt, max_bytes=args.max_bytes, max_width=max_w,
-            max_height=max_h, keep_metadata=args.keep_metadata, dither=args.dither, seed=args.seed,
+            max_height=max_h, keep_metadata=args.keep_metadata, dither=dither, seed=args.seed,
             force=args.force, allow_downscale=not args.no_downscale, score=args.json,
-            dither_strength=args.dither_strength)
+            dither_strength=strength, min_width=min_w, min_height=min_h)
         for inp, out, fmt in pairs
     ]
     with native_stderr_to_log():  # the C libraries' warnings go to the log, not the terminal

@@ -17,7 +17,7 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -67,15 +67,19 @@ class Job:
     max_width: int | None
     max_height: int | None
     keep_metadata: bool
-    dither: bool
+    dither: bool | None  # None: with max_bytes the search chooses the dither strength
     seed: int
     force: bool
     allow_downscale: bool
     score: bool = False  # measure SSIMULACRA2 of the written file (--json)
     dither_strength: float = 1.0  # with dither: 0..1
+    min_width: int | None = None  # with max_bytes: never smaller than this
+    min_height: int | None = None
 
 
 def output_format(path: Path, wanted: str | None) -> str:
+    if wanted == "auto":  # the extension is replaced by the chosen format's
+        return wanted
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(FORMATS))
@@ -127,7 +131,8 @@ def compute_job(job: Job) -> tuple[dict, bytes]:
     src = load_image(job.input)
     req = Requirements(k=job.k, max_bytes=job.max_bytes, max_width=job.max_width, max_height=job.max_height,
                        format=job.format, allow_downscale=job.allow_downscale, keep_metadata=job.keep_metadata,
-                       dither=job.dither, seed=job.seed, dither_strength=job.dither_strength)
+                       dither=job.dither, seed=job.seed, dither_strength=job.dither_strength,
+                       min_width=job.min_width, min_height=job.min_height)
     try:
         result = fit(src, req)
     except FormatLimitError as exc:
@@ -138,11 +143,14 @@ def compute_job(job: Job) -> tuple[dict, bytes]:
     if job.score:
         from .core.quality import file_score, file_score_is_sampled
 
-        extra = {"ssimulacra2": round(file_score(src.pixels, result.data), 3),
+        same = result.score is not None and result.target == (src.width, src.height)  # scored already
+        extra = {"ssimulacra2": result.score if same else round(file_score(src.pixels, result.data), 3),
                  "ssimulacra2_sampled": file_score_is_sampled(src.pixels)}
+    if result.reason:
+        extra["reason"] = result.reason
     stats = {
         "input": str(job.input),
-        "output": str(job.output),
+        "output": str(final_output(job, result.format)),
         "k": result.k,
         "colors": q.n_colors,
         "width": q.width,
@@ -150,12 +158,13 @@ def compute_job(job: Job) -> tuple[dict, bytes]:
         "bytes_in": src.file_size,
         "bytes_out": result.size,
         "psnr": round(q.psnr, 3) if math.isfinite(q.psnr) else None,
-        "seconds": seconds,
+        "seconds": seconds,  # write_job adds the writing's time and rounds
         "format": result.format,
         "scale": round(result.scale, 4),
         "quality": result.quality,
         "max_bytes": job.max_bytes,
-        "dither": job.dither,
+        "dither": q.dither,
+        "dither_strength": q.dither_strength if q.dither else None,
         "seed": job.seed,
         **extra,
     }
@@ -167,6 +176,7 @@ def write_job(job: Job, stats: dict, data: bytes, *, batch: bool) -> dict:
     from .core import write_atomic
 
     t0 = time.perf_counter()
+    job = replace(job, output=Path(stats["output"]))  # format auto: the chosen format's extension
     check_output(job, batch=batch)
     write_atomic(job.output, data)
     return {**stats, "seconds": round(stats["seconds"] + time.perf_counter() - t0, 3)}
@@ -179,6 +189,14 @@ def run_job(job: Job, *, batch: bool = False) -> dict:
     return write_job(job, stats, data, batch=batch)
 
 
+def final_output(job: Job, fmt: str) -> Path:
+    """The path written: the output, or with format auto its name with the chosen format's extension."""
+    if job.format != "auto":
+        return job.output
+    return job.output.with_suffix(EXTENSIONS[fmt]) if job.output.suffix else \
+        job.output.with_name(job.output.name + EXTENSIONS[fmt])
+
+
 def plan_outputs(inputs: list[Path], output: Path, fmt: str | None) -> list[tuple[Path, Path, str]]:
     """Pair every input with its output path and format; several inputs need -o to be a folder."""
     several = len(inputs) > 1
@@ -186,7 +204,7 @@ def plan_outputs(inputs: list[Path], output: Path, fmt: str | None) -> list[tupl
         raise UsageError(f"{output}: with several inputs, -o must be an existing folder.")
     if several or os.path.isdir(output):
         f = fmt or "png"
-        pairs = [(inp, output / f"{inp.stem}{EXTENSIONS[f]}", f) for inp in inputs]
+        pairs = [(inp, output / f"{inp.stem}{EXTENSIONS.get(f, '.png')}", f) for inp in inputs]
     else:
         pairs = [(inputs[0], output, output_format(output, fmt))]
     return pairs
@@ -203,6 +221,7 @@ def describe(r: dict) -> str:
     return (
         f"{r['input']} -> {r['output']}: {r['width']}×{r['height']}, K={r['k']} ({r['colors']} colours), "
         f"{r['bytes_in']:,} -> {r['bytes_out']:,} bytes{ratio}, {psnr}{extra}, {r['seconds']:.2f} s"
+        + (f"; {r['reason']}" if r.get("reason") else "")
     )
 
 
@@ -340,14 +359,19 @@ def run_batch(jobs: list[Job], *, workers: int, as_json: bool, out=sys.stdout) -
     """
     bar = _ProgressBar(len(jobs), sys.stderr.isatty())
     done: set[int] = set()
+    written: dict[Path, Path] = {}  # final output -> its input
     ok, failed, bytes_in, bytes_out = 0, 0, 0, 0
 
     def report(i: int, stats: dict | None, data: bytes | None, error: str | None) -> None:
         nonlocal ok, failed, bytes_in, bytes_out
         job = jobs[i]
+        if error is None and Path(stats["output"]) in written:  # format auto chose the same name twice
+            error = f"{written[Path(stats['output'])].name} and {job.input.name} would both be written to " \
+                    f"{stats['output']}; rename one."
         if error is None:
             try:
                 stats = write_job(job, stats, data, batch=len(jobs) > 1)
+                written[Path(stats["output"])] = job.input
             except Exception as exc:  # noqa: BLE001 - a write error is this file's error, the batch goes on
                 from .core import KMeansDesktopError
 
@@ -373,7 +397,8 @@ def run_batch(jobs: list[Job], *, workers: int, as_json: bool, out=sys.stdout) -
             todo = []
             for i, job in enumerate(jobs):  # outputs that can't be written fail before any work
                 try:
-                    check_output(job, batch=len(jobs) > 1)
+                    # format auto: the final name is known after the work; it is checked then
+                    check_output(replace(job, force=True) if job.format == "auto" else job, batch=len(jobs) > 1)
                     todo.append(i)
                 except UsageError as exc:
                     report(i, None, None, str(exc))

@@ -88,8 +88,8 @@ def main() -> int:
             if args.target:
                 nbytes = parse_bytes(args.target)
                 panel.set_target(nbytes, "MB" if nbytes >= 1_000_000 else "KB")
-            if not wait_for(window.requirements.fitShown, 120):
-                print(f"error: no fitted result within 120 s ({panel.status_text()})", file=sys.stderr)
+            if not wait_for(window.requirements.fitShown, 600):
+                print(f"error: no fitted result within 600 s ({panel.status_text()})", file=sys.stderr)
                 return 1
         if args.diff_map:
             window.compare_view.diff_toggle.setChecked(True)

@@ -57,15 +57,21 @@ def test_budget_is_never_exceeded(img, budget, fmt, downscale):
 
 
 @pytest.mark.parametrize("budget", [15_000, 30_000])
-def test_budget_search_finds_the_largest_k_that_fits(photo, budget):
+def test_budget_search_looks_better_than_the_largest_k_at_full_size(photo, budget):
+    """The rule is the best-looking file that fits (issue 14), not the largest K that fits."""
+    from kmeans_desktop.core.quality import file_score
+
     result = fit(_src(photo), Requirements(max_bytes=budget))
     assert result.size <= budget
-    assert result.scale == 1.0
-    assert result.k < 256  # (at K=256 this image needs ~40 KB)
-    # Brute force around the answer: a much larger K must not fit (bytes grow with K).
-    bigger = min(256, int(result.k * 1.25) + 2)
-    assert len(encode(quantize(photo, bigger), "png")) > budget
-    assert result.size >= 0.7 * budget
+    assert result.score == pytest.approx(file_score(photo, result.data), abs=1e-3)
+    # At full size, the largest K whose file fits (bisection on real encodes), undithered.
+    lo, hi = 2, 257
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if len(encode(quantize(photo, mid), "png")) <= budget else (lo, mid)
+    largest_k = encode(quantize(photo, lo), "png")
+    assert result.score >= file_score(photo, largest_k) - 0.5
+    assert result.reason and f"{result.width}x{result.height} px" in result.reason
 
 
 def test_budget_large_enough_for_every_k_keeps_k(photo):

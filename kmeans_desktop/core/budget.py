@@ -1,17 +1,18 @@
 """Pixel and size requirements: the best-looking file that passes "≤ 100 KB, max 600 px".
 
-`fit` applies the maximum dimensions first (Lanczos, aspect kept, never upscaling), then, with a
-byte budget, finds the largest K (≤ the K asked for) whose encoded file fits. Bytes grow with K
-but not perfectly monotonically, so the search works on estimates, interpolating in log K between
-a K that fits and one that doesn't, and every answer is confirmed by a real encode:
+`fit` applies the maximum dimensions first (Lanczos, aspect kept, never upscaling). With a byte
+budget it makes the best-looking file that fits (core/best_fit.py chooses the size, K and dither
+strength by SSIMULACRA2); this module holds the requirements, the answer, and the search for the
+largest K that fits at one size, which that search runs per candidate size. Bytes grow with K but
+not perfectly monotonically, so it works on estimates, interpolating in log K between a K that fits
+and one that doesn't, and every answer is confirmed by a real encode:
 
-- the image's histogram is built once per scale and shared by every candidate K;
+- the image's histogram is built once per size and shared by every candidate K;
 - a candidate is quantized and encoded at most once (results are memoised by K);
 - large PNG candidates are estimated by encoding an eighth of the rows, scaled up and calibrated
   against the real encodes as they come in; small images and other formats are encoded for real.
 
-When even K=2 does not fit, the image is downscaled step by step (when allowed); otherwise the
-error says what size would fit. JPEG keeps K and searches its quality instead.
+JPEG keeps K and searches its quality instead.
 """
 
 from __future__ import annotations
@@ -55,9 +56,11 @@ class Requirements:
     format: str = "png"  # png, gif, webp or jpeg
     allow_downscale: bool = True  # may shrink below the max dimensions to meet max_bytes
     keep_metadata: bool = False  # keep EXIF (the ICC profile is always kept)
-    dither: bool = False
+    dither: bool | None = None  # None: with a byte budget the search chooses (off without one)
     seed: int = 0
     dither_strength: float = 1.0  # with dither: 0..1
+    min_width: int | None = None  # the output must be at least this big (forms that demand 600×600)
+    min_height: int | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,6 +75,14 @@ class Fitted:
     max_bytes: int | None
     candidates: int  # distinct K (or quality) values tried
     seconds: float
+    #: SSIMULACRA2 of the file at the largest allowed size (core.quality.file_score), when a byte
+    #: budget made the search compare candidates; None otherwise.
+    score: float | None = None
+    reason: str = ""  # one line: why this size, K and dithering (empty without a budget)
+    target: tuple[int, int] | None = None  # the largest allowed size (what "full size" means)
+    full_k: int | None = None  # the most colours that fit at the target size (None: not even 2; JPEG: quality)
+    full_score: float | None = None  # the score of that full-size candidate
+    alternatives: tuple = ()  # (format, score, bytes) of the other formats compared (format "auto")
 
     @property
     def k(self) -> int:
@@ -105,20 +116,86 @@ def fit(
     progress: Progress | None = None,
 ) -> Fitted:
     """Make the file `req` asks for from `source`. `histogram` (of source.pixels) may be passed to
-    reuse one; it is used only while the image is not resized."""
+    reuse one; it is used only while the image is not resized. With a byte budget, the
+    best-looking file that fits (core/best_fit.py); format "auto" compares PNG, WebP and JPEG."""
     t0 = time.perf_counter()
     check_k(req.k)
     if req.max_bytes is not None and req.max_bytes <= 0:
         raise BudgetError(f"{source.name}: the size limit must be more than 0 bytes.")
+    if req.format == "auto":
+        return _fit_auto(source, req, histogram, progress, t0)
     job = _Job(source, req, progress or (lambda _msg: None))
     w0, h0 = source.width, source.height
     size = fit_size(w0, h0, req.max_width, req.max_height)
-    pixels = resize(source.pixels, size)
-    hist = histogram if pixels is source.pixels and histogram is not None else None
-    result = job.at_scale(pixels, hist)
-    if isinstance(result, _Miss):
-        result = job.downscaled(result, size)
-    return dataclasses.replace(result, scale=result.quantized.width / w0, seconds=time.perf_counter() - t0)
+    smallest = _smallest_allowed(source, req, size)
+    if req.max_bytes is None or _surely_fits(source, req, size):
+        pixels = resize(source.pixels, size)
+        hist = histogram if pixels is source.pixels and histogram is not None else None
+        result = job.at_scale(pixels, hist)
+    else:
+        result = QualitySearch(job, size, smallest, dither_free=req.dither is None).run()
+    return dataclasses.replace(result, scale=result.quantized.width / w0, candidates=job.tried,
+                               seconds=time.perf_counter() - t0)
+
+
+def _surely_fits(source: SourceImage, req: Requirements, size: tuple[int, int]) -> bool:
+    """A PNG-8 can't exceed a byte a pixel plus a filter byte a row and its chunks (deflate adds
+    under 0.1 %): such a budget needs no search."""
+    if req.format != "png" or req.dither:
+        return False
+    extra = len(source.icc_profile or b"") + (len(source.exif or b"") if req.keep_metadata else 0)
+    return req.max_bytes >= size[0] * size[1] * 1.01 + size[1] + 4096 + extra
+
+
+def _smallest_allowed(source: SourceImage, req: Requirements, target: tuple[int, int]) -> tuple[int, int]:
+    """The smallest output size the minimum allows (1×1 without one); a minimum that can't be met
+    is one plain sentence."""
+    mw, mh = req.min_width, req.min_height
+    if not (mw or mh):
+        return (1, 1) if req.allow_downscale else target
+    want = f"{mw or 'any'}×{mh or 'any'}"
+    if (mw and req.max_width and mw > req.max_width) or (mh and req.max_height and mh > req.max_height):
+        raise BudgetError(f"{source.name}: the minimum size {want} is larger than the maximum size "
+                          f"{req.max_width or 'any'}×{req.max_height or 'any'}; lower the minimum or raise the maximum.")
+    if (mw and mw > source.width) or (mh and mh > source.height):
+        raise BudgetError(f"{source.name}: the minimum size {want} is larger than the image "
+                          f"({source.width}×{source.height}); images are never enlarged.")
+    if (mw and mw > target[0]) or (mh and mh > target[1]):
+        raise BudgetError(f"{source.name}: the largest size allowed is {target[0]}×{target[1]} (the aspect ratio "
+                          f"is kept), smaller than the minimum {want}.")
+    return at_least(target, (mw, mh)) if req.allow_downscale else target
+
+
+#: Formats compared by format "auto", in order of preference on equal scores.
+AUTO_FORMATS = ("png", "webp", "jpeg")
+
+
+def _fit_auto(source, req, histogram, progress, t0) -> Fitted:
+    """The best-looking of PNG-8, lossless WebP and JPEG under the same requirements."""
+    from .quality import file_score
+
+    results, errors = [], []
+    for fmt in AUTO_FORMATS:
+        try:
+            r = fit(source, dataclasses.replace(req, format=fmt), histogram=histogram, progress=progress)
+        except BudgetError as exc:
+            errors.append(exc)
+            continue
+        if r.score is None:
+            target = fit_size(source.width, source.height, req.max_width, req.max_height)
+            r = dataclasses.replace(r, score=round(file_score(resize(source.pixels, target), r.data), 3))
+        results.append(r)
+    if not results:
+        raise errors[0]
+    best = max(results, key=lambda r: (r.score, -AUTO_FORMATS.index(r.format)))
+    others = tuple((r.format, r.score, r.size) for r in results if r is not best)
+    reason = best.reason
+    if others:
+        runner = max(others, key=lambda o: o[1])
+        why = f"{best.format.upper()} looks better than {runner[0].upper()} ({best.score:.1f} vs {runner[1]:.1f})"
+        reason = f"{why}; {reason}" if reason else why
+    return dataclasses.replace(best, alternatives=others, reason=reason,
+                               candidates=sum(r.candidates for r in results), seconds=time.perf_counter() - t0)
 
 
 @dataclass
@@ -148,10 +225,13 @@ class _Job:
             return self._fitted(q, self._encode(q))
         return _KSearch(self, pixels, hist).run()
 
-    def _quantize(self, pixels: np.ndarray, hist: ColorHistogram, k: int) -> Quantized:
+    def _quantize(self, pixels: np.ndarray, hist: ColorHistogram, k: int, strength: float | None = -1.0) -> Quantized:
+        """`strength`: None = no dithering, a number = dither that strongly, -1 = as req says."""
         self.tried += 1
-        return quantize(pixels, k, dither=self.req.dither, seed=self.req.seed, histogram=hist,
-                        dither_strength=self.req.dither_strength)
+        if strength is not None and strength < 0:
+            strength = self.req.dither_strength if self.req.dither else None
+        return quantize(pixels, k, dither=strength is not None, seed=self.req.seed, histogram=hist,
+                        dither_strength=1.0 if strength is None else strength)
 
     def _encode(self, q: Quantized, quality: int | None = None) -> bytes:
         return encode(q, self.req.format, icc_profile=self.icc, exif=self.exif, quality=quality)
@@ -186,40 +266,7 @@ class _Job:
         self.tried += len(sizes) - 1
         return self._fitted(q, data(lo_q), lo_q)
 
-    # -- shrinking when even the smallest setting is too big --------------------------------
-
-    def downscaled(self, miss: _Miss, size: tuple[int, int]) -> Fitted:
-        budget = self.req.max_bytes
-        assert budget is not None
-        w, h = size
-        scale, last = 1.0, miss
-        while True:
-            step = min(0.9, max(0.3, 0.95 * math.sqrt(budget / max(last.nbytes, 1))))
-            scale *= step
-            new_size = scaled_size(w, h, scale)
-            if new_size == last.size:  # rounding stalled: force a smaller size
-                new_size = (max(1, new_size[0] - 1), max(1, new_size[1] - 1))
-            if new_size == last.size:
-                raise BudgetError(
-                    f"{self.source.name}: can't be made as small as {budget:,} bytes, "
-                    f"even at {new_size[0]}×{new_size[1]} pixels with 2 colours."
-                )
-            self.progress(f"shrinking to {new_size[0]}×{new_size[1]}")
-            pixels = resize(self.source.pixels, new_size)
-            smallest = self._smallest(pixels)
-            if smallest is None:
-                break
-            last = smallest
-        if not self.req.allow_downscale:
-            what = "even 2 colours need" if self.req.format != "jpeg" else "even the lowest JPEG quality needs"
-            raise BudgetError(
-                f"{self.source.name}: {what} {miss.nbytes:,} bytes at {miss.size[0]}×{miss.size[1]}, "
-                f"over the {budget:,}-byte limit; it fits at {new_size[0]}×{new_size[1]} or smaller."
-            )
-        result = self.at_scale(pixels, None)
-        if isinstance(result, _Miss):  # the estimate at K=2 fitted but the search disagreed
-            raise BudgetError(f"{self.source.name}: can't be made as small as {budget:,} bytes.")
-        return result
+    # -- what fits when even the smallest setting is too big ------------------------------
 
     def _smallest(self, pixels: np.ndarray) -> _Miss | None:
         """None when the smallest setting fits at this size, else how far over it is."""
@@ -236,8 +283,13 @@ class _Job:
 class _KSearch:
     """The largest K ≤ req.k whose file fits, at one scale."""
 
-    def __init__(self, job: _Job, pixels: np.ndarray, hist: ColorHistogram):
+    def __init__(self, job: _Job, pixels: np.ndarray, hist: ColorHistogram, strength: float | None = -1.0,
+                 k_max: int | None = None):
         self.job, self.pixels, self.hist = job, pixels, hist
+        self.strength = strength  # as _Job._quantize takes it
+        self.k_max = k_max or job.req.k
+        self.tolerance = K_TOLERANCE  # for run()
+        self.bracket: tuple[int, int] | None = None  # (fits, doesn't) by estimate, from by_estimate
         self.budget = job.req.max_bytes
         self.quantized: dict[int, Quantized] = {}
         self.raw_estimate: dict[int, float] = {}
@@ -250,7 +302,7 @@ class _KSearch:
     def q(self, k: int) -> Quantized:
         if k not in self.quantized:
             self.job.progress(f"trying {k} colours")
-            self.quantized[k] = self.job._quantize(self.pixels, self.hist, k)
+            self.quantized[k] = self.job._quantize(self.pixels, self.hist, k, self.strength)
         return self.quantized[k]
 
     def estimate(self, k: int) -> float:
@@ -276,8 +328,46 @@ class _KSearch:
             return False
         return len(self.data(k)) <= self.budget
 
+    def by_estimate(self, tolerance: float = 0.25, start: int | None = None, probes: int = _MAX_CANDIDATES) -> int | None:
+        """The largest K believed to fit from the estimates alone (no confirming encode), within
+        `tolerance` of K; None when not even the smallest K is believed to fit. `start` is a first
+        guess (from another size); later guesses use the model bytes ∝ log K until a K that fits
+        and one that doesn't bound the answer, then interpolate between them."""
+        k_max, k_min = self.k_max, min(2, self.k_max)
+        lo = hi = None  # the largest K believed to fit, the smallest believed not to
+        k = k_max if start is None else start
+        if self.bracket is not None:  # a second call (a finer tolerance) goes on from the first
+            lo, hi = self.bracket
+            k = self._guess(lo, hi) if lo is not None and hi is not None else (lo or hi)
+        while True:
+            k = min(k_max, max(k_min, k))
+            if self.estimate(k) <= self.budget:
+                lo = k
+                if k == k_max:
+                    return k
+            else:
+                hi = k
+                if k == k_min:
+                    return None
+            if lo is not None and hi is not None and (hi - lo <= max(1, round(lo * tolerance))
+                                                      or len(self.quantized) >= probes):
+                self.bracket = (lo, hi)
+                return lo
+            if lo is not None and hi is not None:
+                k = self._guess(lo, hi)
+            else:
+                known = lo if lo is not None else hi
+                k = round(math.exp(self.budget * math.log(max(known, 2)) / self.estimate(known)))
+                # at least a tolerance away, so the next answer either moves on or settles it
+                k = max(lo + 1, round(lo * (1 + tolerance)), k) if lo is not None else \
+                    min(hi - 1, round(hi / (1 + tolerance)), k)
+
+    def bytes_per_log_k(self, k: int) -> float:
+        """The model's constant c in bytes ≈ c·log K, from the estimate at k."""
+        return self.estimate(k) / math.log(max(k, 2))
+
     def run(self) -> Fitted | _Miss:
-        k_max = self.job.req.k
+        k_max = self.k_max
         k_min = min(2, k_max)
         if self.fits(k_max):
             return self._result(k_max)
@@ -293,7 +383,7 @@ class _KSearch:
                 return self._miss(k_min)
             confirmed, lo, hi = k_min, k_min, k1
         while True:
-            while hi - lo > max(1, round(lo * K_TOLERANCE)) and len(self.quantized) < _MAX_CANDIDATES:
+            while hi - lo > max(1, round(lo * self.tolerance)) and len(self.quantized) < _MAX_CANDIDATES:
                 k = self._guess(lo, hi)
                 if self.estimate(k) <= self.budget:
                     lo = k
@@ -322,6 +412,12 @@ class _KSearch:
                 confirmed = lo = k_min
         return self._result(confirmed)
 
+    def preview(self, k: int) -> np.ndarray:
+        return self.q(k).to_array()
+
+    def smallest_bytes(self) -> int:
+        return len(self.data(min(2, self.k_max)))
+
     def _miss(self, k: int) -> _Miss:
         q = self.q(k)
         return _Miss((q.width, q.height), len(self.data(k)))
@@ -332,7 +428,7 @@ class _KSearch:
         e_lo, e_hi = self.estimate(lo), self.estimate(hi)
         a, b = math.log(lo), math.log(hi)
         t = 0.5 if e_hi <= e_lo else (self.budget - e_lo) / (e_hi - e_lo)
-        t = min(0.85, max(0.15, t))
+        t = min(0.75, max(0.25, t))
         k = int(round(math.exp(a + t * (b - a))))
         return min(hi - 1, max(lo + 1, k))
 
@@ -352,3 +448,6 @@ def _estimate_bytes(q: Quantized, job: _Job) -> float:
     overhead = len(job.icc or b"") + len(job.exif or b"")
     body = len(encode_png(part))
     return overhead + body * q.height / len(rows)
+
+
+from .best_fit import QualitySearch, at_least  # noqa: E402 - best_fit imports this module's names lazily

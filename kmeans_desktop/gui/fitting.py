@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QObject, QSize, QThreadPool, Signal
 
@@ -43,6 +43,8 @@ class FitResult:
     fitted: Fitted
     pyramid: ImagePyramid
     seconds: float
+    #: (format, its score, ours) when JPEG or lossless WebP looks clearly better under the limit
+    suggestion: tuple[str, float, float] | None = None
 
 
 def compute_fit(image: LoadedImage, req: Requirements, helper: EncoderProcess | None) -> FitResult:
@@ -59,7 +61,34 @@ def compute_fit(image: LoadedImage, req: Requirements, helper: EncoderProcess | 
         pyramid = pyramid_from_pixels(load_image(fitted.data, name=src.name).pixels, size)
     else:
         pyramid = pyramid_from_indexed(q.indices, q.palette, size)
-    return FitResult(image.image_id, req, fitted, pyramid, time.perf_counter() - t0)
+    suggestion = _better_format(image, req, fitted, helper)
+    return FitResult(image.image_id, req, fitted, pyramid, time.perf_counter() - t0, suggestion)
+
+
+#: Another format is suggested when it scores at least this much higher under the same limit.
+CLEARLY_BETTER = 5.0
+
+
+def _better_format(image: LoadedImage, req: Requirements, fitted: Fitted,
+                   helper: EncoderProcess | None) -> tuple[str, float, float] | None:
+    """With a byte budget on a palette format, fit JPEG and lossless WebP under the same
+    requirements too; the clearly better-looking one (≥ CLEARLY_BETTER points), if any."""
+    if req.max_bytes is None or fitted.score is None or req.format not in ("png", "gif"):
+        return None
+    src = image.source
+    best = None
+    for fmt in ("jpeg", "webp"):
+        other = replace(req, format=fmt)
+        try:
+            if helper is not None and src.width * src.height > OUT_OF_PROCESS_ABOVE:
+                alt = helper.fit(src, other, image.histogram)
+            else:
+                alt = fit(src, other, histogram=image.histogram)
+        except KMeansDesktopError:
+            continue
+        if alt.score is not None and alt.score >= fitted.score + CLEARLY_BETTER and (best is None or alt.score > best[1]):
+            best = (fmt, alt.score, fitted.score)
+    return best
 
 
 def _run_fit(done: threading.Event, *args) -> FitResult:

@@ -146,14 +146,17 @@ class RequirementsControl(QObject):
         w.quality.show_fitted(q, fitted.data)
         tries = f"{fitted.candidates} candidate{'s' if fitted.candidates != 1 else ''}"
         w.stats.set_time(f"{seconds_text(result.seconds)} to fit ({tries})",
-                         "Finding the largest K (and scale, and JPEG quality) that meets the requirements")
+                         "Finding the best-looking size, K and dithering (or JPEG quality) that meet the requirements")
         self.panel.show_result(fitted, (image.source.width, image.source.height), self._k_max)
-        self._mark(fitted.k)
+        self.panel.show_suggestion(result.suggestion)
+        full = (image.source.width, image.source.height) if fitted.target is None else fitted.target
+        self._mark(fitted.k, None if (fitted.width, fitted.height) == full else (fitted.width, fitted.height))
         w._update_actions()
         log.info("fitted %s: K=%d, %d bytes, %d×%d, %s", image.name, fitted.k, fitted.size, fitted.width,
                  fitted.height, fitted.format)
         w.sizeReady.emit(fitted.k, fitted.size)
         self.fitShown.emit(fitted.k, fitted.size)
+        w.previewReady.emit(fitted.k)  # a final result is on screen, fitted or not
 
     def _on_failed(self, message: str) -> None:
         if not self.active():
@@ -164,8 +167,10 @@ class RequirementsControl(QObject):
         self.window._update_actions()
         self.fitFailed.emit(message)
 
-    def _mark(self, k: int | None) -> None:
+    def _mark(self, k: int | None, size: tuple[int, int] | None = None) -> None:
+        """Mark the chosen K on the slider and the K curve; `size` when it was chosen at a smaller
+        size than the curve's (whose points are for the full size)."""
         self.window.k_slider.set_marker(k)
         curve = getattr(self.window.colour_space, "curve", None)
         if curve is not None and hasattr(curve, "set_fitted_k"):
-            curve.set_fitted_k(k)
+            curve.set_fitted_k(k, size)

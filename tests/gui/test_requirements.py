@@ -66,10 +66,12 @@ def test_target_size_shows_the_chosen_k_and_saves_those_bytes(photo, qtbot, tmp_
         panel.set_target(budget, "KB")
     k, nbytes = shown.args
     assert 2 <= k < 256 and nbytes <= budget
-    assert panel.status_text() == f"Fits: {nbytes:,} bytes ≤ {budget:,}"
+    fitted = w.requirements.shown.fitted
+    # issue 14: the headline says what was chosen in words; the details keep the exact figures
+    assert panel.status_text().startswith(f"Fits: {nbytes / 1000:.1f} kB at {fitted.width} × {fitted.height} px, ")
     assert status_color(w) == (FITS_COLOR.red(), FITS_COLOR.green(), FITS_COLOR.blue())
     assert f"K = {k} (max 256)" in panel.details_text()
-    assert f"{W} × {H} px" in panel.details_text()
+    assert f"{nbytes:,} bytes ≤ {budget:,}" in panel.details_text()
     slider = w.findChild(QSlider, "kSlider")
     assert slider is w.k_slider and slider.marker() == k and slider.value() == 256
     assert w.colour_space.curve.fitted_k() == k
@@ -83,7 +85,7 @@ def test_target_size_shows_the_chosen_k_and_saves_those_bytes(photo, qtbot, tmp_
     data = out.read_bytes()
     assert len(data) == nbytes <= budget
     assert data == w.requirements.shown.fitted.data
-    assert image_info(out)[0] == (W, H)
+    assert image_info(out)[0] == (fitted.width, fitted.height)
 
 
 def test_max_size_shrinks_the_output_and_keeps_the_view_aligned(photo, qtbot, tmp_path, monkeypatch):
@@ -92,9 +94,10 @@ def test_max_size_shrinks_the_output_and_keeps_the_view_aligned(photo, qtbot, tm
         w.requirements_panel.max_width.setValue(100)
     fitted = w.requirements.shown.fitted
     assert (fitted.width, fitted.height) == (100, 75)
-    assert "100 × 75 px (50% of 200 × 150)" in w.requirements_panel.details_text()
+    assert "50% of 200 × 150" in w.requirements_panel.details_text()
     assert w.requirements.shown.pyramid.size == QSize(W, H)  # painted over the original
-    assert w.requirements_panel.status_text() == f"{fitted.size:,} bytes"  # no target: no verdict
+    # no target: no verdict
+    assert w.requirements_panel.status_text().startswith(f"{fitted.size / 1000:.1f} kB at 100 × 75 px, ")
     out = tmp_path / "small.png"
     save_to(w, qtbot, monkeypatch, out)
     assert image_info(out)[0] == (100, 75)
@@ -134,7 +137,7 @@ def test_impossible_target_shows_the_budget_error(photo, qtbot):
     budget = small // 2 // 100 * 100  # even 2 colours need more at 200×150
     assert budget >= 200
     panel = w.requirements_panel
-    panel.allow_smaller.setChecked(False)
+    panel.keep_full_size.setChecked(True)
     with qtbot.waitSignal(w.requirements.fitFailed, timeout=30_000) as failed:
         panel.set_target(budget, "KB")
     message = failed.args[0]
@@ -177,7 +180,7 @@ def test_requirements_are_remembered(window, qtbot):
     p = again.requirements_panel
     assert (p.max_height.value(), p.format(), p.target_bytes(), p.target_unit.currentText()) == (
         480, "webp", 1_500_000, "MB")
-    assert p.keep_metadata.isChecked() and p.allow_smaller.isChecked()
+    assert p.keep_metadata.isChecked() and not p.keep_full_size.isChecked()
     again.close()
 
 

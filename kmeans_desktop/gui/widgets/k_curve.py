@@ -188,13 +188,20 @@ class KCurveView(QWidget):
         self.current_line.setVisible(True)
         self._update_status()
 
-    def set_fitted_k(self, k: int | None) -> None:
-        """Mark the K the requirements chose (None: no mark)."""
+    def set_fitted_k(self, k: int | None, size: tuple[int, int] | None = None) -> None:
+        """Mark the K the requirements chose (None: no mark); `size` when it was chosen at a
+        smaller size than the full one, which the curve's points are for (the mark says so)."""
         self._fitted_k = None if k is None else int(k)
         self.fitted_line.setVisible(k is not None)  # first: a hidden label ignores new text
         if k is not None:
             self.fitted_line.setValue(math.log2(k))
-            self.fitted_line.label.setFormat(f"fits: K = {int(k)}")
+            note = f"\nat {size[0]} × {size[1]} px\n(curve: full size)" if size is not None else ""
+            self.fitted_line.label.setFormat(f"fits: K = {int(k)}{note}")
+        self._fitted_note = None if k is None or size is None else f"{size[0]} × {size[1]}"
+
+    def fitted_label(self) -> str:
+        """The fitted mark's text ('' without one)."""
+        return self.fitted_line.label.format if self._fitted_k is not None else ""
 
     def fitted_k(self) -> int | None:
         return self._fitted_k

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QSizePolicy,
     QSpinBox,
     QToolButton,
@@ -33,6 +34,27 @@ TOO_BIG_COLOR = QColor(200, 40, 40)
 JPEG_NOTE = ("JPEG spreads the colours out again when it compresses, so it keeps only part of the "
              "palette's benefit. Use it when a form accepts only JPEG.")
 KEY = "requirements/"
+
+
+def fit_sentence(fitted) -> str:
+    """The panel's headline for a `Fitted`, e.g. "Fits: 39.7 kB at 370 × 250 px, 110 colours — at
+    full size only 7 colours would fit"."""
+    size = f"{fitted.size / 1000:.1f} kB" if fitted.size < 10**6 else f"{fitted.size / 10**6:.2f} MB"
+    what = f"{fitted.quantized.n_colors} colours" if fitted.format != "jpeg" else f"JPEG quality {fitted.quality}"
+    if fitted.quantized.dither:
+        what += ", dithered"
+    head = f"{size} at {fitted.width} × {fitted.height} px, {what}"
+    if fitted.max_bytes is None:
+        return head
+    if not fitted.fits:
+        return f"Too big: {head} (limit {fitted.max_bytes / 1000:.1f} kB)"
+    text = f"Fits: {head}"
+    if fitted.target is not None and (fitted.width, fitted.height) != fitted.target and fitted.format != "jpeg":
+        if fitted.full_k is None:
+            text += " — at full size not even 2 colours would fit"
+        else:
+            text += f" — at full size only {fitted.full_k} colours would fit"
+    return text
 
 
 def _bool(value, default: bool) -> bool:
@@ -94,6 +116,15 @@ class RequirementsPanel(QWidget):
         dims.addWidget(self.max_height, 1)
         form.addRow("Max size", dims)
 
+        self.min_width = self._side_spin("minWidthSpin", "Minimum width (0 = no minimum)")
+        self.min_height = self._side_spin("minHeightSpin", "Minimum height (0 = no minimum)")
+        mins = QHBoxLayout()
+        mins.setSpacing(6)
+        mins.addWidget(self.min_width, 1)
+        mins.addWidget(QLabel("×"))
+        mins.addWidget(self.min_height, 1)
+        form.addRow("Min size", mins)
+
         self.target_check = QCheckBox()
         self.target_check.setObjectName("targetCheck")
         self.target_check.setToolTip("Make the file no larger than this")
@@ -125,15 +156,17 @@ class RequirementsPanel(QWidget):
         self.format_combo.setToolTip("The file format to write")
         form.addRow("Format", self.format_combo)
 
-        self.allow_smaller = QCheckBox("Allow smaller dimensions")
-        self.allow_smaller.setObjectName("allowSmallerCheck")
-        self.allow_smaller.setChecked(True)
-        self.allow_smaller.setToolTip("When even 2 colours don't fit the target size, shrink the image until they do")
+        self.keep_full_size = QCheckBox("Keep full size")
+        self.keep_full_size.setObjectName("keepFullSizeCheck")
+        self.keep_full_size.setChecked(False)
+        self.keep_full_size.setToolTip("Keep the dimensions (the max size's, or the original's) and choose only the "
+                                       "colours and dithering. Off: a smaller size with more colours is chosen "
+                                       "when it looks better under the target size.")
         self.keep_metadata = QCheckBox("Keep metadata (EXIF)")
         self.keep_metadata.setObjectName("keepMetadataCheck")
         self.keep_metadata.setToolTip("EXIF may hold where a photo was taken; it is left out unless this is on. "
                                       "The colour profile (ICC) is always kept.")
-        form.addRow("", self.allow_smaller)
+        form.addRow("", self.keep_full_size)
         form.addRow("", self.keep_metadata)
         outer.addWidget(self.body)
 
@@ -158,13 +191,26 @@ class RequirementsPanel(QWidget):
         outer.addWidget(self.status)
         outer.addWidget(self.details)
 
-        for spin in (self.max_width, self.max_height):
+        # "JPEG would look clearly better under the same limit (53.1 vs 47.9)" and a button to switch
+        self.suggestion = QLabel("")
+        self.suggestion.setObjectName("formatSuggestion")
+        self.suggestion.setWordWrap(True)
+        self.suggestion.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.switch_button = QPushButton("")
+        self.switch_button.setObjectName("switchFormatButton")
+        self.switch_button.clicked.connect(self._on_switch)
+        self._suggested: str | None = None
+        outer.addWidget(self.suggestion)
+        outer.addWidget(self.switch_button)
+        self.show_suggestion(None)
+
+        for spin in (self.max_width, self.max_height, self.min_width, self.min_height):
             spin.valueChanged.connect(self._on_changed)
         self.target_check.toggled.connect(self._on_changed)
         self.target_value.valueChanged.connect(self._on_target_value)
         self.target_unit.currentIndexChanged.connect(self._on_target_value)
         self.format_combo.currentIndexChanged.connect(self._on_changed)
-        self.allow_smaller.toggled.connect(self._on_changed)
+        self.keep_full_size.toggled.connect(self._on_changed)
         self.keep_metadata.toggled.connect(self._on_changed)
         self._sync()
 
@@ -224,10 +270,13 @@ class RequirementsPanel(QWidget):
             max_width=self.max_width.value() or None,
             max_height=self.max_height.value() or None,
             format=self.format(),
-            allow_downscale=self.allow_smaller.isChecked(),
+            allow_downscale=not self.keep_full_size.isChecked(),
             keep_metadata=self.keep_metadata.isChecked(),
-            dither=bool(dither),
+            # dithering switched on is kept as set; off, a byte budget's search may choose it
+            dither=True if dither else (None if self.target_check.isChecked() else False),
             dither_strength=float(dither) if dither else 1.0,
+            min_width=self.min_width.value() or None,
+            min_height=self.min_height.value() or None,
         )
 
     # -- outcomes -----------------------------------------------------------------------------
@@ -243,26 +292,46 @@ class RequirementsPanel(QWidget):
         self._details(f"Up to K = {k}.")
 
     def show_result(self, fitted, source_size: tuple[int, int], k_max: int) -> None:
-        """A `core.budget.Fitted`: fits or not, in colour and words, with what was chosen."""
-        size = fitted.size
-        if fitted.max_bytes is None:
-            self._status(f"{size:,} bytes", None)
-        elif fitted.fits:
-            self._status(f"Fits: {size:,} bytes ≤ {fitted.max_bytes:,}", FITS_COLOR)
-        else:
-            self._status(f"Too big: {size:,} bytes > {fitted.max_bytes:,}", TOO_BIG_COLOR)
-        parts = [f"K = {fitted.k}" + (f" (max {k_max})" if fitted.k != k_max else "")]
-        dims = f"{fitted.width} × {fitted.height} px"
+        """A `core.budget.Fitted`: fits or not, in colour and words, with what was chosen and why."""
+        self._status(fit_sentence(fitted), None if fitted.max_bytes is None else
+                     FITS_COLOR if fitted.fits else TOO_BIG_COLOR)
+        parts = []
+        if fitted.max_bytes is not None:
+            parts.append(f"{fitted.size:,} bytes {'≤' if fitted.fits else '>'} {fitted.max_bytes:,}")
+        parts.append(f"K = {fitted.k}" + (f" (max {k_max})" if fitted.k != k_max else ""))
         if (fitted.width, fitted.height) != source_size:
-            dims += f" ({fitted.scale:.0%} of {source_size[0]} × {source_size[1]})"
-        parts.append(dims)
+            parts.append(f"{fitted.scale:.0%} of {source_size[0]} × {source_size[1]}")
         label = dict(FORMATS).get(fitted.format, fitted.format.upper())
         parts.append(label + (f", quality {fitted.quality}" if fitted.quality is not None else ""))
-        self._details(" · ".join(parts))
+        if fitted.score is not None:
+            parts.append(f"SSIMULACRA2 {fitted.score:.1f}")
+        text = " · ".join(parts)
+        if fitted.reason:
+            text += f"\nWhy: {fitted.reason}."
+        self._details(text)
+
+    def show_suggestion(self, suggestion: tuple[str, float, float] | None) -> None:
+        """(format, its score, ours): another format looks clearly better under the same limit."""
+        self._suggested = suggestion[0] if suggestion else None
+        if suggestion is None:
+            self.suggestion.setVisible(False)
+            self.switch_button.setVisible(False)
+            return
+        fmt, theirs, ours = suggestion
+        name = dict(FORMATS).get(fmt, fmt.upper())
+        self.suggestion.setText(f"{name} would look clearly better under the same limit "
+                                f"(SSIMULACRA2 {theirs:.1f} vs {ours:.1f}).")
+        self.switch_button.setText(f"Use {name}")
+        self.suggestion.setVisible(True)
+        self.switch_button.setVisible(True)
+
+    def suggestion_text(self) -> str:
+        return self.suggestion.text() if self.suggestion.isVisibleTo(self) else ""
 
     def show_error(self, message: str) -> None:
         self._status(message, TOO_BIG_COLOR)
         self._details("")
+        self.show_suggestion(None)
 
     def status_text(self) -> str:
         return self.status.text()
@@ -285,8 +354,9 @@ class RequirementsPanel(QWidget):
     # -- settings -----------------------------------------------------------------------------
 
     def restore(self, settings: QSettings) -> None:
-        widgets = (self.max_width, self.max_height, self.target_check, self.target_value, self.target_unit,
-                   self.format_combo, self.allow_smaller, self.keep_metadata, self.toggle)
+        widgets = (self.max_width, self.max_height, self.min_width, self.min_height, self.target_check,
+                   self.target_value, self.target_unit, self.format_combo, self.keep_full_size, self.keep_metadata,
+                   self.toggle)
         for w in widgets:
             w.blockSignals(True)
         try:
@@ -299,7 +369,9 @@ class RequirementsPanel(QWidget):
                 pass
             self.target_check.setChecked(_bool(settings.value(KEY + "targetOn"), False))
             self.set_format(str(settings.value(KEY + "format", "png")))
-            self.allow_smaller.setChecked(_bool(settings.value(KEY + "allowSmaller"), True))
+            self.min_width.setValue(_int(settings.value(KEY + "minWidth"), 0))
+            self.min_height.setValue(_int(settings.value(KEY + "minHeight"), 0))
+            self.keep_full_size.setChecked(_bool(settings.value(KEY + "keepFullSize"), False))
             self.keep_metadata.setChecked(_bool(settings.value(KEY + "keepMetadata"), False))
             self.toggle.setChecked(_bool(settings.value(KEY + "expanded"), True))
         finally:
@@ -315,7 +387,9 @@ class RequirementsPanel(QWidget):
         settings.setValue(KEY + "target", self.target_value.value())
         settings.setValue(KEY + "unit", self.target_unit.currentText())
         settings.setValue(KEY + "format", self.format())
-        settings.setValue(KEY + "allowSmaller", self.allow_smaller.isChecked())
+        settings.setValue(KEY + "minWidth", self.min_width.value())
+        settings.setValue(KEY + "minHeight", self.min_height.value())
+        settings.setValue(KEY + "keepFullSize", self.keep_full_size.isChecked())
         settings.setValue(KEY + "keepMetadata", self.keep_metadata.isChecked())
         settings.setValue(KEY + "expanded", self.toggle.isChecked())
 
@@ -332,12 +406,20 @@ class RequirementsPanel(QWidget):
             return
         self._on_changed()
 
+    def _on_switch(self) -> None:
+        if self._suggested is not None:
+            fmt = self._suggested
+            self.show_suggestion(None)
+            self.set_format(fmt)  # emits changed: a new fit in that format
+
     def _on_changed(self, *_args) -> None:
         self._sync()
         self.changed.emit()
 
     def _sync(self) -> None:
-        self.allow_smaller.setEnabled(self.target_check.isChecked())
+        self.keep_full_size.setEnabled(self.target_check.isChecked())
+        self.min_width.setEnabled(self.target_check.isChecked())
+        self.min_height.setEnabled(self.target_check.isChecked())
         self.jpeg_note.setVisible(self.format() == "jpeg" and self.body.isVisibleTo(self))
         if not self.is_active():
             self.clear_result()
