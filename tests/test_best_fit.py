@@ -64,7 +64,9 @@ def test_user_dithering_is_kept(photo, tight):
 
 
 def test_search_may_choose_dithering_when_free(photo):
-    budget = len(encode(quantize(photo, 256), "png")) // 6  # measured: dithered at 0.5 wins here
+    # measured: dithered at 0.5 wins at a fourteenth of the K=256 file (with the OKLab chroma weight
+    # of 150 the undithered result wins down to a tenth)
+    budget = len(encode(quantize(photo, 256), "png")) // 14
     free = fit(_src(photo), Requirements(max_bytes=budget))
     off = fit(_src(photo), Requirements(max_bytes=budget, dither=False))
     assert free.quantized.dither  # dithering gains up to 5–15 points at equal K on photos

@@ -275,9 +275,14 @@ class QualitySearch:
         from .budget import BudgetError
 
         ranked = sorted((c for c in self.cands.values() if c.setting is not None), key=self._rank, reverse=True)
-        for c in ranked[:FINALISTS]:
-            if c is ranked[0] or c.proxy > ranked[0].proxy - _CLEAR_LEAD:
-                self.confirm(c)
+        # The undithered finalists are confirmed too, whatever the dithered ones' proxies say: the
+        # proxy can favour dithering by a point or two that the real files don't show, and then a
+        # search free to dither must not end below the same search without it.
+        undithered = [c for c in ranked if c.strength is None]
+        for group in (ranked, undithered):
+            for c in group[:FINALISTS]:
+                if c.score is None and (c is group[0] or c.proxy > group[0].proxy - _CLEAR_LEAD):
+                    self.confirm(c)
         done = [c for c in ranked if c.score is not None]
         for c in ranked[FINALISTS:]:  # a finalist's real file may not fit at all: take the next one
             if done:
