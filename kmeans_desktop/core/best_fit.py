@@ -32,6 +32,7 @@ import numpy as np
 from PIL import Image
 
 from .histogram import build_histogram
+from .ksearch import JPEG_QUALITY_RANGE, BudgetError, Fitted, _Job, _KSearch
 from .metrics import ssimulacra2
 from .quality import file_score
 from .resize import resize, scaled_size
@@ -87,8 +88,6 @@ class _Cand:
 
 class QualitySearch:
     def __init__(self, job, target: tuple[int, int], smallest: tuple[int, int], dither_free: bool):
-        from .budget import _KSearch  # noqa: F401 - imported here to keep the modules acyclic
-
         self.job, self.target, self.smallest = job, target, smallest
         self.dither_free = dither_free  # the search may choose a dither strength
         self.req = job.req
@@ -112,7 +111,6 @@ class QualitySearch:
     def cand(self, size, strength, k_max=None, start=None) -> _Cand:
         key = (size, strength)
         if key not in self.cands:
-            from .budget import _KSearch
 
             pixels, hist = self.level(size)
             if self.req.format == "jpeg":
@@ -188,8 +186,6 @@ class QualitySearch:
         return float(np.mean(scores))
 
     def confirm(self, c: _Cand) -> None:
-        from .budget import Fitted
-
         if c.fitted is not None or c.setting is None:
             return
         search = c.search
@@ -217,7 +213,6 @@ class QualitySearch:
         scaled as bytes scale (pixels^0.85); its two best candidates, at the same fraction of the
         full size and with the same dithering and (as a first guess) K, are then searched at full
         resolution, beside the full size itself (which the reason and the window quote)."""
-        from .budget import _Job
         from .imageio import SourceImage
 
         p = math.sqrt(COARSE_PIXELS / (self.target[0] * self.target[1]))
@@ -245,8 +240,6 @@ class QualitySearch:
 
     def coarse(self) -> None:
         """Candidates on the grid of sizes (and below it when nothing fits), a midpoint, dithering."""
-        from .budget import BudgetError
-
         base = self.base_strength()
         sizes = self.sizes()
         for size in sizes:  # largest first; once all of K fits, a smaller size can only look worse
@@ -272,8 +265,6 @@ class QualitySearch:
 
     def finish(self):
         """Confirm the finalists with real encodes and real scores; the best-looking one."""
-        from .budget import BudgetError
-
         ranked = sorted((c for c in self.cands.values() if c.setting is not None), key=self._rank, reverse=True)
         # The undithered finalists are confirmed too, whatever the dithered ones' proxies say: the
         # proxy can favour dithering by a point or two that the real files don't show, and then a
@@ -430,8 +421,6 @@ class _JpegSearch:
         return self.data[quality]
 
     def by_estimate(self) -> int | None:
-        from .budget import JPEG_QUALITY_RANGE
-
         lo, hi = JPEG_QUALITY_RANGE
         budget = self.job.req.max_bytes
         if len(self._data(lo)) > budget:
@@ -455,6 +444,4 @@ class _JpegSearch:
         return self.job._fitted(self.q, self._data(quality), quality)
 
     def smallest_bytes(self) -> int:
-        from .budget import JPEG_QUALITY_RANGE
-
         return len(self._data(JPEG_QUALITY_RANGE[0]))
