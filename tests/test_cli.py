@@ -31,6 +31,12 @@ def run(*args, cwd=None):
     )
 
 
+def json_results(r):
+    """The JSON objects a successful --json run printed, one per input."""
+    assert r.returncode == 0, r.stderr
+    return [json.loads(line) for line in r.stdout.strip().splitlines()]
+
+
 @pytest.fixture
 def photo(tmp_path, china):
     p = tmp_path / "photo.jpg"

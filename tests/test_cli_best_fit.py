@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 from PIL import Image
 
 from .images import jpeg_bytes
+from .test_cli import json_results as _json
 from .test_cli import run
 
 
@@ -17,11 +17,6 @@ def photo(tmp_path, china):
     p = tmp_path / "photo.jpg"
     p.write_bytes(jpeg_bytes(china[:240, :360]))
     return p
-
-
-def _json(r):
-    assert r.returncode == 0, r.stderr
-    return [json.loads(line) for line in r.stdout.strip().splitlines()]
 
 
 def test_json_has_reason_and_the_fitted_files_score(tmp_path, photo):

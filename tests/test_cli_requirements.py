@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from .images import jpeg_bytes, png_bytes
+from .test_cli import json_results as _json
 from .test_cli import run
 
 
@@ -16,11 +17,6 @@ def photo(tmp_path, china):
     p = tmp_path / "photo.jpg"
     p.write_bytes(jpeg_bytes(china[:240, :320]))
     return p
-
-
-def _json(r):
-    assert r.returncode == 0, r.stderr
-    return [json.loads(line) for line in r.stdout.strip().splitlines()]
 
 
 @pytest.mark.parametrize("size,limit", [("20000", 20000), ("20KB", 20000), ("20kB", 20000), ("0.02MB", 20000), ("19KiB", 19456)])

@@ -109,21 +109,10 @@ class RequirementsPanel(QWidget):
 
         self.max_width = self._side_spin("maxWidthSpin", "Maximum width (0 = no limit)")
         self.max_height = self._side_spin("maxHeightSpin", "Maximum height (0 = no limit)")
-        dims = QHBoxLayout()
-        dims.setSpacing(6)
-        dims.addWidget(self.max_width, 1)
-        dims.addWidget(QLabel("×"))
-        dims.addWidget(self.max_height, 1)
-        form.addRow("Max size", dims)
-
+        form.addRow("Max size", _width_by_height(self.max_width, self.max_height))
         self.min_width = self._side_spin("minWidthSpin", "Minimum width (0 = no minimum)")
         self.min_height = self._side_spin("minHeightSpin", "Minimum height (0 = no minimum)")
-        mins = QHBoxLayout()
-        mins.setSpacing(6)
-        mins.addWidget(self.min_width, 1)
-        mins.addWidget(QLabel("×"))
-        mins.addWidget(self.min_height, 1)
-        form.addRow("Min size", mins)
+        form.addRow("Min size", _width_by_height(self.min_width, self.min_height))
 
         self.target_check = QCheckBox()
         self.target_check.setObjectName("targetCheck")
@@ -423,3 +412,13 @@ class RequirementsPanel(QWidget):
         self.jpeg_note.setVisible(self.format() == "jpeg" and self.body.isVisibleTo(self))
         if not self.is_active():
             self.clear_result()
+
+
+def _width_by_height(width: QWidget, height: QWidget) -> QHBoxLayout:
+    """A "W × H" row of two spin boxes."""
+    row = QHBoxLayout()
+    row.setSpacing(6)
+    row.addWidget(width, 1)
+    row.addWidget(QLabel("×"))
+    row.addWidget(height, 1)
+    return row
