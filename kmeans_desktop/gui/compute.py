@@ -8,7 +8,6 @@ threads safely.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from ..core import (
     load_image,
     quantize,
 )
+from ..core.sampling import strided_sample
 from . import helper as _helper
 from .helper import OUT_OF_PROCESS_ABOVE, HelperProcess
 from .render import ImagePyramid, pyramid_from_indexed, pyramid_from_pixels
@@ -123,8 +123,7 @@ def load_source(source: str | Path | bytes | QImage, name: str | None, image_id:
     proxy = proxy_hist = None
     n = src.width * src.height
     if n > proxy_above:
-        step = math.ceil(math.sqrt(n / proxy_pixels))
-        proxy = np.ascontiguousarray(src.pixels[::step, ::step])
+        proxy = strided_sample(src.pixels, proxy_pixels)
         proxy.setflags(write=False)
         proxy_hist = build_histogram(proxy)
     pyramid = pyramid_from_pixels(src.pixels)
