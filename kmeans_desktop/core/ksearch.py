@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,9 +100,6 @@ class Fitted:
         return self.quantized.height
 
 
-Progress = Callable[[str], None]
-
-
 @dataclass
 class _Miss:
     """Even the smallest setting (K=2, or the lowest JPEG quality) is over the budget."""
@@ -113,8 +109,8 @@ class _Miss:
 
 
 class _Job:
-    def __init__(self, source: SourceImage, req: Requirements, progress: Progress):
-        self.source, self.req, self.progress = source, req, progress
+    def __init__(self, source: SourceImage, req: Requirements):
+        self.source, self.req = source, req
         self.icc = source.icc_profile
         self.exif = source.exif if req.keep_metadata else None
         self.tried = 0
@@ -164,7 +160,6 @@ class _Job:
             return self._fitted(q, data(hi_q), hi_q)
         while hi_q - lo_q > 1:  # lo_q fits, hi_q doesn't
             mid = (lo_q + hi_q) // 2
-            self.progress(f"trying JPEG quality {mid}")
             if len(data(mid)) <= budget:
                 lo_q = mid
             else:
@@ -207,7 +202,6 @@ class _KSearch:
 
     def q(self, k: int) -> Quantized:
         if k not in self.quantized:
-            self.job.progress(f"trying {k} colours")
             self.quantized[k] = self.job._quantize(self.pixels, self.hist, k, self.strength)
         return self.quantized[k]
 

@@ -214,7 +214,7 @@ class HelperProcess:
     def set_image(self, image_id: int, source: SourceImage, histogram: ColorHistogram | None) -> None:
         """The current image (sent to the process with the first request that needs it)."""
         with self._state_lock:
-            self._image = (image_id, dataclasses.replace(source, info={}), histogram)
+            self._image = (image_id, source, histogram)
 
     def encode(self, q: Quantized, fmt: str, icc_profile: bytes | None, *, priority: int = PRIORITY_PREVIEW,
                owner: object = None) -> bytes:
