@@ -48,7 +48,8 @@ def build_actions(window: MainWindow) -> None:
     w.action_sample = add_action(w, "Open &Sample Image", w.open_sample, None, "actionOpenSample",
                                  "Open the photo that comes with the app")
     w.action_save = add_action(w, "&Save Compressed…", w.save_compressed, shortcut_keys(S.Save),
-                               "actionSaveCompressed", "Save the image with K colours as PNG or GIF")
+                               "actionSaveCompressed",
+                               "Save the compressed image (PNG-8, GIF, lossless WebP or JPEG, by its extension)")
     w.action_quit = add_action(w, "&Quit", w.close, shortcut_keys(S.Quit) or shortcut_keys("Ctrl+Q"),
                                "actionQuit")
     w.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
@@ -121,7 +122,7 @@ def about_text() -> str:
 
     return (f"<h3>kmeans-desktop {__version__}</h3>"
             "<p>Compress images by k-means colour quantization: choose how many colours to keep, "
-            "compare before and after, and save an indexed PNG or GIF.</p>"
+            "compare before and after, and save it as PNG-8, GIF, lossless WebP or JPEG.</p>"
             f"<p>Qt {qVersion()} · PySide6 {pyside_version}<br>Log file: {log_file()}</p>")
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, Signal
 
 from ..core.encoding import EXTENSIONS
 from .compute import Encoded, LoadedImage, Preview, dither_value
@@ -23,6 +23,7 @@ from .fitting import FitResult, FitWorker
 from .helper import HelperProcess
 from .scheduler import Scheduler
 from .session import Session
+from .settings import AppSettings
 from .widgets.requirements_panel import FORMATS, RequirementsPanel
 
 log = logging.getLogger("kmeans_desktop.gui")
@@ -36,7 +37,7 @@ class RequirementsControl(QObject):
     #: The requirements can't be met (the plain sentence shown in the panel).
     fitFailed = Signal(str)
 
-    def __init__(self, session: Session, panel: RequirementsPanel, settings: QSettings, scheduler: Scheduler,
+    def __init__(self, session: Session, panel: RequirementsPanel, settings: AppSettings, scheduler: Scheduler,
                  helper: HelperProcess, mark: Callable[[int | None, tuple[int, int] | None], None],
                  parent: QObject | None = None):
         super().__init__(parent)
