@@ -54,7 +54,8 @@ _TABLE_MIN = 32
 _BASE = (0.75, 1.0)
 #: RGB: measured with bench_perceptual, dithered at K = 8…64 (with `_MAX_ERR_RGB`): (0.75, 1.0) ->
 #: (0.5, 0.7) makes china's files 3.3 % smaller in total (now below pngquant's default) while each
-#: K still scores 2.3–6.8 points above pngquant's; see the README for the other images. RGBA keeps
+#: K still scores 1.6–12 points above pngquant's; flower and the flat graphics also need fewer bytes
+#: for the same score (bench_perceptual's equal-S2 bytes). RGBA keeps
 #: full strength: the semi-transparent gradient lost up to 25 points at equal K with less.
 _RANGE_RGB = (0.5, 0.7)
 #: Local luminance standard deviation (0..255) counted as full texture.
