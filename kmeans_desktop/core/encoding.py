@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,14 +33,48 @@ _FORMAT_NAMES = {"png": "PNG", "gif": "GIF", "webp": "WebP", "jpeg": "JPEG"}
 #: JPEG quality when no byte budget asks for another.
 JPEG_QUALITY = 90
 
-#: oxipng effort. Measured on china.jpg and a 9 MP upscale at K=16/64/256: level 1 is 0.2–2.6%
-#: larger than level 2, level 3/4 are 0.1–4.6% smaller but take 2.5–3.5× as long (9 MP, K=64:
-#: 1.75 s, 2.9 s, 7.0 s, 9.0 s for levels 1–4); level 2 is the knee.
-PNG_LEVEL = 2
-#: libdeflate's strongest level instead of oxipng's default 11: 0–4.4% smaller (china.jpg K=256:
-#: 141,879 -> 135,672 bytes) for about 10% more time. Zopfli gains under 1% more at 8–15× the time.
-#: The palette order is left to oxipng, which tries several: a random order gives the same bytes.
-_DEFLATE = oxipng.Deflaters.libdeflater(12)
+#: The effort setting (`--effort`, JSON `effort`): how hard the PNG is packed. 1 is fastest, 5 packs
+#: hardest and is the slowest; 3 is the default. It changes only the PNG packing (never the
+#: palette or the pixels), so the same input, K, seed and effort always give the same bytes.
+EFFORT_MIN, EFFORT_MAX, DEFAULT_EFFORT = 1, 5, 3
+EFFORT_HELP = ("how hard to pack the PNG, 1 (fastest) to 5 (smallest, slowest); default 3. "
+               "It never changes the colours, only the bytes and the time")
+
+
+@dataclass(frozen=True)
+class Packing:
+    """How oxipng packs one PNG: the row filters it tries, libdeflate's level, and whether every
+    trial (filter × palette order) is judged at full strength instead of by a quick pre-pass."""
+
+    filters: tuple[str, ...]
+    deflate: int
+    full_trials: bool = False
+
+
+_PACKING_LIMITS = (1_000_000, 4_000_000)  # pixels: small (web size), medium, large
+#: The packing per effort and image size (up to 1 MP, up to 4 MP, larger). Filled from
+#: benchmarks/bench_packing.py; see the figures below.
+_PACKING: dict[int, tuple[Packing, Packing, Packing]] = {
+    1: (Packing(("NoOp",), 6),) * 3,
+    2: (Packing(("Entropy",), 8),) * 3,
+    3: (Packing(("Entropy",), 12), Packing(("Entropy",), 10), Packing(("Entropy",), 8)),
+    4: (Packing(("Entropy",), 12),) * 3,
+    5: (Packing(("Entropy", "BigEnt", "MinSum", "NoOp"), 12, full_trials=True),) * 3,
+}
+
+
+def check_effort(effort) -> int:
+    if isinstance(effort, bool) or not isinstance(effort, (int, np.integer)):
+        raise ValueError(f"the effort must be a whole number from {EFFORT_MIN} to {EFFORT_MAX}, not {effort!r}.")
+    if not EFFORT_MIN <= int(effort) <= EFFORT_MAX:
+        raise ValueError(f"the effort must be from {EFFORT_MIN} to {EFFORT_MAX}, not {int(effort)}.")
+    return int(effort)
+
+
+def packing_for(effort: int, pixels: int) -> Packing:
+    """The packing `effort` uses for an image of `pixels` pixels."""
+    small, medium, large = _PACKING[check_effort(effort)]
+    return small if pixels <= _PACKING_LIMITS[0] else medium if pixels <= _PACKING_LIMITS[1] else large
 
 
 def check_dimensions(fmt: str, width: int, height: int) -> None:
@@ -95,7 +130,9 @@ def pack_rows(indices: np.ndarray, depth: int) -> bytes:
     return packed.tobytes()
 
 
-def encode_png(q: Quantized, *, icc_profile: bytes | None = None, exif: bytes | None = None, level: int = PNG_LEVEL) -> bytes:
+def encode_png(q: Quantized, *, icc_profile: bytes | None = None, exif: bytes | None = None,
+               effort: int = DEFAULT_EFFORT, packing: Packing | None = None) -> bytes:
+    """Indexed PNG; `packing` (for benchmarks) overrides what `effort` picks for this size."""
     rgba = q.palette if q.has_alpha else np.concatenate([q.palette, np.full((q.n_colors, 1), 255, np.uint8)], 1)
     palette = [tuple(int(v) for v in row) for row in rgba]
     depth = bit_depth_for(q.n_colors)
@@ -111,9 +148,16 @@ def encode_png(q: Quantized, *, icc_profile: bytes | None = None, exif: bytes | 
     payload = _exif_payload(exif)
     if payload:
         raw.add_png_chunk(b"eXIf", payload)
+    pack = packing or packing_for(effort, q.width * q.height)
     # Keep the packed depth: oxipng would re-expand tiny images to 8 bits to save a few bytes, and
     # on photos the packed depth is also what gives the smallest file (measured on china.jpg).
-    return raw.create_optimized_png(level=level, bit_depth_reduction=False, deflate=_DEFLATE)
+    return raw.create_optimized_png(
+        level=2,
+        bit_depth_reduction=False,
+        filter=[getattr(oxipng.RowFilter, f) for f in pack.filters],
+        deflate=oxipng.Deflaters.libdeflater(pack.deflate),
+        fast_evaluation=not pack.full_trials,
+    )
 
 
 def encode_gif(q: Quantized, *, icc_profile: bytes | None = None, exif: bytes | None = None) -> bytes:
@@ -171,12 +215,14 @@ def encode(
     icc_profile: bytes | None = None,
     exif: bytes | None = None,
     quality: int | None = None,
+    effort: int = DEFAULT_EFFORT,
 ) -> bytes:
     """File bytes for `q` in `fmt` ("png", "gif", "webp" or "jpeg"). EXIF is written only when
-    given; `quality` applies to JPEG only."""
+    given; `quality` applies to JPEG only, `effort` (1..5) to PNG only."""
     check_dimensions(fmt, q.width, q.height)
+    effort = check_effort(effort)
     if fmt == "png":
-        return encode_png(q, icc_profile=icc_profile, exif=exif)
+        return encode_png(q, icc_profile=icc_profile, exif=exif, effort=effort)
     if fmt == "gif":
         return encode_gif(q, icc_profile=icc_profile, exif=exif)
     if fmt == "webp":
@@ -186,8 +232,9 @@ def encode(
     raise ValueError(f"unknown format {fmt!r}; use one of {sorted(set(FORMATS.values()))}")
 
 
-def save(q: Quantized, path: str | os.PathLike, *, icc_profile: bytes | None = None, exif: bytes | None = None) -> int:
+def save(q: Quantized, path: str | os.PathLike, *, icc_profile: bytes | None = None, exif: bytes | None = None,
+         effort: int = DEFAULT_EFFORT) -> int:
     """Encode `q` in the format `path` names and write it atomically; returns the bytes written."""
-    data = encode(q, format_for_path(path), icc_profile=icc_profile, exif=exif)
+    data = encode(q, format_for_path(path), icc_profile=icc_profile, exif=exif, effort=effort)
     write_atomic(path, data)
     return len(data)
