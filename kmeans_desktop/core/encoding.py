@@ -52,13 +52,32 @@ class Packing:
 
 
 _PACKING_LIMITS = (1_000_000, 4_000_000)  # pixels: small (web size), medium, large
-#: The packing per effort and image size (up to 1 MP, up to 4 MP, larger). Filled from
-#: benchmarks/bench_packing.py; see the figures below.
+_SMALL_BEST = ("Entropy", "NoOp")
+#: The packing per effort and image size (up to 1 MP, up to 4 MP, larger), chosen from
+#: benchmarks/bench_packing.py (2026-12-02, 2 cores at load 7–9, so seconds are inflated about 3×;
+#: bytes are exact). libdeflate's level 12 is its near-optimal parser and a real step: 5–10 % smaller
+#: than 10–11. The row filter depends on the picture: oxipng's per-row Entropy heuristic wins on
+#: photos at level 12 (china K=64: 97,342 bytes against 102,939 unfiltered) while flat graphics and
+#: icons pack best unfiltered (flat K=32: 8,440 against 8,887; icons K=64: 6,518 against 6,751), and
+#: oxipng's quick pre-pass between filters picks wrongly (it chose unfiltered on china), so small
+#: images try both at full strength. Measured (bytes, seconds):
+#:
+#: | image                 | NoOp d6         | Entropy d10      | Entropy d12      | both d12 full |
+#: |-----------------------|-----------------|------------------|------------------|---------------|
+#: | china 0.27 MP K=64    | 108,387  0.05   | 106,995  0.57    |  97,342  1.17    |  97,342  ~1.8 |
+#: | flat 0.17 MP K=32     |  10,326  0.03   |   9,409  0.28    |   8,887  0.77    |   8,440  ~1.5 |
+#: | china 9 MP K=64       | 1,609,031  0.8  | 1,362,445  8.4   | 1,344,459  20.8  |               |
+#: | pngquant's 9 MP image | 1,361,521  1.7  | 1,251,806  8.6   | 1,231,242  55    | (its file: 1,305,300) |
+#:
+#: At 9 MP level 12 costs 2.5× level 10 for 1.3 % fewer bytes, so the default packs large images at
+#: 10 (the knee); small ones, where level 12 costs tenths of a second, at 12 with both filters.
+#: Effort 5 tries four filters at full strength everywhere (≤ 5 % smaller, 2–4× the default's time).
 _PACKING: dict[int, tuple[Packing, Packing, Packing]] = {
     1: (Packing(("NoOp",), 6),) * 3,
-    2: (Packing(("Entropy",), 8),) * 3,
-    3: (Packing(("Entropy",), 12), Packing(("Entropy",), 10), Packing(("Entropy",), 8)),
-    4: (Packing(("Entropy",), 12),) * 3,
+    2: (Packing(("NoOp",), 10), Packing(("Entropy",), 8), Packing(("Entropy",), 6)),
+    3: (Packing(_SMALL_BEST, 12, full_trials=True), Packing(("Entropy",), 12), Packing(("Entropy",), 10)),
+    4: (Packing((*_SMALL_BEST, "BigEnt"), 12, full_trials=True), Packing(_SMALL_BEST, 12, full_trials=True),
+        Packing(_SMALL_BEST, 12, full_trials=True)),
     5: (Packing(("Entropy", "BigEnt", "MinSum", "NoOp"), 12, full_trials=True),) * 3,
 }
 

@@ -27,6 +27,7 @@ from ..core import (
     load_image,
     quantize,
 )
+from ..core.encoding import DEFAULT_EFFORT
 from .encoder import OUT_OF_PROCESS_ABOVE, EncoderProcess
 from .render import ImagePyramid, pyramid_from_indexed, pyramid_from_pixels
 
@@ -98,6 +99,7 @@ class Encoded:
     fmt: str
     data: bytes
     seconds: float
+    effort: int = DEFAULT_EFFORT  # the PNG packing effort the bytes were made with
 
     @property
     def key(self) -> Key:
@@ -156,14 +158,15 @@ def compute_preview(image: LoadedImage, k: int, dither: bool | float, final: boo
 
 
 def encode_result(image_id: int, q: Quantized, fmt: str, icc_profile: bytes | None,
-                  encoder: EncoderProcess | None = None) -> Encoded:
-    """The file bytes for `q`; large images in the helper process (see `encoder`)."""
+                  encoder: EncoderProcess | None = None, effort: int = DEFAULT_EFFORT) -> Encoded:
+    """The file bytes for `q` at the PNG packing `effort`; large images in the helper process
+    (see `encoder`)."""
     t0 = time.perf_counter()
     if encoder is not None and q.width * q.height > OUT_OF_PROCESS_ABOVE:
-        data = encoder.encode(q, fmt, icc_profile)
+        data = encoder.encode(q, fmt, icc_profile, effort)
     else:
-        data = encode(q, fmt, icc_profile=icc_profile)
-    return Encoded(image_id, q.k, dither_value(q), fmt, data, time.perf_counter() - t0)
+        data = encode(q, fmt, icc_profile=icc_profile, effort=effort)
+    return Encoded(image_id, q.k, dither_value(q), fmt, data, time.perf_counter() - t0, effort)
 
 
 def dither_value(q: Quantized) -> float:

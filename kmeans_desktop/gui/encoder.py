@@ -57,15 +57,15 @@ def _receive(stream: BinaryIO):
 
 
 def _handle(request: tuple):
-    """One request: (Quantized, fmt, icc_profile) -> bytes, or ("fit", SourceImage, Requirements,
+    """One request: (Quantized, fmt, icc_profile[, effort]) -> bytes, or ("fit", SourceImage, Requirements,
     histogram or None) -> `core.budget.Fitted`."""
     if isinstance(request[0], str) and request[0] == "fit":
         from ..core.budget import fit
 
         _, source, req, histogram = request
         return fit(source, req, histogram=histogram)
-    q, fmt, icc = request
-    return encode(q, fmt, icc_profile=icc)
+    q, fmt, icc, *effort = request
+    return encode(q, fmt, icc_profile=icc, **({"effort": effort[0]} if effort else {}))
 
 
 def serve(inp: BinaryIO, out: BinaryIO) -> None:
@@ -121,8 +121,8 @@ class EncoderProcess:
         self._proc: subprocess.Popen | None = None
         self._closed = False
 
-    def encode(self, q: Quantized, fmt: str, icc_profile: bytes | None) -> bytes:
-        return self._call((q, fmt, icc_profile))
+    def encode(self, q: Quantized, fmt: str, icc_profile: bytes | None, effort: int | None = None) -> bytes:
+        return self._call((q, fmt, icc_profile) if effort is None else (q, fmt, icc_profile, effort))
 
     def fit(self, source: SourceImage, req: Requirements, histogram: ColorHistogram | None = None) -> Fitted:
         """`core.budget.fit` in the helper (it encodes many candidates, each holding the GIL)."""

@@ -42,6 +42,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
 from ..core import KMeansDesktopError, Quantized
+from ..core.encoding import DEFAULT_EFFORT, check_effort
 from .compute import (
     PROXY_ABOVE,
     PROXY_PIXELS,
@@ -140,12 +141,24 @@ class PreviewWorker(QObject):
         self._cache = ResultCache(CACHE_BYTES)
         self._quick = ResultCache(CACHE_BYTES // 8)
         self._save_waits: list[_SaveWait] = []
+        self.effort = DEFAULT_EFFORT  # PNG packing effort of every encode (set_effort changes it)
         self._encoder = EncoderProcess()
         self.destroyed.connect(self._encoder.close)
         #: How many jobs each kind has started (tests and benchmarks read these).
         self.started = {"load": 0, "quick": 0, "compute": 0, "encode": 0}
 
     # -- requests ----------------------------------------------------------------------------
+
+    def set_effort(self, effort: int) -> None:
+        """Pack PNGs at `effort` from now on: the bytes made at another effort are dropped (the
+        colours stay), and the result on show is encoded again, so Save writes what is shown."""
+        effort = check_effort(effort)
+        if effort == self.effort:
+            return
+        self.effort = effort
+        self._cache.drop_encoded()
+        self._quick.drop_encoded()
+        self._pump_encode()
 
     @property
     def image(self) -> LoadedImage | None:
@@ -313,7 +326,7 @@ class PreviewWorker(QObject):
             w = self._save_waits[0]
             self.started["encode"] += 1
             self._start("encode", self._generation, encode_result, w.image_id, w.quantized, w.fmt, w.icc_profile,
-                        self._encoder, tag=w.quantized)
+                        self._encoder, self.effort, tag=w.quantized)
             return
         if (self._image is None or self._target is None or self._lanes["full"] is not None
                 or self._lanes["quick"] is not None):
@@ -324,7 +337,7 @@ class PreviewWorker(QObject):
         self.started["encode"] += 1
         q = entry.preview.quantized
         self._start("encode", self._generation, encode_result, self._image.image_id, q, "png",
-                    self._image.source.icc_profile, self._encoder, tag=q)
+                    self._image.source.icc_profile, self._encoder, self.effort, tag=q)
 
     def _update_busy(self) -> None:
         busy = bool(self._jobs) or self._pending_load is not None
@@ -417,6 +430,9 @@ class PreviewWorker(QObject):
                 w.callback(None, message)
             return
         encoded: Encoded = job.result
+        if encoded.effort != self.effort:  # the effort changed meanwhile: these bytes are not what Save writes
+            self._pump_encode()
+            return
         if self._image is not None and encoded.image_id == self._image.image_id:
             entry = self._cache.get(encoded.key)
             if entry is not None and entry.preview.quantized is quantized:
