@@ -131,9 +131,10 @@ def load_source(source: str | Path | bytes | QImage, name: str | None, image_id:
 
 
 def _warm_up() -> None:
-    """Import scikit-learn's k-means here, while the image loads, rather than inside the first
-    quantize call (the core imports it lazily so that the CLI starts fast)."""
-    import sklearn.cluster  # noqa: F401
+    """Import the k-d tree here, while the image loads, rather than inside the first quantize call
+    of a large image (the core imports it lazily so that the CLI starts fast; scikit-learn is no
+    longer used by the quantizer)."""
+    import scipy.spatial  # noqa: F401
 
 
 def qimage_to_png(image: QImage) -> bytes:
