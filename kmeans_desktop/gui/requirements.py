@@ -13,6 +13,7 @@ Kept out of `main_window` so that it stays about the preview; the window calls `
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
@@ -79,6 +80,7 @@ class RequirementsControl(QObject):
         req = self.panel.requirements(k, dither)
         if req is None:
             return
+        req = dataclasses.replace(req, effort=self.window.settings.effort())  # File ▸ PNG Packing Effort
         self._k_max = k
         self.shown = None
         self.panel.show_working(k)
