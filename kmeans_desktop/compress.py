@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 
-from .core.encoding import EXTENSIONS, FORMATS
+from .core.encoding import DEFAULT_EFFORT, EXTENSIONS, FORMATS
 
 
 class UsageError(Exception):
@@ -75,6 +75,7 @@ class Job:
     dither_strength: float = 1.0  # with dither: 0..1
     min_width: int | None = None  # with max_bytes: never smaller than this
     min_height: int | None = None
+    effort: int = DEFAULT_EFFORT  # PNG packing effort (core.encoding): 1 fastest .. 5 smallest
 
 
 def output_format(path: Path, wanted: str | None) -> str:
@@ -132,7 +133,7 @@ def compute_job(job: Job) -> tuple[dict, bytes]:
     req = Requirements(k=job.k, max_bytes=job.max_bytes, max_width=job.max_width, max_height=job.max_height,
                        format=job.format, allow_downscale=job.allow_downscale, keep_metadata=job.keep_metadata,
                        dither=job.dither, seed=job.seed, dither_strength=job.dither_strength,
-                       min_width=job.min_width, min_height=job.min_height)
+                       min_width=job.min_width, min_height=job.min_height, effort=job.effort)
     try:
         result = fit(src, req)
     except FormatLimitError as exc:
@@ -166,6 +167,7 @@ def compute_job(job: Job) -> tuple[dict, bytes]:
         "dither": q.dither,
         "dither_strength": q.dither_strength if q.dither else None,
         "seed": job.seed,
+        "effort": job.effort,
         **extra,
     }
     return stats, result.data

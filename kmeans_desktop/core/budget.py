@@ -13,6 +13,7 @@ import dataclasses
 import time
 
 from .best_fit import QualitySearch, at_least
+from .encoding import check_effort
 from .histogram import ColorHistogram
 from .imageio import SourceImage
 from .kmeans import check_k
@@ -33,6 +34,7 @@ def fit(
     best-looking file that fits (core/best_fit.py); format "auto" compares PNG, WebP and JPEG."""
     t0 = time.perf_counter()
     check_k(req.k)
+    check_effort(req.effort)
     if req.max_bytes is not None and req.max_bytes <= 0:
         raise BudgetError(f"{source.name}: the size limit must be more than 0 bytes.")
     if req.format == "auto":

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .encoding import JPEG_QUALITY, encode, encode_png
+from .encoding import DEFAULT_EFFORT, JPEG_QUALITY, encode, encode_png, packing_for
 from .errors import KMeansDesktopError
 from .histogram import ColorHistogram, build_histogram
 from .imageio import SourceImage
@@ -56,6 +56,7 @@ class Requirements:
     dither_strength: float = 1.0  # with dither: 0..1
     min_width: int | None = None  # the output must be at least this big (forms that demand 600×600)
     min_height: int | None = None
+    effort: int = DEFAULT_EFFORT  # PNG packing effort, 1..5 (core.encoding); never changes the colours
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,7 +137,8 @@ class _Job:
                         dither_strength=1.0 if strength is None else strength)
 
     def _encode(self, q: Quantized, quality: int | None = None) -> bytes:
-        return encode(q, self.req.format, icc_profile=self.icc, exif=self.exif, quality=quality)
+        return encode(q, self.req.format, icc_profile=self.icc, exif=self.exif, quality=quality,
+                      effort=self.req.effort)
 
     def _fitted(self, q: Quantized, data: bytes, quality: int | None = None) -> Fitted:
         return Fitted(q, data, self.req.format, 1.0, quality, self.req.max_bytes, self.tried, 0.0)
@@ -346,5 +348,5 @@ def _estimate_bytes(q: Quantized, job: _Job) -> float:
     rows = np.concatenate([np.arange(y, min(y + band, q.height)) for y in range(0, q.height, step)])
     part = dataclasses.replace(q, indices=q.indices[rows])
     overhead = len(job.icc or b"") + len(job.exif or b"")
-    body = len(encode_png(part))
+    body = len(encode_png(part, packing=packing_for(job.req.effort, q.width * q.height)))  # the full size's packing
     return overhead + body * q.height / len(rows)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 if TYPE_CHECKING:
@@ -81,6 +81,7 @@ def build_menus(window: MainWindow) -> None:
     file_menu.addAction(w.action_sample)
     file_menu.addSeparator()
     file_menu.addAction(w.action_save)
+    build_effort_menu(w, file_menu)
     file_menu.addSeparator()
     file_menu.addAction(w.action_quit)
     edit_menu = bar.addMenu("&Edit")
@@ -92,6 +93,37 @@ def build_menus(window: MainWindow) -> None:
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(w.action_about)
     rebuild_recent_menu(w)
+
+
+EFFORT_LABELS = {1: "fastest", 3: "default", 5: "smallest, slowest"}
+
+
+def build_effort_menu(window: MainWindow, parent: QMenu) -> None:
+    """File ▸ PNG Packing Effort: 1 (fastest) to 5 (smallest file, slowest), kept in the settings
+    and used by every encode, so Save writes exactly the bytes the stats show."""
+    from ..core.encoding import EFFORT_MAX, EFFORT_MIN
+
+    w = window
+    w.effort_menu = QMenu("PNG Packing &Effort", w)
+    w.effort_menu.setObjectName("effortMenu")
+    w.effort_menu.setToolTip("How hard the PNG is packed: the colours never change, only the bytes and the time.")
+    group = QActionGroup(w.effort_menu)
+    current = w.settings.effort()
+    for e in range(EFFORT_MIN, EFFORT_MAX + 1):
+        label = f"&{e}" + (f" – {EFFORT_LABELS[e]}" if e in EFFORT_LABELS else "")
+        action = QAction(label, w.effort_menu, checkable=True, checked=e == current)
+        action.setObjectName(f"effort{e}")
+        action.setData(e)
+        group.addAction(action)
+        w.effort_menu.addAction(action)
+    group.triggered.connect(lambda a: _set_effort(w, int(a.data())))
+    w.worker.set_effort(current)
+    parent.addMenu(w.effort_menu)
+
+
+def _set_effort(window: MainWindow, effort: int) -> None:
+    window.settings.set_effort(effort)
+    window.worker.set_effort(effort)
 
 
 def rebuild_recent_menu(window: MainWindow) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 
 from .session import FIRST_RUN_K, clamp_k
+from ..core.encoding import DEFAULT_EFFORT, EFFORT_MAX, EFFORT_MIN
 
 ORGANIZATION = "kmeans-desktop"
 APPLICATION = "kmeans-desktop"
@@ -73,6 +74,16 @@ class AppSettings:
 
     def set_dither_strength(self, percent: int) -> None:
         self.q.setValue("preview/dither_strength", int(percent))
+
+    # PNG packing effort (issue 13): 1 fastest .. 5 smallest; the colours never change with it
+    def effort(self) -> int:
+        try:
+            return min(EFFORT_MAX, max(EFFORT_MIN, int(self.q.value("encode/effort", DEFAULT_EFFORT))))
+        except (TypeError, ValueError):
+            return DEFAULT_EFFORT
+
+    def set_effort(self, effort: int) -> None:
+        self.q.setValue("encode/effort", int(effort))
 
     # window
     def geometry(self) -> QByteArray | None:
