@@ -56,7 +56,8 @@ def images(big: bool, small: bool):
 
 
 def label(p: Packing) -> str:
-    return f"{'+'.join(p.filters)} d{p.deflate}{' full' if p.full_trials else ''}"
+    how = (" best-of" if p.best_of else "") + (" full" if p.full_trials else "") + (" sampled" if p.sample_choice else "")
+    return f"{'+'.join(p.filters)} d{p.deflate}{how}"
 
 
 def timed(q, packing: Packing, runs: int) -> tuple[int, float]:

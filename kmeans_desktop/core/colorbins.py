@@ -27,9 +27,9 @@ _workers = -1  # threads for k-d tree queries; -1 = all cores
 _THREADED_ABOVE = 250_000
 
 
-#: Queries of at most this many point × centre pairs are answered by plain numpy distances, so a
-#: web-size photo never imports scipy.spatial (0.3–0.5 s with scipy.sparse, more on a busy machine).
-_DENSE_PAIRS = 4_000_000
+#: Queries of at most this many point × centre pairs are answered by plain numpy distances (no
+#: scipy.spatial import, 0.3–0.5 s with scipy.sparse, for small images); above it a k-d tree is faster.
+_DENSE_PAIRS = 1_000_000
 
 
 class _Nearest:

@@ -51,14 +51,16 @@ def kmeans_plusplus(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generat
 
 
 def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int) -> tuple[np.ndarray, float]:
-    """Weighted Lloyd iterations with a dense distance matrix (for small point sets); returns the
-    centres and their weighted inertia. A centre left empty keeps its place."""
-    x2 = (x * x).sum(axis=1)
+    """Weighted Lloyd iterations with exact assignment (`colorbins._Nearest`: numpy distances for
+    small sets, a k-d tree for large ones); returns the centres and their weighted inertia. A
+    centre left empty keeps its place."""
+    from .colorbins import _Nearest
+
     mean = (w @ x) / w.sum()
     tol = _TOL * float(w @ ((x - mean) ** 2).sum(axis=1)) / w.sum()
     k = len(centres)
     for _ in range(max_iter):
-        lab = np.argmin(_sq_dist(x, centres, x2), axis=1)
+        lab = _Nearest(centres).query(x)[1]
         sw = np.bincount(lab, weights=w, minlength=k)
         sums = np.stack([np.bincount(lab, weights=w * x[:, d], minlength=k) for d in range(x.shape[1])], 1)
         new = np.where(sw[:, None] > 0, sums / np.maximum(sw, 1e-300)[:, None], centres)
@@ -66,8 +68,8 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
         centres = new
         if shift <= tol:
             break
-    d = _sq_dist(x, centres, x2)
-    return centres, float(w @ d.min(axis=1))
+    d = _Nearest(centres).query(x)[0]
+    return centres, float(w @ (d * d))
 
 
 def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: int, max_iter: int) -> np.ndarray:
