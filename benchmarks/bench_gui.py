@@ -106,6 +106,56 @@ class Heartbeat:
         return np.diff(np.array(self.beats)) * 1000.0
 
 
+class StallTracer:
+    """Diagnosis (--trace-stalls): while the heartbeat is late, a Python thread samples every
+    thread's innermost frames, so the table says what the GUI thread was doing (or waiting for)
+    and what held the GIL meanwhile. Sampling needs the GIL itself, so a stall spent in C code
+    holding it shows up once that code lets go."""
+
+    def __init__(self, hb: Heartbeat, threshold_ms: float = 40.0):
+        import threading
+        from collections import Counter
+
+        self.hb, self.threshold = hb, threshold_ms / 1000
+        self.gui = threading.get_ident()
+        self.gui_stacks: Counter = Counter()
+        self.other_stacks: Counter = Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stall-tracer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @staticmethod
+    def _where(frame, depth: int = 4) -> str:
+        import traceback
+
+        return " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}"
+                          for f in reversed(traceback.extract_stack(frame)[-depth:]))
+
+    def _run(self) -> None:
+        import threading
+
+        me = threading.get_ident()
+        while not self._stop.wait(0.005):
+            if not self.hb.beats or time.perf_counter() - self.hb.beats[-1] < self.threshold:
+                continue
+            for ident, frame in sys._current_frames().items():
+                if ident == me:
+                    continue
+                (self.gui_stacks if ident == self.gui else self.other_stacks)[self._where(frame)] += 1
+
+    def report(self, top: int = 6) -> None:
+        for title, stacks in (("GUI thread", self.gui_stacks), ("other threads", self.other_stacks)):
+            print(f"  late-heartbeat samples, {title} (5 ms each):")
+            for where, n in stacks.most_common(top):
+                print(f"    {n:4d}  {where}")
+
+
 class Recorder:
     """Timestamps of the window's and worker's signals."""
 
@@ -154,12 +204,15 @@ def drag(window: MainWindow, values: list[int], interval_ms: float) -> float:
     return last
 
 
-def scrub(window: MainWindow, rec: Recorder, changes: int, interval_ms: float) -> dict:
+def scrub(window: MainWindow, rec: Recorder, changes: int, interval_ms: float, trace: bool = False) -> dict:
     values = [int(v) for v in np.unique(np.rint(np.linspace(2, 256, changes)).astype(int))]
     settle_at(window, rec, values[0])
     window.worker.clear_cache()
     hb = Heartbeat()
     hb.start()
+    tracer = StallTracer(hb) if trace else None
+    if tracer:
+        tracer.start()
     started = dict(window.worker.started)
     t0 = time.perf_counter()
     last = drag(window, values, interval_ms)
@@ -168,6 +221,9 @@ def scrub(window: MainWindow, rec: Recorder, changes: int, interval_ms: float) -
     ready = rec.first(rec.ready, values[-1], last)
     wait_until(lambda: rec.first(rec.sizes, values[-1], last) is not None, 120)
     gaps = hb.stop()
+    if tracer:
+        tracer.stop()
+        tracer.report()
     return {
         "changes": len(values),
         "drag_s": drag_s,
@@ -433,6 +489,8 @@ def main() -> int:
     ap.add_argument("--part", choices=("all", "preview", "views"), default="all",
                     help="the preview's scrub and latency, the colour-space views, or both (default)")
     ap.add_argument("--curve-runs", type=int, default=2, help="K curve runs (default 2)")
+    ap.add_argument("--trace-stalls", action="store_true",
+                    help="sample the threads' stacks while the GUI thread is late (diagnosis)")
     ap.add_argument("--no-views", action="store_true",
                     help="switch the colour-space views off (no cloud or curve work, docks hidden): "
                          "the preview's figures without them, for comparison")
@@ -450,8 +508,10 @@ def main() -> int:
         window.worker.overlap = args.overlap == "on"
     window.resize(1400, 900)
     if args.no_views:
-        window.colour_space.shutdown()
-        window.colour_space.set_image = lambda image: None  # the docks stay hidden
+        panels = window.colour_space
+        panels.shutdown()
+        window.session.imageChanged.disconnect(panels._on_image)  # the docks stay hidden
+        window.session.resultChanged.disconnect(panels._on_result)
     window.show()
     rec = Recorder(window)
     spin(200)
@@ -478,7 +538,7 @@ def main() -> int:
         app.processEvents()
         return 0
 
-    s = scrub(window, rec, args.changes, args.interval_ms)
+    s = scrub(window, rec, args.changes, args.interval_ms, args.trace_stalls)
     verdict = "meets" if s["worst_gap_ms"] <= GOALS["stall_ms"] else "misses"
     print(f"\nScrub K 2→256: {s['changes']} changes over {s['drag_s']:.1f} s, heartbeat 10 ms, "
           f"{s['beats']} beats until the final K=256 preview and its PNG size")

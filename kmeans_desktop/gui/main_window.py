@@ -1,14 +1,20 @@
-"""The main window: state and wiring between the widgets and the worker. No numerics here.
+"""The main window: it composes the session, the scheduler, the helper process and the views,
+and wires them. No numerics here.
 
-Building is elsewhere: actions and menus in `actions`, the central area and status bar in
-`window_layout`, the side panel in `side_panel`; opening, pasting, dropping and saving files in
-`file_ops`. This class keeps the public contract (signals, `open_image`, `current_palette`, ...)
-and the slots.
+The window owns one `session.Session` (the model: image, K, dithering, requirements, the result
+on screen and its bytes), one `scheduler.Scheduler` (every background job runs in one of its
+lanes) and one `helper.HelperProcess`; the preview worker (`worker`), the colour space
+(`colour_space`), the requirements (`requirements`) and the quality score (`quality`) get these
+as parameters and never this window. Building is elsewhere: actions and menus in `actions`, the
+central area, status bar and screen fit in `window_layout`, the side panel in `side_panel`;
+files in `file_ops`; showing a result in `result_view`. This class keeps the public contract
+(signals, `open_image`, `current_palette`, ...) and the slots.
 
 Data flows one way: a file (drop, Open, Paste, recent, sample) goes to the worker, which loads it
-and sends back a `LoadedImage`; the K slider (debounced) asks the worker for (K, dither); the
-worker sends `Preview`s (a quick one, then the final one) and the encoded bytes, and the window
-shows them. Save writes exactly the bytes the stats show, through the core's atomic write.
+and sends back a `LoadedImage` (-> `session.set_image`); the K slider sets `session.set_k`, whose
+debounced `requestWanted` the window sends to the worker (or to the fit, when requirements are
+active); results go to `session.show_result`, and every view follows `resultChanged`. Save
+writes exactly the bytes the stats show, through the core's atomic write.
 
 Dialogs that ask something (file dialogs, the overwrite question) go through small methods
 (`ask_open_path`, `ask_save_path`, `confirm`) that tests replace; messages open without
@@ -44,12 +50,11 @@ from .helper import HelperProcess
 from .icons import app_icon
 from .quality import PerceivedQuality
 from .requirements import RequirementsControl
+from .result_view import ResultViews
 from .scheduler import Scheduler
 from .session import Session
 from .settings import AppSettings
 from .side_panel import build_side_panel
-from .widgets.requirements_panel import FORMATS
-from .widgets.stats_panel import human_bytes, seconds_text
 from .worker import Encoded, LoadedImage, Preview, PreviewWorker
 
 log = logging.getLogger("kmeans_desktop.gui")
@@ -96,6 +101,7 @@ class MainWindow(QMainWindow):
         window_layout.build_central(self)
         build_side_panel(self)
         window_layout.build_status_bar(self)
+        self.result_views = ResultViews(self.compare_view, self.palette_strip, self.palette_caption, self.stats)
         s = self.session
         self.colour_space = ColourSpacePanels(self, self.view_menu, s, self.settings, self.scheduler, self.helper,
                                               self._preview_busy, self.worker.computeIdle)
@@ -277,31 +283,8 @@ class MainWindow(QMainWindow):
             self.previewReady.emit(result.k)  # a final result is on screen, fitted or not
 
     def _show_result(self, result: Preview | None) -> None:
-        """Show a result, whatever made it: a quick or final preview, or a fitted file."""
-        if result is None:
-            if not self.session.requirements_active:
-                self.stats.set_file_caption("PNG file")
-            return
-        q = result.quantized
-        label = f"K = {result.k}" + (", dithered" if q.dither else "")
-        fit = result.fit
-        if fit is not None:
-            fitted = fit.fitted
-            label += f" · {dict(FORMATS).get(fitted.format, fitted.format)} · {human_bytes(fitted.size)}"
-            if fitted.scale < 1:
-                label += f" · {fitted.width} × {fitted.height}"
-        elif not result.final:
-            label += " · preview"
-        self.compare_view.set_result(result.pyramid, label)
-        self.palette_strip.set_palette(q.palette, q.counts)
-        n = q.n_colors
-        self.palette_caption.setText(f"{n} colour{'s' if n != 1 else ''}")
-        image = self.session.image
-        self.stats.set_result(image.distinct_colors, n, q.psnr, result.seconds, result.final)
-        if fit is None:
-            self.stats.set_file_caption("PNG file")
-            return
-        self.stats.set_file_caption(f"{fit.fitted.format.upper()} file")
+        """Show a result, whatever made it (see `result_view`)."""
+        self.result_views.show(result, self.session.image, self.session.requirements_active)
 
     def _on_preview(self, preview: Preview) -> None:
         if not self.session.requirements_active:  # else the fits' results are shown
@@ -312,14 +295,7 @@ class MainWindow(QMainWindow):
             self.session.set_encoded(encoded)
 
     def _show_encoded(self, encoded: Encoded) -> None:
-        fit = self.session.result.fit
-        self.stats.set_encoded(len(encoded.data), 0.0 if fit is not None else encoded.seconds)
-        if fit is not None:
-            fitted = fit.fitted
-            tries = f"{fitted.candidates} candidate{'s' if fitted.candidates != 1 else ''}"
-            self.stats.set_time(f"{seconds_text(fit.seconds)} to fit ({tries})",
-                                "Finding the best-looking size, K and dithering (or JPEG quality) that meet the "
-                                "requirements")
+        self.result_views.show_encoded(encoded, self.session.result)
         self.sizeReady.emit(encoded.k, len(encoded.data))
 
     def _mark_fitted_k(self, k: int | None, size: tuple[int, int] | None = None) -> None:
