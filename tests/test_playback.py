@@ -167,3 +167,18 @@ def test_run_to_end():
     x = pb.to_cluster_space(colors, "engine")
     last, errors = pb.run_to_end(x, 6, "median_cut", 0)
     assert last.converged and errors[-1] == last.error and len(errors) == last.iteration + 1
+
+
+def test_help_pictures_are_drawn_from_the_photo():
+    from kmeans_desktop.core.help_pictures import make_help_pictures
+
+    rng = np.random.default_rng(0)
+    photo = np.clip(rng.normal(120, 50, (90, 120, 3)), 0, 255).astype(np.uint8)
+    hp = make_help_pictures(photo)
+    for name in ("assignment", "update", "k_strip", "bytes_chart", "dithering"):
+        a = getattr(hp, name)
+        assert a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3 and a.shape[0] > 50
+        assert len(np.unique(a.reshape(-1, 3), axis=0)) > 5  # something is drawn
+    assert hp.ks == (2, 4, 16, 64, 256)
+    assert all(b > a for a, b in zip(hp.png_bytes, hp.png_bytes[1:]))  # more colours cost bytes
+    np.testing.assert_array_equal(make_help_pictures(photo).update, hp.update)
