@@ -122,7 +122,12 @@ def _hsv(c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def distinct_count(points: np.ndarray) -> int:
     """How many different points (colours) there are."""
     points = np.asarray(points)
-    return 0 if len(points) == 0 else int(len(np.unique(points, axis=0)))
+    if len(points) == 0:
+        return 0
+    if points.dtype == np.uint8 and points.ndim == 2 and points.shape[1] == 3:  # packed: ten times faster
+        p = points.astype(np.int32)
+        return int(len(np.unique((p[:, 0] << 16) | (p[:, 1] << 8) | p[:, 2])))
+    return int(len(np.unique(points, axis=0)))
 
 
 def why_not_playable(n_points: int, distinct: int, k: int) -> str | None:
@@ -299,10 +304,11 @@ def describe_end(frame: Frame, max_iterations: int = MAX_ITERATIONS) -> str:
     if frame.converged:
         return f"Converged after {n} iteration{'s' if n != 1 else ''}: no pixel changed cluster."
     if n >= max_iterations:
-        return f"Stopped after {n} iterations; {frame.changes:,} pixels still changed cluster in the last one."
+        return (f"Stopped after {n} iterations; {frame.changes:,} pixel{'s' if frame.changes != 1 else ''} still "
+                f"changed cluster in the last one.")
     if n == 0:
         return "Start: each pixel is in its nearest centre's cluster."
-    return f"Iteration {n}: {frame.changes:,} pixels changed cluster."
+    return f"Iteration {n}: {frame.changes:,} pixel{'s' if frame.changes != 1 else ''} changed cluster."
 
 
 # --------------------------------------------------------------------------------------------

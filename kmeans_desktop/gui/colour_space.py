@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMenu
+from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QMenu, QScrollArea, QWidget
 
 from .analysis import AnalysisWorker
+from .help_dialog import KMeansHelp
+from .playback import KMeansPlayer
+from .widgets.kmeans_controls import KMeansControls
 from .widgets.color_cloud import ColorCloud, opengl_support
 from .widgets.k_curve import KCurveView
 
@@ -46,7 +49,9 @@ class ColourSpacePanels(QObject):
 
         self.cloud = ColorCloud(flat=_bool(self.settings.value(FLAT_KEY), False))
         self.curve = KCurveView()
-        self.cloud_dock = self._dock("Colour space", "colourSpaceDock", self.cloud)
+        self.player = KMeansPlayer(self._show_frame, self.cloud.end_playback, self._show_picture, parent=self)
+        self.kmeans_controls = KMeansControls(self.player)
+        self.cloud_dock = self._dock("Colour space", "colourSpaceDock", self._beside(self.cloud, self.kmeans_controls))
         self.curve_dock = self._dock("Choosing K", "kCurveDock", self.curve)
         window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.cloud_dock)
@@ -77,7 +82,31 @@ class ColourSpacePanels(QObject):
         self.curve.kChosen.connect(self._on_k_chosen)
         window.previewReady.connect(self._on_preview_ready)
         window.dither_check.toggled.connect(lambda on: a.want_k(window.k(), on))
+        a.cloudSampled.connect(self._on_sampled)
+        window.k_slider.valueChanged.connect(self.player.set_k)
+        self.player.set_k(window.k())
+        self.player.iterationShown.connect(window.iterationShown)
+        self.action_help = QAction("What is k-means?", window)
+        self.action_help.setObjectName("actionWhatIsKMeans")
+        self.action_help.triggered.connect(self.show_help)
+        window.help_menu.insertAction(window.action_about, self.action_help)
         self._shown_once = False
+
+    @staticmethod
+    def _beside(cloud: QWidget, controls: QWidget) -> QWidget:
+        scroll = QScrollArea()
+        scroll.setWidget(controls)
+        scroll.setWidgetResizable(True)
+        scroll.setFixedWidth(300)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(cloud, 1)
+        row.addWidget(scroll)
+        return box
 
     def _dock(self, title: str, name: str, widget) -> QDockWidget:
         dock = QDockWidget(title, self.window)
@@ -107,6 +136,7 @@ class ColourSpacePanels(QObject):
                     self.window.resizeDocks([self.cloud_dock, self.curve_dock], [w // 2, w - w // 2],
                                             Qt.Orientation.Horizontal)
                     self.window.resizeDocks([self.cloud_dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+        self.player.set_sample(None)
         self.cloud.clear()
         self.curve.clear()
         self.analysis.set_image(image)
@@ -120,7 +150,43 @@ class ColourSpacePanels(QObject):
         self.analysis.set_palette(q.palette, q)
 
     def shutdown(self) -> None:
+        self.player.shutdown()
         self.analysis.shutdown()
+
+    def show_help(self) -> KMeansHelp:
+        """Help ▸ What is k-means? (one page per window, raised when open)."""
+        page = getattr(self, "_help", None)
+        if page is None:
+            page = self._help = KMeansHelp(self.window)
+        page.show()
+        page.raise_()
+        return page
+
+    # -- k-means playback ---------------------------------------------------------------------
+
+    def _on_sampled(self, sample) -> None:
+        image = self.window.current_image()
+        if image is not None and image.image_id == sample.image_id:
+            self.player.set_k(self.window.k())
+            self.player.set_sample(sample.colors, image.source.pixels)
+
+    def _show_frame(self, frame, trails) -> None:
+        self.cloud.show_playback(frame.point_rgba, frame.labels, frame.centre_rgb, frame.centre_srgb,
+                                 frame.counts, trails)
+
+    def _show_picture(self, pyramid, label: str) -> None:
+        """The playback's picture in the preview, or (None) the result on show again. Never
+        touches the window's result: no previewReady, the same current_palette()."""
+        view = self.window.compare_view
+        if pyramid is not None:
+            view.set_result(pyramid, label)
+            return
+        shown = self.window.current_preview()
+        if shown is None:
+            view.set_result(None)
+            return
+        label = f"K = {shown.k}" + (", dithered" if shown.dither else "") + ("" if shown.final else " · preview")
+        view.set_result(shown.pyramid, label)
 
     # -- internal -----------------------------------------------------------------------------
 

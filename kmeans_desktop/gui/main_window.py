@@ -62,6 +62,8 @@ class MainWindow(QMainWindow):
     saved = Signal(str)
     #: A message dialog was opened (its text).
     messageShown = Signal(str)
+    #: k-means playback shows an iteration in the colour cloud (its number; 0 is the start).
+    iterationShown = Signal(int)
 
     DEBOUNCE_MS = 40  # quiet time after the last K change before work starts
     MAX_WAIT_MS = 150  # while K keeps changing, still start work at least this often
@@ -134,6 +136,11 @@ class MainWindow(QMainWindow):
         if self._shown is None:
             return np.zeros((0, 3), dtype=np.uint8)
         return self._shown.quantized.palette
+
+    def play_kmeans(self) -> bool:
+        """Play k-means in the colour cloud (see `colour_space`); False when it can't (the
+        playback controls say why)."""
+        return self.colour_space.player.play()
 
     # ---------------------------------------------------------------------------------------
     # More for tests, benchmarks and later widgets

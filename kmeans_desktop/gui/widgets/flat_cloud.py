@@ -33,6 +33,7 @@ class FlatCloudView(QWidget):
         self.plots = []
         self.point_items = []
         self.centroid_items = []
+        self.trail_items = []
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 4, 4, 4)
         row.setSpacing(4)
@@ -54,8 +55,12 @@ class FlatCloudView(QWidget):
             points = pg.ScatterPlotItem(size=POINT_PX, pen=None, symbol="s", pxMode=True)
             centroids = pg.ScatterPlotItem(symbol="o", pen=pg.mkPen((20, 20, 22), width=1.5), pxMode=True)
             centroids.setZValue(10)
+            trail = pg.PlotDataItem(pen=pg.mkPen((235, 236, 240, 200), width=1.5), connect="pairs")
+            trail.setZValue(9)
             item.addItem(points)
+            item.addItem(trail)
             item.addItem(centroids)
+            self.trail_items.append(trail)
             self.plots.append(plot)
             self.point_items.append(points)
             self.centroid_items.append(centroids)
@@ -101,11 +106,31 @@ class FlatCloudView(QWidget):
         if self._pending:
             QTimer.singleShot(0, self._apply_next)
 
-    def set_centroids(self, rgb: np.ndarray, sizes: np.ndarray) -> None:
+    def set_centroids(self, rgb: np.ndarray, sizes: np.ndarray, positions: np.ndarray | None = None) -> None:
+        """Markers in the colours `rgb` (k×3 uint8), at `positions` (k×3 in the plots' 0..255
+        coordinates; by default the colours themselves: the RGB cube)."""
         brushes = [self.brush_for(c) for c in rgb]
+        at = rgb if positions is None else positions
         for (x, y), item in zip(self.PROJECTIONS, self.centroid_items):
-            item.setData(x=rgb[:, x].astype(np.float64), y=rgb[:, y].astype(np.float64), size=sizes,
+            item.setData(x=at[:, x].astype(np.float64), y=at[:, y].astype(np.float64), size=sizes,
                          brush=brushes)
+
+    def set_trails(self, segments: np.ndarray, alpha: np.ndarray | None = None) -> None:
+        """Line segments (2m×3, in the plots' coordinates) behind the moving centroids."""
+        for (x, y), item in zip(self.PROJECTIONS, self.trail_items):
+            if len(segments) == 0:
+                item.setData([], [])
+            else:
+                item.setData(segments[:, x].astype(np.float64), segments[:, y].astype(np.float64))
+
+    def set_space(self, names: tuple[str, str, str], ticks: bool = True) -> None:
+        """Name the three coordinates (R, G, B; a, b, L; …); ticks at 0, 128, 255 or none."""
+        for (x, y), plot in zip(self.PROJECTIONS, self.plots):
+            item = plot.getPlotItem()
+            for side, channel in (("bottom", x), ("left", y)):
+                axis = item.getAxis(side)
+                axis.setTicks([[(0, "0"), (128, "128"), (255, "255")]] if ticks else [[(128, "")]])
+                axis.setLabel(names[channel], color=self.AXIS_COLORS[channel] if ticks else "#d0d0d0")
 
     def reset_view(self) -> None:
         for plot in self.plots:
