@@ -158,6 +158,11 @@ def test_the_2d_fallback_plays_too(sampled, qtbot):
     last = sampled.colour_space.player.shown()
     centroids = cloud.view.centroid_items[0]
     assert len(centroids.data) == len(last.centre_rgb)
+    raster = cloud.view.raster_items[0]
+    assert raster.isVisible() and not cloud.view.point_items[0].isVisible()
+    assert len(np.unique(raster.image.reshape(-1, 4), axis=0)) >= len(last.centre_rgb)  # cluster colours (+ empty)
+    control(sampled, QPushButton, "resetKMeans").click()
+    assert not raster.isVisible() and cloud.view.point_items[0].isVisible()
 
 
 def test_k_above_the_samples_colours_disables_the_controls_and_says_why(window, qtbot, tmp_path):

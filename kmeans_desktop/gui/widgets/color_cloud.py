@@ -323,7 +323,7 @@ class ColorCloud(QWidget):
             return
         first = self._playback is None
         self._playback = (point_rgba, labels, centre_rgb, centre_srgb, centroid_sizes(counts), trails)
-        if first:
+        if first and self.is_3d:
             self._redraw()
         else:
             self._show_colors()
@@ -334,6 +334,8 @@ class ColorCloud(QWidget):
         if self._playback is not None:
             self._playback = None
             self.view.set_trails(np.zeros((0, 3), np.float32))
+            if not self.is_3d:
+                self.view.hide_raster()
             self._redraw()
 
     @property
@@ -349,6 +351,8 @@ class ColorCloud(QWidget):
                 self.view.set_points(np.zeros((0, 3), np.float32), np.zeros((0, 4), np.float32))
             else:
                 self.view.set_points(self.positions(), self._gl_colors())
+        elif s is not None and self._playback is not None:
+            self._show_colors()
         elif s is not None:
             codes, table = self._flat_colors()
             coords, orders = self._flat_coords()
@@ -359,6 +363,8 @@ class ColorCloud(QWidget):
     def _draw_centroids(self) -> None:
         if self._playback is not None:
             _, _, rgb, srgb, sizes, trails = self._playback
+            if not self.is_3d:  # one size, 4-bit colours: pyqtgraph re-renders a symbol per new brush and size
+                rgb, sizes = (rgb >> 4) * 17, np.full(len(rgb), 13.0, np.float32)
             self.view.set_centroids(rgb, sizes, self._at(srgb))
             segments = []
             path = trails + [srgb]
@@ -390,8 +396,19 @@ class ColorCloud(QWidget):
             return
         if isinstance(self.view, GLCloudView):
             self.view.set_colors(self._gl_colors())
+        elif self._playback is not None:  # all the points, as pictures: fast enough for every frame
+            self.view.set_raster_points(self._raster_coords())
+            self.view.show_raster(self._playback[1], self._playback[2])
         else:
             self.view.set_colors(*self._flat_colors())
+
+    def _raster_coords(self) -> np.ndarray:
+        if self._space == "rgb":
+            return self._sample.colors
+        key = "flat-" + self._space
+        if key not in self._positions:
+            self._positions[key] = (self.positions() + 0.5) * 255
+        return self._positions[key]
 
     def _update_caption(self) -> None:
         s = self._sample

@@ -34,6 +34,8 @@ class FlatCloudView(QWidget):
         self.point_items = []
         self.centroid_items = []
         self.trail_items = []
+        self.raster_items = []
+        self._raster_key = None
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 4, 4, 4)
         row.setSpacing(4)
@@ -57,7 +59,12 @@ class FlatCloudView(QWidget):
             centroids.setZValue(10)
             trail = pg.PlotDataItem(pen=pg.mkPen((235, 236, 240, 200), width=1.5), connect="pairs")
             trail.setZValue(9)
+            raster = pg.ImageItem(axisOrder="row-major")
+            raster.setRect(0, 0, 256, 256)
+            raster.setVisible(False)
             item.addItem(points)
+            item.addItem(raster)
+            self.raster_items.append(raster)
             item.addItem(trail)
             item.addItem(centroids)
             self.trail_items.append(trail)
@@ -122,6 +129,41 @@ class FlatCloudView(QWidget):
                 item.setData([], [])
             else:
                 item.setData(segments[:, x].astype(np.float64), segments[:, y].astype(np.float64))
+
+    # -- playback: every point, as a picture ------------------------------------------------------
+
+    RASTER = 160  # texels across a projection while k-means plays
+
+    def set_raster_points(self, coords: np.ndarray) -> None:
+        """The points (n×3 in the plots' 0..255 coordinates) that `show_raster` colours: each
+        projection's texel per point and back-to-front order, worked out once per sample."""
+        if self._raster_key is coords:
+            return
+        r = self.RASTER
+        t = np.clip((np.asarray(coords, np.float32) * (r / 256)).astype(np.int32), 0, r - 1)
+        orders = (np.argsort(coords[:, hidden], kind="stable") for hidden in (2, 0, 1))
+        self._raster = [(order, t[order, y] * r + t[order, x]) for (x, y), order in zip(self.PROJECTIONS, orders)]
+        self._raster_key = coords
+
+    def show_raster(self, labels: np.ndarray, table: np.ndarray) -> None:
+        """Every point in its cluster's colour (`labels` into `table`, k×3 uint8), as one picture
+        per projection: while k-means plays, where a frame must draw in a few milliseconds
+        (pyqtgraph's per-point brushes take hundreds)."""
+        self._pending = []
+        t = table.astype(np.uint32)
+        packed = (t[:, 0] | (t[:, 1] << 8) | (t[:, 2] << 16) | np.uint32(255 << 24)).astype("<u4")[labels]
+        r = self.RASTER
+        for item, points, (order, texel) in zip(self.raster_items, self.point_items, self._raster):
+            image = np.zeros(r * r, "<u4")
+            image[texel] = packed[order]  # later (nearer) points overwrite
+            item.setImage(image.view(np.uint8).reshape(r, r, 4), autoLevels=False, levels=(0, 255))
+            item.setVisible(True)
+            points.setVisible(False)
+
+    def hide_raster(self) -> None:
+        for item, points in zip(self.raster_items, self.point_items):
+            item.setVisible(False)
+            points.setVisible(True)
 
     def set_space(self, names: tuple[str, str, str], ticks: bool = True) -> None:
         """Name the three coordinates (R, G, B; a, b, L; …); ticks at 0, 128, 255 or none."""

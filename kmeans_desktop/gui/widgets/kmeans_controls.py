@@ -96,8 +96,7 @@ class KMeansControls(QWidget):
         item.setMouseEnabled(False, False)
         item.setLabel("left", "error")
         item.setLabel("bottom", "iteration")
-        self.curve = item.plot([], [], pen=pg.mkPen((110, 160, 230), width=2), symbol="o", symbolSize=4,
-                               symbolBrush=(110, 160, 230), symbolPen=None)
+        self.curve = item.plot([], [], pen=pg.mkPen((110, 160, 230), width=2))
         self.runs = QListWidget()
         self.runs.setObjectName("kmeansRuns")
         self.runs.setFixedHeight(86)
