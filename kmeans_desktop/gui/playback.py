@@ -10,7 +10,8 @@ arrive (each job carries its run's number). A run that reaches its end (converge
 the image), and is added to the list of runs.
 
 `KMeansPlayer` takes narrow callbacks, never the window: `show_cloud(frame, trails)` /
-`end_cloud()` for the colour cloud, `show_picture(pyramid | None, label)` for the preview.
+`end_cloud()` for the colour cloud, `show_picture(pyramid | None, label)` for the preview; and
+the window's `Scheduler`, in which it adds the "playback" lane.
 """
 
 from __future__ import annotations
@@ -19,14 +20,18 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QSize, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QSize, QTimer, Signal
 
 from ..core import playback as pb
 from ..core import ssimulacra2
 from ..core.sampling import strided_sample
 from .render import ImagePyramid, pyramid_from_pixels
+
+if TYPE_CHECKING:
+    from .scheduler import Scheduler, Ticket
 
 log = logging.getLogger("kmeans_desktop.gui.playback")
 
@@ -86,37 +91,20 @@ class _Run:
     errors: list = field(default_factory=list)
 
 
-class _Relay(QObject):
-    done = Signal(object, object, object)  # run, frames, error
-
-
-class _Job(QRunnable):
-    def __init__(self, relay: _Relay, run: _Run, n: int, follow: bool):
-        super().__init__()
-        self.relay, self.run_, self.n, self.follow = relay, run, n, follow
-
-    def run(self) -> None:
-        try:
-            frames, error = _next_frames(self.run_, self.n, self.follow), None
-        except Exception as exc:  # noqa: BLE001 - reaches the GUI thread as a message
-            log.exception("k-means playback failed")
-            frames, error = [], exc
-        self.relay.done.emit(self.run_, frames, error)
-
-
 def _picture(run: _Run, centres: np.ndarray) -> np.ndarray:
     palette, indices = pb.recolour(run.picture_pixels, centres, run.space)
     return palette[indices]
 
 
-def _next_frames(run: _Run, n: int, follow: bool) -> list[ShownFrame]:
-    """Advance `run` by up to `n` frames (on a pool thread)."""
+def _next_frames(ticket, run: _Run, n: int, follow: bool) -> list[ShownFrame]:
+    """Advance `run` by up to `n` frames (on a pool thread, in the scheduler's "playback" lane);
+    stops early when the ticket is cancelled (Reset, a new run)."""
     if run.frames is None:
         x = pb.to_cluster_space(run.colors, run.space)
         run.frames = pb.lloyd_frames(x, pb.start_centres(x, run.k, run.start, run.seed))
     out = []
     for _ in range(n):
-        if run.done:
+        if run.done or ticket.cancelled:
             break
         frame = next(run.frames, None)
         if frame is None:
@@ -164,12 +152,11 @@ class KMeansPlayer(QObject):
     MAX_RUNS = 8
 
     def __init__(self, show_cloud: Callable[[ShownFrame, list], None], end_cloud: Callable[[], None],
-                 show_picture: Callable[[ImagePyramid | None, str], None], parent: QObject | None = None):
+                 show_picture: Callable[[ImagePyramid | None, str], None], scheduler: Scheduler,
+                 parent: QObject | None = None):
         super().__init__(parent)
         self.show_cloud, self.end_cloud, self.show_picture = show_cloud, end_cloud, show_picture
-        self.pool = QThreadPool.globalInstance()
-        self._relay = _Relay()  # parentless: a job finishing after the player is gone emits into nothing
-        self._relay.done.connect(self._on_frames)
+        self.lane = scheduler.add_lane("playback", self._on_frames, pass_ticket=True)
         self.start, self.seed, self.space, self.follow = "kmeans++", 0, "engine", False
         self.fps = 8
         self._colors: np.ndarray | None = None
@@ -179,7 +166,6 @@ class KMeansPlayer(QObject):
         self._k = 16
         self._run: _Run | None = None
         self._numbers = 0
-        self._busy = False
         self._closed = False
         self._buffer: deque[ShownFrame] = deque()
         self._shown: ShownFrame | None = None
@@ -252,7 +238,7 @@ class KMeansPlayer(QObject):
         return self._shown
 
     def is_idle(self) -> bool:
-        return not self._busy
+        return not self.lane.busy
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -296,6 +282,8 @@ class KMeansPlayer(QObject):
         """Stop, forget the run, and show the engine's result again."""
         was = self._timer.isActive()
         self._timer.stop()
+        if self._run is not None:
+            self.lane.cancel()  # the running job stops after its current frame; its frames are dropped
         self._run = None
         self._buffer.clear()
         self._trails.clear()
@@ -314,6 +302,7 @@ class KMeansPlayer(QObject):
         self._closed = True
         self._timer.stop()
         self._run = None
+        self.lane.close()
 
     # -- internal -----------------------------------------------------------------------------
 
@@ -326,21 +315,24 @@ class KMeansPlayer(QObject):
 
     def _fetch(self) -> None:
         run = self._run
-        if self._closed or run is None or run.done or self._busy or len(self._buffer) >= AHEAD:
+        if self._closed or run is None or run.done or len(self._buffer) >= AHEAD:
             return
-        self._busy = True
-        self.pool.start(_Job(self._relay, run, 2 if not self._buffer else AHEAD - len(self._buffer), self.follow))
+        if self.lane.pending is not None or (self.lane.running is not None and self.lane.running.tag is run):
+            return  # this run's next frames are on their way (a stale run's job may still be ending)
+        self.lane.submit(_next_frames, run, 2 if not self._buffer else AHEAD - len(self._buffer), self.follow,
+                         tag=run)
 
-    def _on_frames(self, run: _Run, frames: list, error) -> None:
-        self._busy = False
+    def _on_frames(self, ticket: Ticket, current: bool) -> None:
         if self._closed:
             return
-        if error is not None:
-            self.pause()
-            self.statusChanged.emit(f"k-means could not run ({error}).")
+        if ticket.error is not None:
+            if current:
+                log.error("k-means playback failed:\n%s", ticket.trace)
+                self.pause()
+                self.statusChanged.emit(f"k-means could not run ({ticket.error}).")
             return
-        if run is self._run:
-            self._buffer.extend(frames)
+        if current and ticket.tag is self._run:
+            self._buffer.extend(ticket.result)
             if self._step_pending:
                 self._tick()
         self._fetch()
