@@ -94,7 +94,8 @@ class ColourSpacePanels(QObject):
         a.cloudSampled.connect(self._on_sampled)
         session.kChanged.connect(self.player.set_k)
         self.player.set_k(session.k)
-        self._picture: tuple[Callable, Callable[[], None]] | None = None
+        self._picture: tuple[Callable, Callable[[], str]] | None = None
+        self._saved_label: str | None = None  # the result's label while a playback picture covers it
         self.action_help = QAction("What is k-means?", window)
         self.action_help.setObjectName("actionWhatIsKMeans")
         self.action_help.setStatusTip("A short page with pictures: assignment, update, K, bytes, dithering")
@@ -156,6 +157,7 @@ class ColourSpacePanels(QObject):
 
     def _on_result(self, preview: Preview | None) -> None:
         """A result is on screen (quick or final): centroids now, the points' clusters soon."""
+        self._saved_label = None  # the window has drawn this result over any playback picture
         if preview is None:
             return
         q = preview.quantized
@@ -180,11 +182,12 @@ class ColourSpacePanels(QObject):
 
     # -- k-means playback ---------------------------------------------------------------------
 
-    def attach_preview(self, show: Callable, restore: Callable[[], None]) -> None:
-        """Where "follow in preview" draws: `show(pyramid, label)` puts a playback picture in
-        the preview, `restore()` shows the session's result there again. Neither touches the
-        session: no previewReady, the same current_palette()."""
-        self._picture = (show, restore)
+    def attach_preview(self, show: Callable, label: Callable[[], str]) -> None:
+        """Where "follow in preview" draws: `show(pyramid, label)` sets the preview's result side,
+        `label()` reads its label. Playback pictures go there and, when playback ends, the
+        session's result with the label it had; the session is never touched (no previewReady,
+        the same current_palette()). A new result shown meanwhile is left as the window drew it."""
+        self._picture = (show, label)
 
     def _on_sampled(self, sample) -> None:
         image = self.session.image
@@ -197,9 +200,17 @@ class ColourSpacePanels(QObject):
                                  frame.counts, trails)
 
     def _show_picture(self, pyramid, label: str) -> None:
-        if self._picture is not None:
-            show, restore = self._picture
-            show(pyramid, label) if pyramid is not None else restore()
+        if self._picture is None:
+            return
+        show, current_label = self._picture
+        if pyramid is not None:
+            if self._saved_label is None:
+                self._saved_label = current_label()
+            show(pyramid, label)
+        elif self._saved_label is not None:
+            result = self.session.result
+            show(result.pyramid if result is not None else None, self._saved_label)
+            self._saved_label = None
 
     # -- internal -----------------------------------------------------------------------------
 

@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         s = self.session
         self.colour_space = ColourSpacePanels(self, self.view_menu, s, self.settings, self.scheduler, self.helper,
                                               self._preview_busy, self.worker.computeIdle)
-        self.colour_space.attach_preview(self.compare_view.set_result, lambda: self._show_result(self.session.result))
+        self.colour_space.attach_preview(self.compare_view.set_result, self.compare_view.result_label)
         self.colour_space.player.iterationShown.connect(self.iterationShown)
         self.help_menu.insertAction(self.action_about, self.colour_space.action_help)
         self.requirements = RequirementsControl(s, self.requirements_panel, self.settings.q, self.scheduler,

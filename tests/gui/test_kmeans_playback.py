@@ -64,6 +64,9 @@ def test_follow_in_preview_recolours_but_never_touches_the_result(sampled, qtbot
     sampled.previewReady.connect(ready.append)
     control(sampled, QCheckBox, "kmeansFollowPreview").setChecked(True)
     view = sampled.compare_view
+    label = view.result_label()
+    sizes: list[int] = []
+    sampled.sizeReady.connect(lambda k, n: sizes.append(n))
     shown: list[int] = []
     sampled.iterationShown.connect(shown.append)
     assert sampled.play_kmeans()
@@ -73,9 +76,9 @@ def test_follow_in_preview_recolours_but_never_touches_the_result(sampled, qtbot
     assert ready == []
     np.testing.assert_array_equal(sampled.current_palette(), palette)
     control(sampled, QPushButton, "resetKMeans").click()
-    assert view._after is sampled.current_preview().pyramid and PLAYBACK_LABEL not in view._after_label
+    assert view._after is sampled.current_preview().pyramid and view.result_label() == label
     assert not sampled.colour_space.cloud.playing
-    assert ready == []
+    assert ready == [] and sizes == []  # nothing about the result was shown again or re-sent
 
 
 def test_step_shows_one_iteration_at_a_time_and_reset_goes_back(sampled, qtbot):
