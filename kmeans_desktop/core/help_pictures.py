@@ -141,7 +141,7 @@ def make_help_pictures(photo: np.ndarray, seed: int = 0) -> HelpPictures:
     # K: the photo at 2, 4, 16 and 64 colours, and what each (and 256) costs as a PNG.
     ks = (2, 4, 16, 64, 256)
     tiles, sizes = [], []
-    tile_size = (150, round(150 * small.shape[0] / small.shape[1]))
+    tile_size = (128, round(128 * small.shape[0] / small.shape[1]))
     for kk in ks:
         q = quantize(small, kk, seed=seed)
         sizes.append(len(encode_png(q)))

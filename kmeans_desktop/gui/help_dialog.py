@@ -87,7 +87,7 @@ class KMeansHelp(QDialog):
         super().__init__(parent)
         self.setObjectName("kmeansHelp")
         self.setWindowTitle("What is k-means?")
-        self.resize(720, 760)
+        self.resize(760, 780)
         self.browser = QTextBrowser()
         self.browser.setObjectName("kmeansHelpText")
         self.browser.setOpenExternalLinks(False)
