@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QMainWindow, QMenu, QScrollArea, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QSplitter, QWidget
 
 from .analysis import AnalysisWorker
 from .help_dialog import KMeansHelp
@@ -107,15 +107,14 @@ class ColourSpacePanels(QObject):
         scroll = QScrollArea()
         scroll.setWidget(controls)
         scroll.setWidgetResizable(True)
-        scroll.setFixedWidth(300)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        box = QWidget()
-        row = QHBoxLayout(box)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(0)
-        row.addWidget(cloud, 1)
-        row.addWidget(scroll)
+        scroll.setMinimumWidth(140)  # the dock must not make the window wider than it was
+        box = QSplitter(Qt.Orientation.Horizontal)
+        box.setChildrenCollapsible(False)
+        box.addWidget(cloud)
+        box.addWidget(scroll)
+        box.setStretchFactor(0, 1)
+        box.setSizes([10_000, 300])
         return box
 
     def _dock(self, title: str, name: str, widget) -> QDockWidget:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QStackedLayout,
     QVBoxLayout,
     QWidget,
@@ -145,9 +146,13 @@ class ColorCloud(QWidget):
             self.space_combo.addItem(label, key)
         self.space_combo.setToolTip("The space the points are drawn in: the RGB cube, OKLab (perceived lightness "
                                     "up, hue around) or HSV (display only: nothing is clustered in it)")
+        self.space_combo.setMinimumContentsLength(6)
+        self.space_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.space_combo.currentIndexChanged.connect(lambda _i: self.set_space(self.space_combo.currentData()))
         self.caption = QLabel("")
         self.caption.setObjectName("cloudCaption")
+        self.caption.setMinimumWidth(1)  # it may be cut short; the dock keeps the window's minimum width
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         muted = self.caption.palette()
         muted.setColor(self.caption.foregroundRole(), muted.color(muted.ColorRole.PlaceholderText))
         self.caption.setPalette(muted)
