@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QSplitter, QWidget
 
@@ -59,7 +59,8 @@ class ColourSpacePanels(QObject):
         self.curve = KCurveView()
         self.player = KMeansPlayer(self._show_frame, self.cloud.end_playback, self._show_picture, scheduler, parent=self)
         self.kmeans_controls = KMeansControls(self.player)
-        self.cloud_dock = self._dock("Colour space", "colourSpaceDock", self._beside(self.cloud, self.kmeans_controls))
+        self._split = self._beside(self.cloud, self.kmeans_controls)
+        self.cloud_dock = self._dock("Colour space", "colourSpaceDock", self._split)
         self.curve_dock = self._dock("Choosing K", "kCurveDock", self.curve)
         window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.cloud_dock)
@@ -114,7 +115,8 @@ class ColourSpacePanels(QObject):
         box.addWidget(cloud)
         box.addWidget(scroll)
         box.setStretchFactor(0, 1)
-        box.setSizes([10_000, 300])
+        box.setStretchFactor(1, 0)
+        scroll.sizeHint = lambda: controls.sizeHint().expandedTo(QSize(300, 0))  # its full width when there is room
         return box
 
     def _dock(self, title: str, name: str, widget) -> QDockWidget:
@@ -144,8 +146,10 @@ class ColourSpacePanels(QObject):
                 self.curve_dock.show()
                 if self.app_settings.window_state() is None:  # first run: a sensible split
                     w = self.window.centralWidget().width()
-                    self.window.resizeDocks([self.cloud_dock, self.curve_dock], [w // 2, w - w // 2],
+                    left = w * 5 // 8  # the cloud and its playback controls
+                    self.window.resizeDocks([self.cloud_dock, self.curve_dock], [left, w - left],
                                             Qt.Orientation.Horizontal)
+                    QTimer.singleShot(0, lambda: self._split.setSizes([max(1, self._split.width() - 300), 300]))
                     self.window.resizeDocks([self.cloud_dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
         self.player.set_sample(None)
         self.cloud.clear()

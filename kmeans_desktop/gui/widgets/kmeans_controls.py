@@ -90,6 +90,8 @@ class KMeansControls(QWidget):
         self.plot = pg.PlotWidget(background=None)
         self.plot.setObjectName("kmeansErrorPlot")
         self.plot.setFixedHeight(80)
+        self.plot.setToolTip("Total squared distance of the pixels to their centres, in the space being clustered, "
+                             "per iteration: it never goes up")
         item = self.plot.getPlotItem()
         item.hideButtons()
         item.setMenuEnabled(False)
