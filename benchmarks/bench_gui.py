@@ -27,6 +27,13 @@ The colour-space views (issue 4; `--part views` runs only these):
 * **Rotation**: 100 frames of a scripted rotation (3.6° each) of the cloud with 50,000 points,
   each frame forced (update, then wait for the frame to be swapped). Goal ≥ 30 frames/s on Mesa
   llvmpipe under Xvfb. Measured in the window's dock and in an 800×600 view.
+* **k-means playback** (issue 17; `--part playback` runs only this): the GUI-thread time of one
+  playback frame with 50,000 points, stepped frame by frame (the frames themselves are computed
+  on a pool thread): the player's tick (the cloud's new colours, centroids and trails, the error
+  plot, the status; "tick" in the table) plus the drawing it causes: the next paintGL in the 3-D view; in the 2-D
+  fallback the three projections' deferred updates and their repaint. Goal ≤ 33 ms per frame.
+  Beside it, as the same-run baseline, a repaint of an unchanged frame (the cost of just drawing
+  50,000 points), and the ratio.
 * **K curve**: from the image being loaded to every point of the curve (K = 2…256 and the
   current K, PSNR and PNG size) being known, for the 9 MP photo, with a 10 ms heartbeat on the
   GUI thread. Goals: complete within 5 s, no GUI-thread stall over 100 ms. The K=16 preview
@@ -56,7 +63,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from kmeans_desktop.gui import MainWindow  # noqa: E402
 
-GOALS = {"stall_ms": 100.0, 16: 250.0, 64: 250.0, 256: 1000.0, "cloud_ms": 30.0, "fps": 30.0, "curve_s": 5.0}
+GOALS = {"stall_ms": 100.0, 16: 250.0, 64: 250.0, 256: 1000.0, "cloud_ms": 30.0, "fps": 30.0, "curve_s": 5.0,
+         "frame_ms": 33.0}
 
 
 def make_photo(folder: Path, size: tuple[int, int]) -> Path:
@@ -476,6 +484,93 @@ def bench_views(window: MainWindow, rec: Recorder, photo: Path, args) -> None:
 
 
 
+def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, frames: int = 25) -> dict:
+    """GUI-thread ms per playback frame (see the module doc), stepped `frames` times."""
+    panels = window.colour_space
+    cloud, player = panels.cloud, panels.player
+    panels.action_flat.setChecked(flat)
+    cloud.set_flat(flat)
+    cloud.set_space(space)
+    panels.kmeans_controls.follow.setChecked(follow)
+    player.reset()
+    spin(300)
+    tick = player._tick = Timed(player._tick)
+    costs, baseline, ticks = [], [], []
+    if flat:
+        view = cloud.view
+        apply = view._apply_next = Timed(view._apply_next)
+        for i in range(frames + 2):
+            wait_until(lambda: bool(player._buffer) or (player.shown() is not None and player.shown().ended), 60)
+            if player.shown() is not None and player.shown().ended:
+                break
+            t0 = time.perf_counter()
+            player.step()
+            wait_until(lambda: not view.is_drawing(), 10, poll_ms=1)
+            r0 = time.perf_counter()
+            for plot in view.plots:
+                plot.viewport().repaint()
+            repaint = (time.perf_counter() - r0) * 1000
+            if i >= 2:  # the first frames set up the points
+                ticks.append(sum(tick.since(t0)))
+                costs.append(sum(tick.since(t0)) + sum(apply.since(t0)) + repaint)
+                r0 = time.perf_counter()
+                for plot in view.plots:
+                    plot.viewport().repaint()
+                baseline.append((time.perf_counter() - r0) * 1000)
+        del view._apply_next
+    else:
+        clock = FrameClock(cloud.view.view)
+        for i in range(frames + 2):
+            wait_until(lambda: bool(player._buffer) or (player.shown() is not None and player.shown().ended), 60)
+            if player.shown() is not None and player.shown().ended:
+                break
+            t0 = time.perf_counter()
+            player.step()
+            clock.paint_ms.clear()
+            clock.next_frame()
+            cost = sum(tick.since(t0)) + (clock.paint_ms[-1] if clock.paint_ms else 0.0)
+            if follow:  # the preview's new picture, drawn now
+                r0 = time.perf_counter()
+                window.compare_view.repaint()
+                cost += (time.perf_counter() - r0) * 1000
+            if i >= 2:
+                ticks.append(sum(tick.since(t0)))
+                costs.append(cost)
+                clock.paint_ms.clear()
+                clock.next_frame()
+                baseline.append(clock.paint_ms[-1] if clock.paint_ms else float("nan"))
+        cloud.view.view.paintGL = clock._paint
+    del player._tick
+    player.reset()
+    panels.kmeans_controls.follow.setChecked(False)
+    return {"median": statistics.median(costs), "p90": float(np.percentile(costs, 90)), "worst": max(costs),
+            "baseline": statistics.median(baseline), "tick": statistics.median(ticks), "n": len(costs), "points": len(cloud.sample.colors)}
+
+
+def bench_playback(window: MainWindow, rec: Recorder) -> None:
+    print("\nk-means playback: GUI-thread ms per frame (stepped; iterations computed on a pool thread)")
+    settle_at(window, rec, window.k())
+    a = window.colour_space.analysis
+    wait_until(lambda: a.sample is not None and a.curve_complete() and a.is_idle(), 300)  # nothing else running
+    print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; K = {window.k()}")
+    print(f"  {'view':<8} {'space':<6} {'follow':<6} {'points':>7} {'median':>7} {'p90':>6} {'worst':>6} "
+          f"{'of it: tick':>11} {'repaint only':>12} {'ratio':>6} {'goal':>5}  verdict")
+    from kmeans_desktop.gui.widgets.color_cloud import opengl_support
+
+    cases = [(False, "rgb", False), (False, "oklab", False), (False, "rgb", True), (True, "rgb", False),
+             (True, "hsv", False)]
+    for flat, space, follow in cases:
+        if not flat and not opengl_support()[0]:
+            continue
+        r = playback_frames(window, flat, space, follow)
+        verdict = "meets" if r["worst"] <= GOALS["frame_ms"] else "misses"
+        print(f"  {'2-D' if flat else '3-D':<8} {space:<6} {'on' if follow else 'off':<6} {r['points']:>7,} "
+              f"{r['median']:>7.1f} {r['p90']:>6.1f} {r['worst']:>6.1f} {r['tick']:>11.1f} {r['baseline']:>12.1f} "
+              f"{r['median'] / r['baseline']:>6.2f} {GOALS['frame_ms']:>5.0f}  {verdict} (worst of {r['n']})")
+    window.colour_space.cloud.set_flat(False)
+    window.colour_space.cloud.set_space("rgb")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", default="3674x2449", help="photo size (default 3674x2449, 9.0 MP)")
@@ -486,8 +581,8 @@ def main() -> int:
     ap.add_argument("--overlap", choices=("auto", "on", "off"), default="auto",
                     help="compute the full result beside the quick preview (default: with 4+ cores)")
     ap.add_argument("--ks", default="16,64,256", help="K values for the latency runs")
-    ap.add_argument("--part", choices=("all", "preview", "views"), default="all",
-                    help="the preview's scrub and latency, the colour-space views, or both (default)")
+    ap.add_argument("--part", choices=("all", "preview", "views", "playback"), default="all",
+                    help="the preview's scrub and latency, the colour-space views, k-means playback, or all (default)")
     ap.add_argument("--curve-runs", type=int, default=2, help="K curve runs (default 2)")
     ap.add_argument("--trace-stalls", action="store_true",
                     help="sample the threads' stacks while the GUI thread is late (diagnosis)")
@@ -533,7 +628,9 @@ def main() -> int:
 
     if args.part in ("all", "views") and not args.no_views:
         bench_views(window, rec, photo, args)
-    if args.part == "views":
+    if args.part in ("all", "playback") and not args.no_views:
+        bench_playback(window, rec)
+    if args.part in ("views", "playback"):
         window.close()
         app.processEvents()
         return 0

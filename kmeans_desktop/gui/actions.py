@@ -90,7 +90,7 @@ def build_menus(window: MainWindow) -> None:
     for a in (w.action_fit, w.action_actual, w.action_zoom_in, w.action_zoom_out):
         w.view_menu.addAction(a)
     w.view_menu.addSeparator()
-    help_menu = bar.addMenu("&Help")
+    w.help_menu = help_menu = bar.addMenu("&Help")
     help_menu.addAction(w.action_about)
     rebuild_recent_menu(w)
 

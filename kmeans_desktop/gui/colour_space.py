@@ -12,12 +12,15 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QSplitter, QWidget
 
 from .analysis import AnalysisWorker
+from .help_dialog import KMeansHelp
+from .playback import KMeansPlayer
 from .settings import FLAT_KEY, AppSettings
+from .widgets.kmeans_controls import KMeansControls
 from .widgets.color_cloud import ColorCloud, opengl_support
 from .widgets.k_curve import KCurveView
 
@@ -48,7 +51,10 @@ class ColourSpacePanels(QObject):
 
         self.cloud = ColorCloud(flat=settings.flat_cloud())
         self.curve = KCurveView()
-        self.cloud_dock = self._dock("Colour space", "colourSpaceDock", self.cloud)
+        self.player = KMeansPlayer(self._show_frame, self.cloud.end_playback, self._show_picture, scheduler, parent=self)
+        self.kmeans_controls = KMeansControls(self.player)
+        self._split = self._beside(self.cloud, self.kmeans_controls)
+        self.cloud_dock = self._dock("Colour space", "colourSpaceDock", self._split)
         self.curve_dock = self._dock("Choosing K", "kCurveDock", self.curve)
         window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.cloud_dock)
@@ -80,7 +86,32 @@ class ColourSpacePanels(QObject):
         session.imageChanged.connect(self._on_image)
         session.resultChanged.connect(self._on_result)
         session.ditherChanged.connect(lambda on, _value: a.want_k(session.k, on))
+        a.cloudSampled.connect(self._on_sampled)
+        session.kChanged.connect(self.player.set_k)
+        self.player.set_k(session.k)
+        self._picture: tuple[Callable, Callable[[], str]] | None = None
+        self._saved_label: str | None = None  # the result's label while a playback picture covers it
+        self.action_help = QAction("What is k-means?", window)
+        self.action_help.setObjectName("actionWhatIsKMeans")
+        self.action_help.setStatusTip("A short page with pictures: assignment, update, K, bytes, dithering")
+        self.action_help.triggered.connect(self.show_help)
         self._shown_once = False
+
+    @staticmethod
+    def _beside(cloud: QWidget, controls: QWidget) -> QWidget:
+        scroll = QScrollArea()
+        scroll.setWidget(controls)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setMinimumWidth(110)  # narrow enough that the window still fits 1024 px (issue 15); it scrolls
+        box = QSplitter(Qt.Orientation.Horizontal)
+        box.setChildrenCollapsible(False)
+        box.addWidget(cloud)
+        box.addWidget(scroll)
+        box.setStretchFactor(0, 1)
+        box.setStretchFactor(1, 0)
+        scroll.sizeHint = lambda: controls.sizeHint().expandedTo(QSize(300, 0))  # its full width when there is room
+        return box
 
     def _dock(self, title: str, name: str, widget) -> QDockWidget:
         dock = QDockWidget(title, self.window)
@@ -109,9 +140,12 @@ class ColourSpacePanels(QObject):
                 self.curve_dock.show()
                 if self.settings.window_state() is None:  # first run: a sensible split
                     w = self.window.centralWidget().width()
-                    self.window.resizeDocks([self.cloud_dock, self.curve_dock], [w // 2, w - w // 2],
+                    left = w * 5 // 8  # the cloud and its playback controls
+                    self.window.resizeDocks([self.cloud_dock, self.curve_dock], [left, w - left],
                                             Qt.Orientation.Horizontal)
+                    QTimer.singleShot(0, lambda: self._split.setSizes([max(1, self._split.width() - 300), 300]))
                     self.window.resizeDocks([self.cloud_dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+        self.player.set_sample(None)
         self.cloud.clear()
         self.curve.clear()
         self.analysis.set_image(image)
@@ -120,6 +154,7 @@ class ColourSpacePanels(QObject):
 
     def _on_result(self, preview: Preview | None) -> None:
         """A result is on screen (quick or final): centroids now, the points' clusters soon."""
+        self._saved_label = None  # the window has drawn this result over any playback picture
         if preview is None:
             return
         q = preview.quantized
@@ -130,7 +165,49 @@ class ColourSpacePanels(QObject):
             self.analysis.want_k(preview.k, self.session.dither)
 
     def shutdown(self) -> None:
+        self.player.shutdown()
         self.analysis.shutdown()
+
+    def show_help(self) -> KMeansHelp:
+        """Help ▸ What is k-means? (one page per window, raised when open)."""
+        page = getattr(self, "_help", None)
+        if page is None:
+            page = self._help = KMeansHelp(self.window)
+        page.show()
+        page.raise_()
+        return page
+
+    # -- k-means playback ---------------------------------------------------------------------
+
+    def attach_preview(self, show: Callable, label: Callable[[], str]) -> None:
+        """Where "follow in preview" draws: `show(pyramid, label)` sets the preview's result side,
+        `label()` reads its label. Playback pictures go there and, when playback ends, the
+        session's result with the label it had; the session is never touched (no previewReady,
+        the same current_palette()). A new result shown meanwhile is left as the window drew it."""
+        self._picture = (show, label)
+
+    def _on_sampled(self, sample) -> None:
+        image = self.session.image
+        if image is not None and image.image_id == sample.image_id:
+            self.player.set_k(self.session.k)
+            self.player.set_sample(sample.colors, image.source.pixels)
+
+    def _show_frame(self, frame, trails) -> None:
+        self.cloud.show_playback(frame.point_rgba, frame.labels, frame.centre_rgb, frame.centre_srgb,
+                                 frame.counts, trails)
+
+    def _show_picture(self, pyramid, label: str) -> None:
+        if self._picture is None:
+            return
+        show, current_label = self._picture
+        if pyramid is not None:
+            if self._saved_label is None:
+                self._saved_label = current_label()
+            show(pyramid, label)
+        elif self._saved_label is not None:
+            result = self.session.result
+            show(result.pyramid if result is not None else None, self._saved_label)
+            self._saved_label = None
 
     # -- internal -----------------------------------------------------------------------------
 

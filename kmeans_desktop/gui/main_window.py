@@ -73,6 +73,8 @@ class MainWindow(QMainWindow):
     saved = Signal(str)
     #: A message dialog was opened (its text).
     messageShown = Signal(str)
+    #: k-means playback shows an iteration in the colour cloud (its number; 0 is the start).
+    iterationShown = Signal(int)
 
     DEBOUNCE_MS = Session.DEBOUNCE_MS  # quiet time after the last K change before work starts
     MAX_WAIT_MS = Session.MAX_WAIT_MS  # while K keeps changing, still start work at least this often
@@ -105,6 +107,9 @@ class MainWindow(QMainWindow):
         s = self.session
         self.colour_space = ColourSpacePanels(self, self.view_menu, s, self.settings, self.scheduler, self.helper,
                                               self._preview_busy, self.worker.computeIdle)
+        self.colour_space.attach_preview(self.compare_view.set_result, self.compare_view.result_label)
+        self.colour_space.player.iterationShown.connect(self.iterationShown)
+        self.help_menu.insertAction(self.action_about, self.colour_space.action_help)
         self.requirements = RequirementsControl(s, self.requirements_panel, self.settings, self.scheduler,
                                                 self.helper, self._mark_fitted_k, self)
         self.quality = PerceivedQuality(s, self.compare_view, self.stats, self.scheduler, self.worker.is_computing,
@@ -149,6 +154,11 @@ class MainWindow(QMainWindow):
     def current_palette(self) -> np.ndarray:
         """The palette (n×3 or n×4 uint8) of the result on screen; empty (0×3) if there is none."""
         return self.session.current_palette()
+
+    def play_kmeans(self) -> bool:
+        """Play k-means in the colour cloud (see `colour_space`); False when it can't (the
+        playback controls say why)."""
+        return self.colour_space.player.play()
 
     # ---------------------------------------------------------------------------------------
     # More for tests, benchmarks and later widgets

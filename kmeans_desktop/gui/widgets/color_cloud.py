@@ -1,14 +1,17 @@
-"""The colour cloud: the image's colours as points in the RGB cube, with the K centroids.
+"""The colour cloud: the image's colours as points in a colour space (the RGB cube, OKLab with
+lightness up, or an HSV cylinder; `cloudSpace`), with the K centroids, and k-means playing in it.
 
 `ColorCloud` (objectName ``colorScatter``) holds a header (original/reduced colours, reset view)
 and one of two views:
 
-* `GLCloudView`: a pyqtgraph `GLViewWidget` with the sample as a `GLScatterPlotItem`, the cube's
-  edges and R/G/B axes, and the centroids as larger round markers drawn on top. The mouse
-  rotates (drag) and zooms (wheel).
+* `GLCloudView` (`gl_cloud`): a pyqtgraph `GLViewWidget` with the sample as points, the space's
+  frame, and the centroids as larger round markers drawn on top. The mouse rotates and zooms.
 * `FlatCloudView`: where no OpenGL context can be made (the offscreen platform, some remote
   desktops, old drivers) or the user asks for it: three 2-D projections (R–G, G–B, R–B) with
   `pg.ScatterPlotItem`. QPainter draws them without a GPU, so they show fewer points.
+
+While k-means plays (`show_playback`), the points take their cluster's colour and the centroids
+move with short trails, whichever view is shown; `end_playback` goes back to the result on show.
 
 Which one is decided at run time by `opengl_support` (tries a real context), written to the
 log, and never raises. Everything the views get is computed off the GUI thread (see
@@ -19,14 +22,24 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStackedLayout,
+    QVBoxLayout,
+    QWidget,
+)
 
-from .flat_cloud import BACKGROUND, GRID, POINT_PX, FlatCloudView
+from ...core.playback import DISPLAY_AXES, DISPLAY_SPACES, display_positions
+from .flat_cloud import FlatCloudView
+from .gl_cloud import GLCloudView
 
 log = logging.getLogger("kmeans_desktop.gui.cloud")
 
@@ -86,118 +99,6 @@ def visible_palette(palette: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray
 
 
 # --------------------------------------------------------------------------------------------
-# The 3-D view
-
-
-class GLCloudView(QWidget):
-    """Points, centroids and the RGB cube in a rotatable `GLViewWidget`."""
-
-    CAMERA = {"distance": 2.75, "elevation": 20.0, "azimuth": -55.0}
-    FOV = 38.0  # degrees across the narrower side of the view (pyqtgraph's fov is across the width)
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        import pyqtgraph.opengl as gl
-        from OpenGL import GL
-
-        from .gl_items import LineItem, ScatterItem, SquarePoints
-
-        self.view = gl.GLViewWidget()
-        self.view.setObjectName("colorCloudGL")
-        self.view.setBackgroundColor(QColor(*BACKGROUND))
-        on_top = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True,
-                  "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
-        dpr = max(1.0, self.devicePixelRatioF())
-        self.points = SquarePoints(pos=np.zeros((1, 3), np.float32), size=POINT_PX * dpr, pxMode=True,
-                                  glOptions="opaque")
-        self.points.setVisible(False)
-        self.rings = ScatterItem(pos=np.zeros((1, 3), np.float32), size=1.0, color=(0.08, 0.08, 0.09, 0.9),
-                                 pxMode=True, glOptions=on_top)
-        self.centroids = ScatterItem(pos=np.zeros((1, 3), np.float32), size=1.0, pxMode=True, glOptions=on_top)
-        for item in (self.rings, self.centroids):
-            item.setVisible(False)
-        self.rings.setDepthValue(10)
-        self.centroids.setDepthValue(11)
-        self._add_cube(gl, LineItem)
-        for item in (self.points, self.rings, self.centroids):
-            self.view.addItem(item)
-        self._dpr = dpr
-        self.reset_view()
-        box = QVBoxLayout(self)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.view)
-
-    def _add_cube(self, gl, line_item) -> None:
-        c = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], np.float32) - 0.5
-        edges = [(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1]
-        axes = [(0, 4), (0, 2), (0, 1)]  # from black along R, G and B
-        box = np.array([c[i] for e in edges if e not in axes for i in e], np.float32)
-        grey = np.array(GRID + (255,), np.float32) / 255
-        self.view.addItem(line_item(pos=box, color=tuple(grey * [1, 1, 1, 0.55]), width=1.0, mode="lines",
-                                    antialias=True, glOptions="translucent"))
-        colors = np.array([[0.55, 0.55, 0.55, 1], [1, 0.25, 0.25, 1], [0.55, 0.55, 0.55, 1], [0.3, 0.9, 0.3, 1],
-                           [0.55, 0.55, 0.55, 1], [0.35, 0.55, 1, 1]], np.float32)
-        ends = np.array([c[i] for e in axes for i in e], np.float32)
-        self.view.addItem(line_item(pos=ends, color=colors, width=2.0, mode="lines", antialias=True,
-                                    glOptions="translucent"))
-        font = QFont()
-        font.setPointSizeF(max(10.0, font.pointSizeF() * 1.1))
-        font.setBold(True)
-        for text, at, color in (("R", (0.62, -0.5, -0.5), (255, 110, 110)), ("G", (-0.5, 0.62, -0.5), (110, 230, 110)),
-                                ("B", (-0.5, -0.5, 0.64), (120, 160, 255))):
-            self.view.addItem(gl.GLTextItem(pos=at, text=text, color=QColor(*color), font=font))
-        small = QFont(font)
-        small.setBold(False)
-        small.setPointSizeF(font.pointSizeF() * 0.8)
-        for text, at in (("0", (-0.56, -0.56, -0.56)), ("255", (0.5, 0.5, 0.53))):
-            self.view.addItem(gl.GLTextItem(pos=at, text=text, color=QColor(*GRID), font=small))
-
-    def set_points(self, positions: np.ndarray, colors: np.ndarray) -> None:
-        if len(positions) == 0:
-            self.points.setVisible(False)
-            return
-        self.points.setData(pos=positions, color=colors)
-        self.points.setVisible(True)
-
-    def set_colors(self, colors: np.ndarray) -> None:
-        self.points.setData(color=colors)
-
-    def set_centroids(self, rgb: np.ndarray, sizes: np.ndarray) -> None:
-        if len(rgb) == 0:
-            self.rings.setVisible(False)
-            self.centroids.setVisible(False)
-            return
-        pos = rgb.astype(np.float32) / 255 - 0.5
-        color = np.concatenate([rgb.astype(np.float32) / 255, np.ones((len(rgb), 1), np.float32)], axis=1)
-        self.rings.setData(pos=pos, size=(sizes + 3.0) * self._dpr)
-        self.centroids.setData(pos=pos, color=color, size=sizes * self._dpr)
-        self.rings.setVisible(True)
-        self.centroids.setVisible(True)
-
-    def reset_view(self) -> None:
-        self.view.opts["center"] = self.view.opts["center"] * 0
-        self._fit_fov()
-        self.view.setCameraPosition(**self.CAMERA)
-
-    def _fit_fov(self) -> None:
-        """Keep the cube the same size in a wide view as in a tall one."""
-        w, h = max(1, self.view.width()), max(1, self.view.height())
-        half = math.radians(self.FOV / 2)
-        self.view.opts["fov"] = math.degrees(2 * math.atan(math.tan(half) * w / h)) if w > h else self.FOV
-        self.view.update()
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
-        super().resizeEvent(event)
-        self._fit_fov()
-
-    def point_colors(self) -> np.ndarray:
-        return self.points.color if isinstance(self.points.color, np.ndarray) else np.zeros((0, 4), np.float32)
-
-    def centroid_colors(self) -> np.ndarray:
-        return self.centroids.color if self.centroids.visible() else np.zeros((0, 4), np.float32)
-
-
-# --------------------------------------------------------------------------------------------
 # The panel
 
 
@@ -218,6 +119,9 @@ class ColorCloud(QWidget):
         self._assignment = None
         self._palette_key = None
         self._reduced = False
+        self._space = "rgb"
+        self._positions: dict[str, np.ndarray] = {}
+        self._playback = None  # (point rgba, labels, centre rgb, centre sRGB float, sizes, trails) while playing
 
         self.original_button = QPushButton("Original colours")
         self.reduced_button = QPushButton("Reduced colours")
@@ -236,8 +140,19 @@ class ColorCloud(QWidget):
         self.reset_button = QPushButton("Reset view")
         self.reset_button.setObjectName("cloudResetView")
         self.reset_button.clicked.connect(self.reset_view)
+        self.space_combo = QComboBox()
+        self.space_combo.setObjectName("cloudSpace")
+        for key, label in DISPLAY_SPACES.items():
+            self.space_combo.addItem(label, key)
+        self.space_combo.setToolTip("The space the points are drawn in: the RGB cube, OKLab (perceived lightness "
+                                    "up, hue around) or HSV (display only: nothing is clustered in it)")
+        self.space_combo.setMinimumContentsLength(6)
+        self.space_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.space_combo.currentIndexChanged.connect(lambda _i: self.set_space(self.space_combo.currentData()))
         self.caption = QLabel("")
         self.caption.setObjectName("cloudCaption")
+        self.caption.setMinimumWidth(1)  # it may be cut short; the dock keeps the window's minimum width
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         muted = self.caption.palette()
         muted.setColor(self.caption.foregroundRole(), muted.color(muted.ColorRole.PlaceholderText))
         self.caption.setPalette(muted)
@@ -246,6 +161,8 @@ class ColorCloud(QWidget):
         header.setSpacing(0)
         header.addWidget(self.original_button)
         header.addWidget(self.reduced_button)
+        header.addSpacing(8)
+        header.addWidget(self.space_combo)
         header.addSpacing(12)
         header.addWidget(self.caption, 1)
         header.addWidget(self.reset_button)
@@ -281,6 +198,7 @@ class ColorCloud(QWidget):
         self.view = GLCloudView(self) if want_3d else FlatCloudView(self)
         self._stack.addWidget(self.view)
         self._stack.setCurrentWidget(self.view)
+        self._show_space()
         if old is not None:
             self._stack.removeWidget(old)
             old.hide()  # not painted again: a GL view's framebuffer goes with its native window
@@ -290,6 +208,8 @@ class ColorCloud(QWidget):
     # -- data ---------------------------------------------------------------------------------
 
     def clear(self) -> None:
+        self._positions = {}
+        self._playback = None
         self._sample = None
         self._assignment = None
         self._palette_rgb = np.zeros((0, 3), np.uint8)
@@ -300,6 +220,7 @@ class ColorCloud(QWidget):
     def set_sample(self, sample) -> None:
         """A new image's points (an `analysis.CloudSample`)."""
         self._sample = sample
+        self._positions = {}
         self._assignment = None
         self._redraw()
 
@@ -308,7 +229,8 @@ class ColorCloud(QWidget):
         self._palette_rgb, counts = visible_palette(palette, counts)
         self._sizes = centroid_sizes(counts)
         self._palette_key = key
-        self.view.set_centroids(self._palette_rgb, self._sizes)
+        if self._playback is None:
+            self._draw_centroids()
         self._update_caption()
 
     def set_assignment(self, assignment) -> None:
@@ -316,7 +238,7 @@ class ColorCloud(QWidget):
         if self._sample is None or assignment.image_id != self._sample.image_id:
             return
         self._assignment = assignment
-        if self._reduced:
+        if self._reduced and self._playback is None:
             self._show_colors()
 
     def set_reduced(self, reduced: bool) -> None:
@@ -327,7 +249,8 @@ class ColorCloud(QWidget):
         if reduced == self._reduced:
             return
         self._reduced = reduced
-        self._show_colors()
+        if self._playback is None:
+            self._show_colors()
         self.reducedChanged.emit(reduced)
 
     @property
@@ -348,26 +271,127 @@ class ColorCloud(QWidget):
 
     # -- drawing ------------------------------------------------------------------------------
 
+    # -- spaces and playback ----------------------------------------------------------------
+
+    @property
+    def space(self) -> str:
+        return self._space
+
+    def set_space(self, space: str) -> None:
+        """Draw the points in another space: "rgb", "oklab" or "hsv"."""
+        if space not in DISPLAY_SPACES:
+            raise ValueError(f"unknown colour space {space!r}")
+        if self.space_combo.currentData() != space:
+            self.space_combo.setCurrentIndex(list(DISPLAY_SPACES).index(space))
+            return  # currentIndexChanged comes back here
+        if space == self._space:
+            return
+        self._space = space
+        self._show_space()
+        self._redraw()
+
+    def _show_space(self) -> None:
+        if isinstance(self.view, GLCloudView):
+            self.view.set_space(self._space)
+        else:
+            self.view.set_space(DISPLAY_AXES[self._space], ticks=self._space == "rgb")
+
+    def positions(self) -> np.ndarray:
+        """The sample's points in the current space: the cloud's box, [-0.5, 0.5]³ (cached)."""
+        s = self._sample
+        if s is None:
+            return np.zeros((0, 3), np.float32)
+        if self._space == "rgb":
+            return s.positions
+        if self._space not in self._positions:
+            self._positions[self._space] = display_positions(s.colors, self._space)
+        return self._positions[self._space]
+
+    def _flat_coords(self) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        s = self._sample
+        if self._space == "rgb":
+            return s.colors, s.flat_orders
+        head = (self.positions()[:self.FLAT_POINTS] + 0.5) * 255
+        return head, tuple(np.argsort(head[:, hidden], kind="stable") for hidden in (2, 0, 1))
+
+    def _at(self, srgb: np.ndarray) -> np.ndarray:
+        """Centroid positions for sRGB colours (float 0..255) in the view's coordinates."""
+        p = display_positions(np.asarray(srgb, np.float64).reshape(-1, 3), self._space)
+        return p if self.is_3d else (p + 0.5) * 255
+
+    def show_playback(self, point_rgba: np.ndarray, labels: np.ndarray, centre_rgb: np.ndarray,
+                      centre_srgb: np.ndarray, counts: np.ndarray, trails: list[np.ndarray]) -> None:
+        """One frame of k-means: each point in its cluster's colour (`point_rgba` n×4 float32 for
+        the 3-D view, `labels` into `centre_rgb` for the 2-D one), the centres (unrounded sRGB
+        `centre_srgb`, k×3 float) sized by `counts`, and where they were (`trails`, oldest first)."""
+        if self._sample is None:
+            return
+        first = self._playback is None
+        self._playback = (point_rgba, labels, centre_rgb, centre_srgb, centroid_sizes(counts), trails)
+        if first and self.is_3d:
+            self._redraw()
+        else:
+            self._show_colors()
+            self._draw_centroids()
+
+    def end_playback(self) -> None:
+        """Back to the result on show."""
+        if self._playback is not None:
+            self._playback = None
+            self.view.set_trails(np.zeros((0, 3), np.float32))
+            if not self.is_3d:
+                self.view.hide_raster()
+            self._redraw()
+
+    @property
+    def playing(self) -> bool:
+        return self._playback is not None
+
+    # -- drawing ------------------------------------------------------------------------------
+
     def _redraw(self) -> None:
         s = self._sample
         if isinstance(self.view, GLCloudView):
             if s is None:
                 self.view.set_points(np.zeros((0, 3), np.float32), np.zeros((0, 4), np.float32))
             else:
-                self.view.set_points(s.positions, self._gl_colors())
+                self.view.set_points(self.positions(), self._gl_colors())
+        elif s is not None and self._playback is not None:
+            self._show_colors()
         elif s is not None:
             codes, table = self._flat_colors()
-            self.view.set_points(s.colors, s.flat_orders, codes, table)
-        self.view.set_centroids(self._palette_rgb, self._sizes)
+            coords, orders = self._flat_coords()
+            self.view.set_points(coords, orders, codes, table)
+        self._draw_centroids()
         self._update_caption()
 
+    def _draw_centroids(self) -> None:
+        if self._playback is not None:
+            _, _, rgb, srgb, sizes, trails = self._playback
+            if not self.is_3d:  # one size, 4-bit colours: pyqtgraph re-renders a symbol per new brush and size
+                rgb, sizes = (rgb >> 4) * 17, np.full(len(rgb), 13.0, np.float32)
+            self.view.set_centroids(rgb, sizes, self._at(srgb))
+            segments = []
+            path = trails + [srgb]
+            for a, b in zip(path, path[1:]):
+                segments.append(np.stack([self._at(a), self._at(b)], axis=1).reshape(-1, 3))
+            self.view.set_trails(np.concatenate(segments).astype(np.float32) if segments
+                                 else np.zeros((0, 3), np.float32))
+            return
+        positions = None if self._space == "rgb" or not len(self._palette_rgb) else self._at(self._palette_rgb)
+        self.view.set_centroids(self._palette_rgb, self._sizes, positions)
+
     def _gl_colors(self) -> np.ndarray:
+        if self._playback is not None:
+            return self._playback[0]
         if self._reduced and self._assignment is not None:
             return self._assignment.rgba
         return self._sample.rgba
 
     def _flat_colors(self) -> tuple[np.ndarray, np.ndarray]:
         s = self._sample
+        if self._playback is not None:
+            return self._playback[1], self._playback[2]
         if self._reduced and self._assignment is not None:
             return self._assignment.labels, self._assignment.palette_rgb
         return s.flat_codes, s.flat_table
@@ -377,8 +401,19 @@ class ColorCloud(QWidget):
             return
         if isinstance(self.view, GLCloudView):
             self.view.set_colors(self._gl_colors())
+        elif self._playback is not None:  # all the points, as pictures: fast enough for every frame
+            self.view.set_raster_points(self._raster_coords())
+            self.view.show_raster(self._playback[1], self._playback[2])
         else:
             self.view.set_colors(*self._flat_colors())
+
+    def _raster_coords(self) -> np.ndarray:
+        if self._space == "rgb":
+            return self._sample.colors
+        key = "flat-" + self._space
+        if key not in self._positions:
+            self._positions[key] = (self.positions() + 0.5) * 255
+        return self._positions[key]
 
     def _update_caption(self) -> None:
         s = self._sample

@@ -33,6 +33,9 @@ class FlatCloudView(QWidget):
         self.plots = []
         self.point_items = []
         self.centroid_items = []
+        self.trail_items = []
+        self.raster_items = []
+        self._raster_key = None
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 4, 4, 4)
         row.setSpacing(4)
@@ -54,8 +57,17 @@ class FlatCloudView(QWidget):
             points = pg.ScatterPlotItem(size=POINT_PX, pen=None, symbol="s", pxMode=True)
             centroids = pg.ScatterPlotItem(symbol="o", pen=pg.mkPen((20, 20, 22), width=1.5), pxMode=True)
             centroids.setZValue(10)
+            trail = pg.PlotDataItem(pen=pg.mkPen((235, 236, 240, 200), width=1.5), connect="pairs")
+            trail.setZValue(9)
+            raster = pg.ImageItem(axisOrder="row-major")
+            raster.setRect(0, 0, 256, 256)
+            raster.setVisible(False)
             item.addItem(points)
+            item.addItem(raster)
+            self.raster_items.append(raster)
+            item.addItem(trail)
             item.addItem(centroids)
+            self.trail_items.append(trail)
             self.plots.append(plot)
             self.point_items.append(points)
             self.centroid_items.append(centroids)
@@ -101,11 +113,66 @@ class FlatCloudView(QWidget):
         if self._pending:
             QTimer.singleShot(0, self._apply_next)
 
-    def set_centroids(self, rgb: np.ndarray, sizes: np.ndarray) -> None:
+    def set_centroids(self, rgb: np.ndarray, sizes: np.ndarray, positions: np.ndarray | None = None) -> None:
+        """Markers in the colours `rgb` (k×3 uint8), at `positions` (k×3 in the plots' 0..255
+        coordinates; by default the colours themselves: the RGB cube)."""
         brushes = [self.brush_for(c) for c in rgb]
+        at = rgb if positions is None else positions
         for (x, y), item in zip(self.PROJECTIONS, self.centroid_items):
-            item.setData(x=rgb[:, x].astype(np.float64), y=rgb[:, y].astype(np.float64), size=sizes,
+            item.setData(x=at[:, x].astype(np.float64), y=at[:, y].astype(np.float64), size=sizes,
                          brush=brushes)
+
+    def set_trails(self, segments: np.ndarray, alpha: np.ndarray | None = None) -> None:
+        """Line segments (2m×3, in the plots' coordinates) behind the moving centroids."""
+        for (x, y), item in zip(self.PROJECTIONS, self.trail_items):
+            if len(segments) == 0:
+                item.setData([], [])
+            else:
+                item.setData(segments[:, x].astype(np.float64), segments[:, y].astype(np.float64))
+
+    # -- playback: every point, as a picture ------------------------------------------------------
+
+    RASTER = 160  # texels across a projection while k-means plays
+
+    def set_raster_points(self, coords: np.ndarray) -> None:
+        """The points (n×3 in the plots' 0..255 coordinates) that `show_raster` colours: each
+        projection's texel per point and back-to-front order, worked out once per sample."""
+        if self._raster_key is coords:
+            return
+        r = self.RASTER
+        t = np.clip((np.asarray(coords, np.float32) * (r / 256)).astype(np.int32), 0, r - 1)
+        orders = (np.argsort(coords[:, hidden], kind="stable") for hidden in (2, 0, 1))
+        self._raster = [(order, t[order, y] * r + t[order, x]) for (x, y), order in zip(self.PROJECTIONS, orders)]
+        self._raster_key = coords
+
+    def show_raster(self, labels: np.ndarray, table: np.ndarray) -> None:
+        """Every point in its cluster's colour (`labels` into `table`, k×3 uint8), as one picture
+        per projection: while k-means plays, where a frame must draw in a few milliseconds
+        (pyqtgraph's per-point brushes take hundreds)."""
+        self._pending = []
+        t = table.astype(np.uint32)
+        packed = (t[:, 0] | (t[:, 1] << 8) | (t[:, 2] << 16) | np.uint32(255 << 24)).astype("<u4")[labels]
+        r = self.RASTER
+        for item, points, (order, texel) in zip(self.raster_items, self.point_items, self._raster):
+            image = np.zeros(r * r, "<u4")
+            image[texel] = packed[order]  # later (nearer) points overwrite
+            item.setImage(image.view(np.uint8).reshape(r, r, 4), autoLevels=False, levels=(0, 255))
+            item.setVisible(True)
+            points.setVisible(False)
+
+    def hide_raster(self) -> None:
+        for item, points in zip(self.raster_items, self.point_items):
+            item.setVisible(False)
+            points.setVisible(True)
+
+    def set_space(self, names: tuple[str, str, str], ticks: bool = True) -> None:
+        """Name the three coordinates (R, G, B; a, b, L; …); ticks at 0, 128, 255 or none."""
+        for (x, y), plot in zip(self.PROJECTIONS, self.plots):
+            item = plot.getPlotItem()
+            for side, channel in (("bottom", x), ("left", y)):
+                axis = item.getAxis(side)
+                axis.setTicks([[(0, "0"), (128, "128"), (255, "255")]] if ticks else [[(128, "")]])
+                axis.setLabel(names[channel], color=self.AXIS_COLORS[channel] if ticks else "#d0d0d0")
 
     def reset_view(self) -> None:
         for plot in self.plots:
