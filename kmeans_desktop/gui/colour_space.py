@@ -103,6 +103,7 @@ class ColourSpacePanels(QObject):
         scroll.setWidget(controls)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(110)  # narrow enough that the window still fits 1024 px (issue 15); it scrolls
         box = QSplitter(Qt.Orientation.Horizontal)
         box.setChildrenCollapsible(False)
