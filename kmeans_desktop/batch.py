@@ -120,6 +120,7 @@ class BatchRun:
         self._cancelled = False
         self._finished = False
         self._pool: ProcessPoolExecutor | None = None
+        self._manager = None
 
     def start(self) -> None:
         if not self.jobs:
@@ -172,6 +173,7 @@ class BatchRun:
         pool = self._pool
         if pool is not None:
             procs = list((getattr(pool, "_processes", None) or {}).values())  # this pool's workers only
+            self._manager = getattr(pool, "_executor_manager_thread", None)  # shutdown forgets it
             pool.shutdown(wait=False, cancel_futures=True)
             for p in procs:
                 p.terminate()
@@ -186,9 +188,16 @@ class BatchRun:
             if self._finished:
                 return
             self._finished = True
-        if self._pool is not None and not self._cancelled:
-            self._pool.shutdown(wait=False)
         self.on_done(self.saved, self.failed)
+
+    def join(self) -> None:
+        """Wait for the pool's own threads to end (call it once `on_done` was called, from another
+        thread than the pool's: its result thread can't wait for itself)."""
+        if self._pool is not None:
+            manager = getattr(self._pool, "_executor_manager_thread", None) or self._manager
+            self._pool.shutdown(wait=True)
+            if manager is not None:
+                manager.join(10.0)
 
     @property
     def finished(self) -> bool:
