@@ -404,18 +404,15 @@ def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None) ->
             break
     else:
         coarse, cw = x, w
-    init = "k-means++"
     if m:  # the locked colours seed the coarse stage, the other seeds are chosen around them
-        from .fixed_colours import seed_centres
+        from .fixed_colours import coarse_with_fixed
 
-        init = seed_centres(coarse, cw, fixed, min(k - m, len(coarse)), seed)
-    if m and len(init) > len(coarse):  # fewer coarse points than centres: Lloyd alone below
-        centres = init
+        centres = coarse_with_fixed(coarse, cw, fixed, k, seed, _N_INIT_SMALL_K if k <= 64 else 1)
     else:
         km = KMeans(
-            n_clusters=len(init) if m else min(k, len(coarse)),
-            init=init,
-            n_init=1 if m else (_N_INIT_SMALL_K if k <= 64 else 1),
+            n_clusters=min(k, len(coarse)),
+            init="k-means++",
+            n_init=_N_INIT_SMALL_K if k <= 64 else 1,
             max_iter=_KMEANS_MAX_ITER,
             random_state=seed,
         )
@@ -423,8 +420,6 @@ def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None) ->
             warnings.simplefilter("ignore")  # ConvergenceWarning when points coincide
             km.fit(coarse, sample_weight=cw)
         centres = km.cluster_centers_
-    if m:  # scikit-learn can't hold a centre still: the locked ones go back in place
-        centres = np.concatenate([fixed, centres[m:]], axis=0)
     if n > _EXACT_LLOYD_LIMIT:
         centres = _lloyd(centres, Points(*levels[6], binned=False), max_iter=_POLISH_ITER, n_fixed=m)
         # The last step on 7-bit bin means (4× fewer points than the colours themselves) lands
