@@ -121,18 +121,36 @@ class BatchRun:
         self._finished = False
         self._pool: ProcessPoolExecutor | None = None
         self._manager = None
+        self._writer: threading.Thread | None = None
 
-    def start(self) -> None:
+    def start(self, ready: dict[int, tuple[dict, bytes]] | None = None) -> None:
+        """Start; `ready` holds results already computed with these very settings (index ->
+        (stats, bytes)), which are only written, on a thread of their own."""
         if not self.jobs:
             self._finish()
             return
         from .compress import _worker_init
 
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"),
-                                         initializer=_worker_init)
-        for i, job in self.jobs:
+        ready = ready or {}
+        todo = [(i, job) for i, job in self.jobs if i not in ready]
+        if todo:
+            self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(todo)), mp_context=get_context("spawn"),
+                                             initializer=_worker_init)
+        for i, job in todo:
             fut = self._pool.submit(self.compute, job)
             fut.add_done_callback(lambda f, i=i, job=job: self._done(i, job, f))
+        done = [(i, job, ready[i]) for i, job in self.jobs if i in ready]
+        if done:
+            self._writer = threading.Thread(target=self._write_ready, args=(done,), name="batch-writer", daemon=True)
+            self._writer.start()
+
+    def _write_ready(self, done) -> None:
+        from .compress import final_output
+
+        for i, job, (stats, data) in done:
+            fut: Future = Future()
+            fut.set_result(({**stats, "output": str(final_output(job, stats["format"]))}, data, None))
+            self._done(i, job, fut)
 
     def _done(self, i: int, job, fut: Future) -> None:
         with self._write_lock:  # one file at a time; a cancel waits for the one being written
@@ -193,6 +211,8 @@ class BatchRun:
     def join(self) -> None:
         """Wait for the pool's own threads to end (call it once `on_done` was called, from another
         thread than the pool's: its result thread can't wait for itself)."""
+        if self._writer is not None:
+            self._writer.join(10.0)
         if self._pool is not None:
             manager = getattr(self._pool, "_executor_manager_thread", None) or self._manager
             self._pool.shutdown(wait=True)

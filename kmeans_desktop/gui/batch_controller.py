@@ -34,6 +34,9 @@ class BatchController(QObject):
         self.workers = workers or max(1, min(4, (os.cpu_count() or 2)))
         self.files: list[Path] = []
         self._run: BatchRun | None = None
+        #: Measured results, kept so that Save All only writes them when the settings are the same.
+        self._measured: dict[Path, tuple[dict, bytes]] = {}
+        self._measured_with = None  # the settings they were made with
         self._gen = 0
         self._saving = False
         self._done_count = 0
@@ -63,7 +66,14 @@ class BatchController(QObject):
                 for i, (p, out) in enumerate(zip(self.files, output_names(self.files, Path("."), t.format)))]
         for i in range(len(self.files)):
             self.view.set_status(i, "compressing…")
-        self._start(jobs, saving=False)
+        self._measured, self._measured_with = {}, _settings(t)
+        store = self._measured
+
+        def keep(job, stats, data):  # on the pool's result thread
+            store[job.input] = (stats, data)
+            return stats
+
+        self._start(jobs, saving=False, write=keep)
 
     # -- saving --------------------------------------------------------------------------------
 
@@ -82,11 +92,13 @@ class BatchController(QObject):
                 return False
         self.stop()
         jobs, skipped = plan_jobs(t, self.files, folder, policy)
+        same = self._measured_with == _settings(t)
+        ready = {i: self._measured[job.input] for i, job in jobs if same and job.input in self._measured}
         for i in skipped:
             self.view.set_status(i, "skipped (exists)")
         for i, _ in jobs:
             self.view.set_status(i, "saving…")
-        self._start(jobs, saving=True)
+        self._start(jobs, saving=True, ready=ready)
         return True
 
     def cancel(self) -> None:
@@ -108,7 +120,7 @@ class BatchController(QObject):
     def running(self) -> bool:
         return self._run is not None and not self._run.finished
 
-    def _start(self, jobs, *, saving: bool) -> None:
+    def _start(self, jobs, *, saving: bool, write=None, ready=None) -> None:
         self._gen += 1
         gen = self._gen
         self._saving, self._done_count, self._total = saving, 0, len(jobs)
@@ -117,11 +129,11 @@ class BatchController(QObject):
             jobs, workers=self.workers,
             on_row=lambda row: self._row.emit(row, gen),
             on_done=lambda s, f: self._done.emit(s, f, gen),
-            write=None if saving else (lambda job, stats, data: stats),
+            write=write,
             done_status="saved" if saving else "ready",
         )
         self.progress.emit(0, self._total)
-        self._run.start()
+        self._run.start(ready)
 
     @Slot(object, int)
     def _on_row(self, row: Row, gen: int) -> None:
@@ -151,3 +163,8 @@ class BatchController(QObject):
 
     def shutdown(self) -> None:
         self.stop()
+
+
+def _settings(job) -> object:
+    """What decides a file's bytes, without which file and where: equal settings, equal bytes."""
+    return dataclasses.replace(job, input=Path(), output=Path(), force=False, score=False)

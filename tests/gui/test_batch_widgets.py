@@ -167,3 +167,21 @@ def test_eyedropper_picks_an_image_pixel_once(qtbot):
         qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=rect.topLeft().toPoint() + QPoint(2, 2))
     assert sig.args == [0, 0]
     assert not view.eyedropper_on()
+
+
+def test_save_all_writes_measured_bytes_without_computing_again(batch, qtbot, make_image, tmp_path):
+    view, ctl, _ = batch
+    files = [make_image(f"m{i}.png", seed=i) for i in range(2)]
+    ctl.open(files)
+    qtbot.waitUntil(lambda: all(view.status(i) == "ready" for i in range(2)), timeout=60_000)
+    out = tmp_path / "out"
+    out.mkdir()
+    with qtbot.waitSignal(ctl.batchFinished, timeout=60_000) as sig:
+        assert ctl.save_all(out)
+        assert ctl._run._pool is None  # nothing to compute: the measured files are only written
+    assert sig.args == [2, 0]
+    from kmeans_desktop.compress import compute_job
+
+    for i, f in enumerate(files):
+        _, data = compute_job(template(input=f, output=out / f.name))
+        assert (out / f.name).read_bytes() == data
