@@ -234,9 +234,9 @@ def run_gui(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == [ENCODER_HELPER_FLAG]:
-        from .gui.encoder import main as encoder_main
+        from .gui.helper import main as helper_main  # Qt-free
 
-        encoder_main()
+        helper_main()
         return EXIT_OK
     setup_logging()
     try:

@@ -1,7 +1,7 @@
 """The desktop window (PySide6). Imported only when the GUI starts, never by the core or `compress`.
 
-`MainWindow` is imported on first use, so that the encoder's helper process, which imports
-`kmeans_desktop.gui.encoder`, doesn't load Qt.
+`MainWindow` is imported on first use, so that the helper process, which imports
+`kmeans_desktop.gui.helper`, doesn't load Qt.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Background work for the colour-space views: the cloud's sample and cluster assignment, and the
-K-choice curve. Like `worker`, the compute steps are plain functions run on Qt's global pool,
-and `AnalysisWorker` schedules them from the GUI thread in two lanes, one job each at a time:
+K-choice curve. Like `worker`, the compute steps are plain functions, and `AnalysisWorker`
+schedules them from the GUI thread in three lanes of the window's scheduler ("cloud", "curve",
+"bytes"), one job each at a time:
 
 * **cloud**: once per image, `sample_cloud` draws the points (50,000 by weight from the
   histogram the preview worker already built) and everything the views draw them with; for each
@@ -9,8 +10,9 @@ and `AnalysisWorker` schedules them from the GUI thread in two lanes, one job ea
   waits, older ones are dropped.
 * **curve**: SSIMULACRA2, PSNR and PNG bytes for K = 2, 4, … 256 and every K the user settles on, one K per
   job, cached per image and dithering. It yields to the preview: a job starts only while the
-  preview worker computes nothing (`computeIdle`), and its encodes run in a helper process of
-  its own at low CPU priority. A new image bumps the generation: the running job's result is
+  preview worker computes nothing (`computeIdle`), and its encodes go to the window's helper
+  process at background priority (after any preview or save encode that waits). A new image
+  bumps the generation: the running job's result is
   dropped and nothing more is started for the old image.
 
   Exact values cost too much on large images (a 9 MP PNG encode takes 1–6 s per K), so above
@@ -26,21 +28,20 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import os
 import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QObject, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..core import ColorHistogram, Quantized, build_histogram, psnr, quantize, ssimulacra2
 from ..core.dither import dither_indices
 from ..core.sampling import estimate_png_bytes, nearest_palette, sample_colors, strided_sample, tile_mosaic
-from .encoder import EncoderProcess
-from .jobs import Job, Relay, ensure_threads
-from .worker import LoadedImage, encode_result
+from .compute import LoadedImage, encode_result
+from .helper import PRIORITY_BACKGROUND, HelperProcess
+from .scheduler import Scheduler, Ticket
 
 log = logging.getLogger("kmeans_desktop.gui.analysis")
 
@@ -50,7 +51,7 @@ CURVE_KS = (2, 4, 8, 16, 32, 64, 128, 256)
 CURVE_EXACT_MAX = 1_000_000  # pixels; larger images get an estimated curve
 CURVE_SAMPLE_PIXELS = 250_000  # the strided sample for PSNR (within 0.15 dB of 9 MP; twice as fast as 0.5 MP)
 CURVE_TILE_PIXELS = 500_000  # the tiles for PNG bytes
-CURVE_NICE = 10  # CPU priority of the curve's encoder process (POSIX nice value)
+CURVE_NICE = 10  # CPU priority of a stand-alone worker's own helper process (POSIX nice value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -186,34 +187,19 @@ def curve_quality(inp: CurveInput, k: int, dither: bool) -> tuple[CurvePoint, Qu
     return CurvePoint(inp.image_id, k, dither, value, None, True, time.perf_counter() - t0, s2), qm
 
 
-def curve_bytes(inp: CurveInput, point: CurvePoint, q: Quantized, encoder: EncoderProcess | None) -> CurvePoint:
+def curve_bytes(inp: CurveInput, point: CurvePoint, q: Quantized, encoder: HelperProcess | None) -> CurvePoint:
     """The point with its PNG size: `q` encoded (in the helper process when large), and for an
     estimate scaled from the tiles to the whole image."""
     t0 = time.perf_counter()
     if not inp.estimated:
-        nbytes = len(encode_result(inp.image_id, q, "png", inp.icc_profile, encoder).data)
+        nbytes = len(encode_result(inp.image_id, q, "png", inp.icc_profile, encoder, PRIORITY_BACKGROUND).data)
     else:
-        sample_bytes = len(encode_result(inp.image_id, q, "png", None, encoder).data)
+        sample_bytes = len(encode_result(inp.image_id, q, "png", None, encoder, PRIORITY_BACKGROUND).data)
         h, w = inp.pixels.shape[:2]
         nbytes = estimate_png_bytes(sample_bytes, q.width * q.height, h * w, q.n_colors, q.has_alpha)
         if inp.icc_profile:
             nbytes += len(zlib.compress(inp.icc_profile, 9)) + 26  # iCCP chunk: framing and name
     return dataclasses.replace(point, nbytes=nbytes, seconds=point.seconds + time.perf_counter() - t0)
-
-
-class LowPriorityEncoder(EncoderProcess):
-    """The curve's own encoder process, at a lower CPU priority than the app, so that its
-    encodes never slow the preview down (the preview's encodes have their own process)."""
-
-    def _ensure_started(self, command):
-        proc = super()._ensure_started(command)
-        if getattr(self, "_niced", None) != proc.pid:
-            self._niced = proc.pid
-            try:
-                os.setpriority(os.PRIO_PROCESS, proc.pid, CURVE_NICE)
-            except (AttributeError, OSError):  # not on Windows; never worth failing for
-                pass
-        return proc
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,16 +221,13 @@ class AnalysisWorker(QObject):
     #: result's repaint, the cloud's next frame) before the curve goes on.
     SETTLE_MS = 300
 
-    def __init__(self, preview_busy: Callable[[], bool] = lambda: False, parent: QObject | None = None):
+    def __init__(self, preview_busy: Callable[[], bool] = lambda: False, parent: QObject | None = None,
+                 scheduler: Scheduler | None = None, helper: HelperProcess | None = None):
         super().__init__(parent)
-        self.pool = QThreadPool.globalInstance()
-        ensure_threads(self.pool, 4 + len(self.LANES))  # the preview worker's four lanes and these
+        self.scheduler = scheduler if scheduler is not None else Scheduler(self)
+        self._lanes = {name: self.scheduler.add_lane(name, self._on_finished) for name in self.LANES}
         self.preview_busy = preview_busy
         self.exact_max = CURVE_EXACT_MAX
-        self._relay = Relay()
-        self._relay.finished.connect(self._on_finished)
-        self._jobs: set[Job] = set()
-        self._lanes: dict[str, Job | None] = dict.fromkeys(self.LANES)
         self._closed = False
         self._image: LoadedImage | None = None
         self._generation = 0
@@ -261,8 +244,10 @@ class AnalysisWorker(QObject):
         self._retry.setSingleShot(True)
         self._retry.setInterval(self.RETRY_MS)
         self._retry.timeout.connect(self._pump_curve)
-        self._encoder = LowPriorityEncoder()
-        self.destroyed.connect(self._encoder.close)
+        self._own_helper = helper is None
+        self._encoder = helper if helper is not None else HelperProcess(nice=CURVE_NICE)
+        if self._own_helper:
+            self.destroyed.connect(self._encoder.close)
         self.started = {"sample": 0, "assign": 0, "prepare": 0, "curve": 0}
 
     # -- requests ----------------------------------------------------------------------------
@@ -316,25 +301,27 @@ class AnalysisWorker(QObject):
         return self._sample
 
     def is_idle(self) -> bool:
-        return not self._jobs
+        return all(lane.running is None for lane in self._lanes.values())
+
+    def _running(self, lane: str) -> bool:
+        return self._lanes[lane].running is not None
 
     def shutdown(self) -> None:
-        """Stop scheduling (the window waits for the pool) and kill the encoder process."""
+        """Stop scheduling (the window waits for the pool); a helper of its own is killed."""
         self._closed = True
         self._generation += 1
         self._retry.stop()
-        self._encoder.close()
+        self.scheduler.close(self.LANES)
+        if self._own_helper:
+            self._encoder.close()
 
     # -- scheduling --------------------------------------------------------------------------
 
     def _start(self, lane: str, fn: Callable, *args, tag=None) -> None:
-        job = Job(self._relay, lane, self._generation, fn, *args, tag=tag)
-        self._jobs.add(job)
-        self._lanes[lane] = job
-        self.pool.start(job)
+        self._lanes[lane].start(fn, *args, generation=self._generation, tag=tag)
 
     def _pump_cloud(self) -> None:
-        if self._closed or self._image is None or self._lanes["cloud"] is not None:
+        if self._closed or self._image is None or self._running("cloud"):
             return
         if self._sample is None:
             self.started["sample"] += 1
@@ -359,7 +346,7 @@ class AnalysisWorker(QObject):
         by side (the encoder is another process), but only while the preview computes nothing."""
         if self._closed or self._image is None or self._failed:
             return
-        if self._lanes["curve"] is not None and self._lanes["bytes"] is not None:
+        if self._running("curve") and self._running("bytes"):
             return
         if self.preview_busy():
             self._busy_until = time.monotonic() + self.SETTLE_MS / 1000
@@ -369,10 +356,10 @@ class AnalysisWorker(QObject):
         if wait_ms > 0:
             self._retry.start(max(1, int(wait_ms)))
             return
-        if self._lanes["bytes"] is None and self._to_encode:
+        if not self._running("bytes") and self._to_encode:
             point, q = self._to_encode.pop(0)
             self._start("bytes", curve_bytes, self._curve_input, point, q, self._encoder, tag="bytes")
-        if self._lanes["curve"] is not None:
+        if self._running("curve"):
             return
         if self._curve_input is None:
             self.started["prepare"] += 1
@@ -391,10 +378,7 @@ class AnalysisWorker(QObject):
 
     # -- outcomes ----------------------------------------------------------------------------
 
-    def _on_finished(self, job: Job) -> None:
-        self._jobs.discard(job)
-        if self._lanes.get(job.lane) is job:
-            self._lanes[job.lane] = None
+    def _on_finished(self, job: Ticket, _current: bool = True) -> None:
         if self._closed:
             return
         try:
@@ -425,7 +409,7 @@ class AnalysisWorker(QObject):
             self._pump_cloud()
             self._pump_curve()
 
-    def _failure(self, job: Job) -> None:
+    def _failure(self, job: Ticket) -> None:
         log.error("%s failed:\n%s", job.tag, job.trace)
         if job.lane in ("curve", "bytes"):
             self._failed = True  # don't retry the same failure forever; a new image starts afresh

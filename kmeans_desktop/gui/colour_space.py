@@ -1,26 +1,31 @@
 """The colour-space panels of the main window: the colour cloud and the K-choice curve, as docks
 below the preview, their View-menu entries and their wiring to the window and its workers.
 
-Kept out of `main_window` so that it stays about the preview; the window calls `set_image`,
-`show_preview` and `shutdown`, and everything else is connected here.
+It follows the session (a new image, each result shown, K and dithering) and runs its work in
+the window's scheduler (`analysis.AnalysisWorker`'s lanes) and helper process; the window only
+builds it and calls `shutdown`. It gets the QMainWindow to dock into, never the MainWindow.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMenu
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
 from .analysis import AnalysisWorker
 from .widgets.color_cloud import ColorCloud, opengl_support
 from .widgets.k_curve import KCurveView
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
-    from .worker import LoadedImage, Preview
+    from .compute import LoadedImage, Preview
+    from .helper import HelperProcess
+    from .scheduler import Scheduler
+    from .session import Session
+    from .settings import AppSettings
 
 log = logging.getLogger("kmeans_desktop.gui")
 
@@ -38,11 +43,14 @@ def _bool(value, default: bool) -> bool:
 class ColourSpacePanels(QObject):
     """Builds and drives the two docks for one `MainWindow`."""
 
-    def __init__(self, window: MainWindow, view_menu: QMenu):
+    def __init__(self, window: QMainWindow, view_menu: QMenu, session: Session, settings: AppSettings,
+                 scheduler: Scheduler, helper: HelperProcess, preview_busy: Callable[[], bool], preview_idle):
         super().__init__(window)
         self.window = window
-        self.settings = window.settings.q
-        self.analysis = AnalysisWorker(preview_busy=self._preview_busy, parent=self)
+        self.session = session
+        self.app_settings = settings
+        self.settings = settings.q
+        self.analysis = AnalysisWorker(preview_busy=preview_busy, parent=self, scheduler=scheduler, helper=helper)
 
         self.cloud = ColorCloud(flat=_bool(self.settings.value(FLAT_KEY), False))
         self.curve = KCurveView()
@@ -67,16 +75,17 @@ class ColourSpacePanels(QObject):
         for dock in (self.cloud_dock, self.curve_dock):
             dock.toggleViewAction().triggered.connect(self._remember_visibility)
 
-        w, a = window.worker, self.analysis
-        w.computeIdle.connect(a.on_preview_idle)
+        a = self.analysis
+        preview_idle.connect(a.on_preview_idle)
         a.cloudSampled.connect(self.cloud.set_sample)
         a.cloudAssigned.connect(self.cloud.set_assignment)
         a.curveStarted.connect(self.curve.start)
         a.curvePoint.connect(self.curve.add_point)
         a.curveFailed.connect(lambda text: window.statusBar().showMessage(text, 8000))
         self.curve.kChosen.connect(self._on_k_chosen)
-        window.previewReady.connect(self._on_preview_ready)
-        window.dither_check.toggled.connect(lambda on: a.want_k(window.k(), on))
+        session.imageChanged.connect(self._on_image)
+        session.resultChanged.connect(self._on_result)
+        session.ditherChanged.connect(lambda on, _value: a.want_k(session.k, on))
         self._shown_once = False
 
     def _dock(self, title: str, name: str, widget) -> QDockWidget:
@@ -96,13 +105,15 @@ class ColourSpacePanels(QObject):
 
     # -- from the window ----------------------------------------------------------------------
 
-    def set_image(self, image: LoadedImage) -> None:
+    def _on_image(self, image: LoadedImage | None) -> None:
+        if image is None:
+            return
         if not self._shown_once:
             self._shown_once = True
             if _bool(self.settings.value(SHOW_KEY), True):
                 self.cloud_dock.show()
                 self.curve_dock.show()
-                if self.window.settings.window_state() is None:  # first run: a sensible split
+                if self.app_settings.window_state() is None:  # first run: a sensible split
                     w = self.window.centralWidget().width()
                     self.window.resizeDocks([self.cloud_dock, self.curve_dock], [w // 2, w - w // 2],
                                             Qt.Orientation.Horizontal)
@@ -110,30 +121,27 @@ class ColourSpacePanels(QObject):
         self.cloud.clear()
         self.curve.clear()
         self.analysis.set_image(image)
-        self.analysis.want_k(self.window.k(), self.window.dither())
-        self.curve.set_current_k(self.window.k())
+        self.analysis.want_k(self.session.k, self.session.dither)
+        self.curve.set_current_k(self.session.k)
 
-    def show_preview(self, preview: Preview) -> None:
+    def _on_result(self, preview: Preview | None) -> None:
         """A result is on screen (quick or final): centroids now, the points' clusters soon."""
+        if preview is None:
+            return
         q = preview.quantized
         self.cloud.set_palette(q.palette, q.counts, q)
         self.analysis.set_palette(q.palette, q)
+        if preview.final:
+            self.curve.set_current_k(preview.k)
+            self.analysis.want_k(preview.k, self.session.dither)
 
     def shutdown(self) -> None:
         self.analysis.shutdown()
 
     # -- internal -----------------------------------------------------------------------------
 
-    def _preview_busy(self) -> bool:
-        w = self.window
-        return w.worker.is_computing() or w._debounce.isActive()
-
-    def _on_preview_ready(self, k: int) -> None:
-        self.curve.set_current_k(k)
-        self.analysis.want_k(k, self.window.dither())
-
     def _on_k_chosen(self, k: int) -> None:
-        self.window.k_slider.setValue(k)
+        self.session.set_k(k)
 
     def _on_flat_toggled(self, flat: bool) -> None:
         if self.action_flat.isEnabled():

@@ -27,7 +27,8 @@ from ..core import (
     load_image,
     quantize,
 )
-from .encoder import OUT_OF_PROCESS_ABOVE, EncoderProcess
+from . import helper as _helper
+from .helper import OUT_OF_PROCESS_ABOVE, HelperProcess
 from .render import ImagePyramid, pyramid_from_indexed, pyramid_from_pixels
 
 #: Images with more pixels than this get a quick preview from a sample first.
@@ -78,6 +79,8 @@ class Preview:
     pyramid: ImagePyramid
     final: bool
     seconds: float  # quantize time (the core's own measure)
+    #: Set when the result is a fitted file (`fitting.FitResult`): the requirements chose it.
+    fit: object | None = None
 
     @property
     def key(self) -> Key:
@@ -156,11 +159,11 @@ def compute_preview(image: LoadedImage, k: int, dither: bool | float, final: boo
 
 
 def encode_result(image_id: int, q: Quantized, fmt: str, icc_profile: bytes | None,
-                  encoder: EncoderProcess | None = None) -> Encoded:
-    """The file bytes for `q`; large images in the helper process (see `encoder`)."""
+                  helper: HelperProcess | None = None, priority: int = _helper.PRIORITY_PREVIEW) -> Encoded:
+    """The file bytes for `q`; large images in the helper process (see `helper`)."""
     t0 = time.perf_counter()
-    if encoder is not None and q.width * q.height > OUT_OF_PROCESS_ABOVE:
-        data = encoder.encode(q, fmt, icc_profile)
+    if helper is not None and q.width * q.height > OUT_OF_PROCESS_ABOVE:
+        data = helper.encode(q, fmt, icc_profile, priority=priority)
     else:
         data = encode(q, fmt, icc_profile=icc_profile)
     return Encoded(image_id, q.k, dither_value(q), fmt, data, time.perf_counter() - t0)

@@ -39,11 +39,16 @@ from ..resources import sample_image_path
 from . import actions, file_ops, refcount_guard, window_layout
 from .colour_space import ColourSpacePanels
 from .file_ops import STATUS_MS
+from .helper import HelperProcess
 from .icons import app_icon
 from .quality import PerceivedQuality
 from .requirements import RequirementsControl
+from .scheduler import Scheduler
+from .session import Session
 from .settings import AppSettings
 from .side_panel import build_side_panel
+from .widgets.requirements_panel import FORMATS
+from .widgets.stats_panel import human_bytes, seconds_text
 from .worker import Encoded, LoadedImage, Preview, PreviewWorker
 
 log = logging.getLogger("kmeans_desktop.gui")
@@ -63,8 +68,8 @@ class MainWindow(QMainWindow):
     #: A message dialog was opened (its text).
     messageShown = Signal(str)
 
-    DEBOUNCE_MS = 40  # quiet time after the last K change before work starts
-    MAX_WAIT_MS = 150  # while K keeps changing, still start work at least this often
+    DEBOUNCE_MS = Session.DEBOUNCE_MS  # quiet time after the last K change before work starts
+    MAX_WAIT_MS = Session.MAX_WAIT_MS  # while K keeps changing, still start work at least this often
     BUSY_DELAY_MS = 120  # don't flash the busy indicator for very short work
 
     def __init__(self, parent: QWidget | None = None):
@@ -75,12 +80,13 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         self.settings = AppSettings()
-        self.worker = PreviewWorker(self)
-        self._image: LoadedImage | None = None
-        self._shown: Preview | None = None
+        self.session = Session(parent=self)
+        self.scheduler = Scheduler(self)
+        self.helper = HelperProcess()
+        self.destroyed.connect(self.helper.close)
+        self.worker = PreviewWorker(self, self.scheduler, self.helper)
         self._load_note = ""
         self._loading_path: Path | None = None
-        self._pending_since: float | None = None
         self._closing = False
         self._dock_shown_once = False
 
@@ -89,18 +95,18 @@ class MainWindow(QMainWindow):
         window_layout.build_central(self)
         build_side_panel(self)
         window_layout.build_status_bar(self)
-        self.colour_space = ColourSpacePanels(self, self.view_menu)
-        self.requirements = RequirementsControl(self, self.requirements_panel)
-        self.quality = PerceivedQuality(self)
+        s = self.session
+        self.colour_space = ColourSpacePanels(self, self.view_menu, s, self.settings, self.scheduler, self.helper,
+                                              self._preview_busy, self.worker.computeIdle)
+        self.requirements = RequirementsControl(s, self.requirements_panel, self.settings.q, self.scheduler,
+                                                self.helper, self._mark_fitted_k, self)
+        self.quality = PerceivedQuality(s, self.compare_view, self.stats, self.scheduler, self.worker.is_computing,
+                                        self.worker.computeIdle, self)
 
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(self.DEBOUNCE_MS)
-        self._debounce.timeout.connect(self._dispatch_request)
         self._busy_timer = QTimer(self)
         self._busy_timer.setSingleShot(True)
         self._busy_timer.setInterval(self.BUSY_DELAY_MS)
-        self._busy_timer.timeout.connect(lambda: self.busy_bar.setVisible(self._any_busy()))
+        self._busy_timer.timeout.connect(lambda: self.busy_bar.setVisible(self.session.busy))
 
         w = self.worker
         w.imageLoaded.connect(self._on_image_loaded)
@@ -108,7 +114,11 @@ class MainWindow(QMainWindow):
         w.previewAvailable.connect(self._on_preview)
         w.encodedAvailable.connect(self._on_encoded)
         w.computeFailed.connect(lambda text: self.show_message("Preview failed", text))
-        w.busyChanged.connect(self._on_busy)
+        w.busyChanged.connect(lambda busy: self.session.set_busy("preview", busy))
+        s.requestWanted.connect(self._send_request)
+        s.kChanged.connect(self._show_k)
+        s.changed.connect(self._on_session_changed)
+        s.busyChanged.connect(self._on_busy)
 
         icon = app_icon()
         self.setWindowIcon(icon)
@@ -131,28 +141,26 @@ class MainWindow(QMainWindow):
 
     def current_palette(self) -> np.ndarray:
         """The palette (n×3 or n×4 uint8) of the result on screen; empty (0×3) if there is none."""
-        if self._shown is None:
-            return np.zeros((0, 3), dtype=np.uint8)
-        return self._shown.quantized.palette
+        return self.session.current_palette()
 
     # ---------------------------------------------------------------------------------------
     # More for tests, benchmarks and later widgets
 
     def current_image(self) -> LoadedImage | None:
-        return self._image
+        return self.session.image
 
     def current_preview(self) -> Preview | None:
-        return self._shown
+        return self.session.result
 
     def k(self) -> int:
-        return self.k_slider.value()
+        return self.session.k
 
     def dither(self) -> bool:
-        return self.dither_check.isChecked()
+        return self.session.dither
 
     def dither_value(self) -> float:
         """Dithering as the worker keys it: the strength (0..1) when on, 0.0 when off."""
-        return self.dither_strength.value() / 100.0 if self.dither() else 0.0
+        return self.session.dither_value()
 
     # ---------------------------------------------------------------------------------------
     # Opening
@@ -179,8 +187,6 @@ class MainWindow(QMainWindow):
         self.worker.load(image, name)
 
     def _on_image_loaded(self, image: LoadedImage) -> None:
-        self._image = image
-        self._shown = None
         self.stack.setCurrentIndex(1)
         if self.stack.currentIndex() == 1 and not self._dock_shown_once:
             self._dock_shown_once = True
@@ -202,12 +208,9 @@ class MainWindow(QMainWindow):
         self._load_note = ""
         self._loading_path = None
         log.info("opened %s (%d×%d, %d colours)", image.name, src.width, src.height, image.distinct_colors)
-        self._update_actions()
-        self.colour_space.set_image(image)
-        self.quality.set_image(image)
-        self.requirements.set_image(image)
+        self.session.set_image(image)  # the colour space, quality and requirements follow
         self.imageOpened.emit(image.name)
-        self._dispatch_request()
+        self.session.dispatch()
 
     def _on_load_failed(self, message: str) -> None:
         path, self._loading_path = self._loading_path, None
@@ -219,92 +222,112 @@ class MainWindow(QMainWindow):
         self.show_message("Can't open image", message)
 
     # ---------------------------------------------------------------------------------------
-    # K, dithering and previews
+    # K, dithering and results (the widgets change the session; the session says what changed)
 
     def _on_k_changed(self, k: int) -> None:
-        if self.k_spin.value() != k:
-            self.k_spin.setValue(k)
-        self._schedule_request()
+        self.session.set_k(k)
 
     def _on_dither_changed(self, on: bool) -> None:
-        self._schedule_request()
+        self.session.set_dither(on)
 
     def _on_dither_strength_changed(self, percent: int) -> None:
-        if self.dither():
-            self._schedule_request()
+        self.session.set_dither_strength(percent)
 
-    def _schedule_request(self) -> None:
-        """Debounce: start work after a short pause; during a long drag, ask for quick previews
-        now and then (the full result waits for the pause)."""
-        now = time.monotonic()
-        if self._pending_since is None:
-            self._pending_since = now
-        elif (now - self._pending_since) * 1000 >= self.MAX_WAIT_MS:
-            self._pending_since = now
-            self._send_request(settled=False)
-        self._debounce.start()
+    def _show_k(self, k: int) -> None:
+        if self.k_slider.value() != k:
+            self.k_slider.setValue(k)
+        if self.k_spin.value() != k:
+            self.k_spin.setValue(k)
 
-    def _dispatch_request(self) -> None:
-        self._debounce.stop()
-        self._pending_since = None
-        self._send_request(settled=True)
+    def _preview_busy(self) -> bool:
+        """Whether the preview computes or is about to (background work waits for it)."""
+        return self.worker.is_computing() or self.session.request_pending()
 
-    def _send_request(self, *, settled: bool) -> None:
+    def _send_request(self, settled: bool) -> None:
         if self._closing:
             return
-        k, dither = self.k(), self.dither_value()
+        s = self.session
         if settled:
-            self.settings.set_k(k)
-            self.settings.set_dither(self.dither())
-            self.settings.set_dither_strength(self.dither_strength.value())
-        if self._image is None:
+            self.settings.set_k(s.k)
+            self.settings.set_dither(s.dither)
+            self.settings.set_dither_strength(s.dither_strength)
+        if s.image is None:
             return
         if self.requirements.active():
-            self.requirements.request(k, dither, settled)
+            self.requirements.request(s.k, s.dither_value(), settled)
         else:
-            self.worker.request(k, dither, settled=settled)
+            self.worker.request(s.k, s.dither_value(), settled=settled)
 
-    def _on_preview(self, preview: Preview) -> None:
-        if self._image is None or preview.image_id != self._image.image_id or self.requirements.active():
+    def _on_session_changed(self, changes: frozenset) -> None:
+        if "result" in changes:
+            self._show_result(self.session.result)
+        if "encoded" in changes and self.session.encoded is not None:
+            self._show_encoded(self.session.encoded)
+        if changes & {"image", "result", "requirements"}:
+            self._update_actions()
+        result = self.session.result
+        if "result" in changes and result is not None and result.final:
+            if result.fit is None:
+                encoded = self.worker.cached_bytes(result, "png")
+                if encoded is not None:
+                    self.session.set_encoded(encoded)
+            if self.compare_view.isVisible():
+                self.compare_view.repaint()  # on screen before we say so
+            self.previewReady.emit(result.k)  # a final result is on screen, fitted or not
+
+    def _show_result(self, result: Preview | None) -> None:
+        """Show a result, whatever made it: a quick or final preview, or a fitted file."""
+        if result is None:
+            if not self.session.requirements_active:
+                self.stats.set_file_caption("PNG file")
             return
-        self._shown = preview
-        q = preview.quantized
-        label = f"K = {preview.k}" + (", dithered" if preview.dither else "")
-        if not preview.final:
+        q = result.quantized
+        label = f"K = {result.k}" + (", dithered" if q.dither else "")
+        fit = result.fit
+        if fit is not None:
+            fitted = fit.fitted
+            label += f" · {dict(FORMATS).get(fitted.format, fitted.format)} · {human_bytes(fitted.size)}"
+            if fitted.scale < 1:
+                label += f" · {fitted.width} × {fitted.height}"
+        elif not result.final:
             label += " · preview"
-        self.compare_view.set_result(preview.pyramid, label)
+        self.compare_view.set_result(result.pyramid, label)
         self.palette_strip.set_palette(q.palette, q.counts)
         n = q.n_colors
         self.palette_caption.setText(f"{n} colour{'s' if n != 1 else ''}")
-        self.colour_space.show_preview(preview)
-        self.stats.set_result(self._image.distinct_colors, n, q.psnr, preview.seconds, preview.final)
-        self.quality.show_preview(preview)
-        self._update_actions()
-        if not preview.final:
+        image = self.session.image
+        self.stats.set_result(image.distinct_colors, n, q.psnr, result.seconds, result.final)
+        if fit is None:
+            self.stats.set_file_caption("PNG file")
             return
-        encoded = self.worker.cached_bytes(preview, "png")
-        if encoded is not None:
-            self._show_encoded(encoded)
-        if self.compare_view.isVisible():
-            self.compare_view.repaint()  # on screen before we say so
-        self.previewReady.emit(preview.k)
+        self.stats.set_file_caption(f"{fit.fitted.format.upper()} file")
+
+    def _on_preview(self, preview: Preview) -> None:
+        if not self.session.requirements_active:  # else the fits' results are shown
+            self.session.show_result(preview)
 
     def _on_encoded(self, encoded: Encoded) -> None:
-        shown = self._shown
-        if (shown is None or not shown.final or self.requirements.active() or encoded.image_id != shown.image_id
-                or encoded.key != shown.key or encoded.fmt != "png"):
-            return
-        self._show_encoded(encoded)
+        if encoded.fmt == "png" and not self.session.requirements_active:
+            self.session.set_encoded(encoded)
 
     def _show_encoded(self, encoded: Encoded) -> None:
-        self.stats.set_encoded(len(encoded.data), encoded.seconds)
+        fit = self.session.result.fit
+        self.stats.set_encoded(len(encoded.data), 0.0 if fit is not None else encoded.seconds)
+        if fit is not None:
+            fitted = fit.fitted
+            tries = f"{fitted.candidates} candidate{'s' if fitted.candidates != 1 else ''}"
+            self.stats.set_time(f"{seconds_text(fit.seconds)} to fit ({tries})",
+                                "Finding the best-looking size, K and dithering (or JPEG quality) that meet the "
+                                "requirements")
         self.sizeReady.emit(encoded.k, len(encoded.data))
 
-    def _any_busy(self) -> bool:
-        return self.worker.busy or self.requirements.busy
+    def _mark_fitted_k(self, k: int | None, size: tuple[int, int] | None = None) -> None:
+        """Mark the K the requirements chose on the slider and the K curve; `size` when it was
+        chosen at a smaller size than the curve's (whose points are for the full size)."""
+        self.k_slider.set_marker(k)
+        self.colour_space.curve.set_fitted_k(k, size)
 
-    def _on_busy(self, _busy: bool = False) -> None:
-        busy = self._any_busy()
+    def _on_busy(self, busy: bool) -> None:
         if busy and self._busy_timer.isActive():
             return
         if busy:
@@ -341,11 +364,8 @@ class MainWindow(QMainWindow):
         self.zoom_label.setText(("Fit · " if self.compare_view.is_fit() else "") + text)
 
     def _update_actions(self) -> None:
-        has_image = self._image is not None
-        can_save = self._shown is not None and self._shown.final
-        requirements = getattr(self, "requirements", None)  # built after the first call
-        if requirements is not None and requirements.active():
-            can_save = can_save and requirements.ready()
+        has_image = self.session.image is not None
+        can_save = self.session.can_save()
         self.action_save.setEnabled(can_save)
         self.save_button.setEnabled(can_save)
         for a in (self.action_fit, self.action_actual, self.action_zoom_in, self.action_zoom_out):
@@ -390,20 +410,16 @@ class MainWindow(QMainWindow):
     # Settings and shutdown
 
     def _restore_settings(self) -> None:
-        self.k_slider.blockSignals(True)
-        self.k_slider.setValue(self.settings.k())
-        self.k_slider.blockSignals(False)
-        self.k_spin.setValue(self.k_slider.value())
-        self.dither_check.blockSignals(True)
-        self.dither_check.setChecked(self.settings.dither())
-        self.dither_check.blockSignals(False)
-        self.dither_strength.blockSignals(True)
-        self.dither_strength.setValue(self.settings.dither_strength())
+        st = self.settings
+        self.session.restore(st.k(), st.dither(), st.dither_strength())
+        for widget, value in ((self.k_slider, self.session.k), (self.k_spin, self.session.k),
+                              (self.dither_check, self.session.dither),
+                              (self.dither_strength, self.session.dither_strength)):
+            widget.blockSignals(True)
+            widget.setChecked(value) if widget is self.dither_check else widget.setValue(value)
+            widget.blockSignals(False)
         self.dither_strength.setEnabled(self.dither())
-        self.dither_strength.blockSignals(False)
         self.dither_strength_label.setText(f"{self.dither_strength.value()} %")
-        self._debounce.stop()
-        self._pending_since = None
         geometry = self.settings.geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 820)
@@ -412,16 +428,16 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
 
     def save_settings(self) -> None:
-        self.settings.set_k(self.k())
-        self.settings.set_dither(self.dither())
-        self.settings.set_dither_strength(self.dither_strength.value())
+        self.settings.set_k(self.session.k)
+        self.settings.set_dither(self.session.dither)
+        self.settings.set_dither_strength(self.session.dither_strength)
         self.settings.set_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._closing:
             self._closing = True
-            self._debounce.stop()
+            self.session.close()
             self._busy_timer.stop()
             for box in self.findChildren(QMessageBox):
                 box.close()
@@ -433,5 +449,7 @@ class MainWindow(QMainWindow):
                 log.warning("closing while a fit still runs; it is left to finish on its own")
             if not self.worker.shutdown(1000):
                 log.warning("closing while a computation still runs; it is left to finish on its own")
+            self.scheduler.close()
+            self.helper.close()
             log.info("window closed (waited %.0f ms for background work)", (time.perf_counter() - t0) * 1000)
         super().closeEvent(event)

@@ -4,7 +4,7 @@ view's difference map is on, the map. Both are computed on a pool thread, never 
 `measure_quality` is the compute step, a plain function: the result's pixels (a PNG of a full-size
 result decodes to exactly `q.to_array()`; a fitted file, possibly JPEG or smaller, is decoded and
 scaled back up by `core.quality.decoded_at`, the rule the CLI's `--json` uses) scored against the
-original. `PerceivedQuality` schedules it in one lane, latest result wins, and only while the
+original. `PerceivedQuality` schedules it in the scheduler's "quality" lane, latest result wins, and only while the
 preview worker computes nothing, so a score never delays a preview. Results are cached per result.
 """
 
@@ -13,21 +13,24 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QThreadPool
+from PySide6.QtCore import QObject
 
 from ..core import Quantized
 from ..core.metrics import ssimulacra2, ssimulacra2_sampled
 from ..core.quality import decoded_at, diff_map_rgb
-from .jobs import Job, Relay, ensure_threads
 from .render import ImagePyramid, pyramid_from_pixels
+from .scheduler import Scheduler, Ticket
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
-    from .worker import LoadedImage, Preview
+    from .compute import LoadedImage, Preview
+    from .session import Session
+    from .widgets.compare_view import CompareView
+    from .widgets.stats_panel import StatsPanel
 
 log = logging.getLogger("kmeans_desktop.gui.quality")
 
@@ -59,17 +62,20 @@ def measure_quality(image_id: int, reference: np.ndarray, q: Quantized, data: by
 
 
 class PerceivedQuality(QObject):
-    """Keeps the stats' SSIMULACRA2 and the compare view's difference map in step with the result
-    on show. Use from the GUI thread only."""
+    """Keeps the stats' SSIMULACRA2 and the compare view's difference map in step with the
+    session's result. Use from the GUI thread only.
 
-    def __init__(self, window: MainWindow):
-        super().__init__(window)
-        self.window = window
-        self.pool = QThreadPool.globalInstance()
-        ensure_threads(self.pool, 8)
-        self._relay = Relay()
-        self._relay.finished.connect(self._on_finished)
-        self._job: Job | None = None
+    It follows `session` (imageChanged, resultChanged); `preview_busy` says whether the preview
+    still computes, and `idle` (a signal) says when it stopped."""
+
+    def __init__(self, session: Session, compare_view: CompareView, stats: StatsPanel, scheduler: Scheduler,
+                 preview_busy: Callable[[], bool], idle, parent: QObject | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.compare_view = compare_view
+        self.stats = stats
+        self.preview_busy = preview_busy
+        self._lane = scheduler.add_lane("quality", self._on_finished)
         self._closed = False
         self._generation = 0
         self._image: LoadedImage | None = None
@@ -77,26 +83,28 @@ class PerceivedQuality(QObject):
         self._scores: OrderedDict[int, QualityResult] = OrderedDict()  # id(quantized) -> with score
         self._maps: OrderedDict[int, QualityResult] = OrderedDict()  # id(quantized) -> with map
         self.started = 0
-        window.compare_view.diffMapToggled.connect(lambda _on: self._pump())
-        window.worker.computeIdle.connect(self._pump)
+        compare_view.diffMapToggled.connect(lambda _on: self._pump())
+        idle.connect(self._pump)
+        session.imageChanged.connect(self._on_image)
+        session.resultChanged.connect(self._on_result)
 
-    # -- what the window tells us --------------------------------------------------------------
+    # -- what the session tells us -------------------------------------------------------------
 
-    def set_image(self, image: LoadedImage) -> None:
+    def _on_image(self, image: LoadedImage | None) -> None:
         self._generation += 1
         self._image = image
         self._target = None
         self._scores.clear()
         self._maps.clear()
-        self.window.compare_view.set_diff_map(None)
+        self.compare_view.set_diff_map(None)
 
-    def show_preview(self, preview: Preview) -> None:
-        """A result is on screen; for a final one, measure it (or show what is known)."""
-        self._show(preview.quantized, None, preview.final)
-
-    def show_fitted(self, q: Quantized, data: bytes) -> None:
-        """A fitted file is on screen (any format, maybe smaller than the original)."""
-        self._show(q, data, True)
+    def _on_result(self, result: Preview | None) -> None:
+        if result is None:
+            return
+        if result.fit is not None:  # a fitted file (any format, maybe smaller than the original)
+            self._show(result.quantized, result.fit.fitted.data, True)
+        else:
+            self._show(result.quantized, None, result.final)
 
     def shutdown(self) -> None:
         self._closed = True
@@ -108,20 +116,19 @@ class PerceivedQuality(QObject):
     # -- scheduling ----------------------------------------------------------------------------
 
     def _show(self, q: Quantized, data: bytes | None, final: bool) -> None:
-        w = self.window
         if not final:
             self._target = None
-            w.stats.set_quality_pending("after the full result")
-            w.compare_view.set_diff_map(None)
+            self.stats.set_quality_pending("after the full result")
+            self.compare_view.set_diff_map(None)
             return
         self._target = (q, data)
         known = self._scores.get(id(q))
         if known is not None and known.quantized is q:
-            w.stats.set_quality(known.score, known.sampled)
+            self.stats.set_quality(known.score, known.sampled)
         else:
-            w.stats.set_quality_pending("measuring…")
+            self.stats.set_quality_pending("measuring…")
         shown = self._maps.get(id(q))
-        w.compare_view.set_diff_map(shown.diff if shown is not None and shown.quantized is q else None)
+        self.compare_view.set_diff_map(shown.diff if shown is not None and shown.quantized is q else None)
         self._pump()
 
     def _needs(self) -> tuple[bool, bool]:
@@ -129,26 +136,24 @@ class PerceivedQuality(QObject):
             return False, False
         q = self._target[0]
         score = id(q) not in self._scores or self._scores[id(q)].quantized is not q
-        with_map = self.window.compare_view.diff_map_on() and (
+        with_map = self.compare_view.diff_map_on() and (
             id(q) not in self._maps or self._maps[id(q)].quantized is not q)
         return score, with_map
 
     def _pump(self) -> None:
-        if self._closed or self._job is not None or self._image is None:
+        if self._closed or self._lane.running is not None or self._image is None:
             return
         score, with_map = self._needs()
         if not (score or with_map):
             return
-        if self.window.worker.is_computing():
-            return  # computeIdle brings us back
+        if self.preview_busy():
+            return  # the idle signal brings us back
         q, data = self._target
         self.started += 1
-        self._job = Job(self._relay, "quality", self._generation, measure_quality, self._image.image_id,
-                        self._image.source.pixels, q, data, score, with_map, tag=q)
-        self.pool.start(self._job)
+        self._lane.start(measure_quality, self._image.image_id, self._image.source.pixels, q, data, score, with_map,
+                         generation=self._generation, tag=q)
 
-    def _on_finished(self, job: Job) -> None:
-        self._job = None
+    def _on_finished(self, job: Ticket, _current: bool) -> None:
         if self._closed:
             return
         try:
@@ -156,7 +161,7 @@ class PerceivedQuality(QObject):
                 return
             if job.error is not None:
                 log.error("measuring quality failed:\n%s", job.trace)
-                self.window.stats.set_quality_pending("could not be measured")
+                self.stats.set_quality_pending("could not be measured")
                 self._target = None
                 return
             r: QualityResult = job.result
@@ -171,8 +176,8 @@ class PerceivedQuality(QObject):
                     self._maps.popitem(last=False)
             if self._target is not None and self._target[0] is r.quantized:
                 if r.score is not None:
-                    self.window.stats.set_quality(r.score, r.sampled)
+                    self.stats.set_quality(r.score, r.sampled)
                 if r.diff is not None:
-                    self.window.compare_view.set_diff_map(r.diff)
+                    self.compare_view.set_diff_map(r.diff)
         finally:
             self._pump()

@@ -22,12 +22,13 @@ previews, full results, encoding), each with at most one job running:
   `result_cache`); a new image clears it.
 * **Encoding** (to know the exact bytes Save writes) runs after the final preview is shown and
   only when no quantizing is waiting, so it never holds back the preview. A save that needs
-  bytes not encoded yet is served first. Large images are encoded in a helper process, because
-  the PNG encoder keeps the GIL (see `encoder`).
+  bytes not encoded yet is served first. Large images are encoded in the window's helper
+  process, because the PNG encoder keeps the GIL (see `helper`).
 
-Results travel back through one queued Qt signal on a parentless relay object that every job
-keeps alive, so a job finishing after the window is gone emits into nothing instead of into a
-deleted object. `shutdown` stops all scheduling and waits for running jobs with a bound.
+The lanes are the window's `scheduler.Scheduler` lanes (this worker decides what a free lane runs
+next: it pulls from its target), and the helper process is the window's one `helper.HelperProcess`;
+standing alone (tests), the worker makes its own. `shutdown` stops all scheduling and waits for
+running jobs with a bound.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from ..core import KMeansDesktopError, Quantized
@@ -53,11 +54,9 @@ from .compute import (
     encode_result,
     load_source,
 )
-from .encoder import EncoderProcess
-from .jobs import Job as _Job
-from .jobs import Relay as _Relay
-from .jobs import ensure_threads, wait_for_pool
+from .helper import PRIORITY_SAVE, HelperProcess
 from .result_cache import ResultCache
+from .scheduler import Scheduler, Ticket, wait_for_pool
 
 log = logging.getLogger("kmeans_desktop.gui.worker")
 
@@ -107,10 +106,14 @@ class PreviewWorker(QObject):
 
     LANES = ("load", "quick", "full", "encode")
 
-    def __init__(self, parent: QObject | None = None):
+    def __init__(self, parent: QObject | None = None, scheduler: Scheduler | None = None,
+                 helper: HelperProcess | None = None):
         super().__init__(parent)
-        self.pool = QThreadPool.globalInstance()
-        ensure_threads(self.pool, len(self.LANES))
+        self.scheduler = scheduler if scheduler is not None else Scheduler(self)
+        self.pool = self.scheduler.pool
+        self._lanes = {name: self.scheduler.add_lane(name, self._on_finished) for name in self.LANES}
+        self._own_helper = helper is None
+        self.helper = helper if helper is not None else HelperProcess()
         self.proxy_above = PROXY_ABOVE
         self.proxy_pixels = PROXY_PIXELS
         #: Compute the full result beside its quick preview (True), or after it. With two cores
@@ -121,10 +124,6 @@ class PreviewWorker(QObject):
         self.quick_skip_above = QUICK_SKIP_ABOVE
         self._full_seconds: float | None = None  # the last full result's quantize time
         self._quick_seconds: float | None = None  # the last quick preview's
-        self._relay = _Relay()  # parentless on purpose: jobs keep it alive (see module docstring)
-        self._relay.finished.connect(self._on_finished)
-        self._jobs: set[_Job] = set()
-        self._lanes: dict[str, _Job | None] = dict.fromkeys(self.LANES)
         self._closed = False
         self._busy = False
         self._next_image_id = 1
@@ -140,8 +139,8 @@ class PreviewWorker(QObject):
         self._cache = ResultCache(CACHE_BYTES)
         self._quick = ResultCache(CACHE_BYTES // 8)
         self._save_waits: list[_SaveWait] = []
-        self._encoder = EncoderProcess()
-        self.destroyed.connect(self._encoder.close)
+        if self._own_helper:
+            self.destroyed.connect(self.helper.close)
         #: How many jobs each kind has started (tests and benchmarks read these).
         self.started = {"load": 0, "quick": 0, "compute": 0, "encode": 0}
 
@@ -216,14 +215,17 @@ class PreviewWorker(QObject):
         self._shown_generation = -1
 
     def is_idle(self) -> bool:
-        return not self._jobs and self._pending_load is None
+        return self._pending_load is None and all(lane.running is None for lane in self._lanes.values())
+
+    def _running(self, lane: str) -> bool:
+        return self._lanes[lane].running is not None
 
     def is_computing(self) -> bool:
         """Whether loading or quantizing runs or waits (encoding doesn't count: it runs in its own
         process and never holds the preview back)."""
         if self._closed:
             return False
-        if self._pending_load is not None or any(self._lanes[lane] is not None for lane in ("load", "quick", "full")):
+        if self._pending_load is not None or any(self._running(lane) for lane in ("load", "quick", "full")):
             return True
         return (self._image is not None and self._target is not None and self._target not in self._cache
                 and self._failed_generation != self._generation)
@@ -238,7 +240,9 @@ class PreviewWorker(QObject):
         self._save_waits.clear()
         self._cache.clear()
         self._quick.clear()
-        self._encoder.close()  # a running encode ends now instead of in seconds
+        self.scheduler.close(self.LANES)
+        if self._own_helper:
+            self.helper.close()  # a running encode ends now instead of in seconds
         done = wait_for_pool(self.pool, timeout_ms)
         self._update_busy()
         return done
@@ -246,10 +250,7 @@ class PreviewWorker(QObject):
     # -- scheduling --------------------------------------------------------------------------
 
     def _start(self, lane: str, generation: int, fn: Callable, *args, tag=None) -> None:
-        job = _Job(self._relay, lane, generation, fn, *args, tag=tag)
-        self._jobs.add(job)
-        self._lanes[lane] = job
-        self.pool.start(job)
+        self._lanes[lane].start(fn, *args, generation=generation, tag=tag)
 
     def _emit(self, preview: Preview, generation: int) -> None:
         self._displayed_generation = generation
@@ -258,7 +259,7 @@ class PreviewWorker(QObject):
         self.previewAvailable.emit(preview)
 
     def _pump_load(self) -> None:
-        if self._closed or self._lanes["load"] is not None or self._pending_load is None:
+        if self._closed or self._running("load") or self._pending_load is None:
             return
         generation, source, name = self._pending_load
         self._pending_load = None
@@ -282,10 +283,10 @@ class PreviewWorker(QObject):
         image = self._image
         quick_needed = (image.proxy is not None and key not in self._quick
                         and (not self._settled or self._quick_helps()))
-        if quick_needed and self._lanes["quick"] is None:
+        if quick_needed and not self._running("quick"):
             self.started["quick"] += 1
             self._start("quick", self._generation, compute_preview, image, key[0], key[1], False)
-        if (self._lanes["full"] is None and (self._settled or image.proxy is None)
+        if (not self._running("full") and (self._settled or image.proxy is None)
                 and (self.overlap or not quick_needed)):
             self.started["compute"] += 1
             self._start("full", self._generation, compute_preview, image, key[0], key[1], True)
@@ -307,16 +308,15 @@ class PreviewWorker(QObject):
 
     def _pump_encode(self) -> None:
         """Encode what a save waits for; else, when quantizing is idle, the result on show."""
-        if self._closed or self._lanes["encode"] is not None:
+        if self._closed or self._running("encode"):
             return
         if self._save_waits:
             w = self._save_waits[0]
             self.started["encode"] += 1
             self._start("encode", self._generation, encode_result, w.image_id, w.quantized, w.fmt, w.icc_profile,
-                        self._encoder, tag=w.quantized)
+                        self.helper, PRIORITY_SAVE, tag=w.quantized)
             return
-        if (self._image is None or self._target is None or self._lanes["full"] is not None
-                or self._lanes["quick"] is not None):
+        if self._image is None or self._target is None or self._running("full") or self._running("quick"):
             return
         entry = self._cache.get(self._target)
         if entry is None or "png" in entry.encoded or self._shown_generation != self._generation:
@@ -324,20 +324,17 @@ class PreviewWorker(QObject):
         self.started["encode"] += 1
         q = entry.preview.quantized
         self._start("encode", self._generation, encode_result, self._image.image_id, q, "png",
-                    self._image.source.icc_profile, self._encoder, tag=q)
+                    self._image.source.icc_profile, self.helper, tag=q)
 
     def _update_busy(self) -> None:
-        busy = bool(self._jobs) or self._pending_load is not None
+        busy = not self.is_idle()
         if busy != self._busy:
             self._busy = busy
             self.busyChanged.emit(busy)
 
     # -- outcomes ----------------------------------------------------------------------------
 
-    def _on_finished(self, job: _Job) -> None:
-        self._jobs.discard(job)
-        if self._lanes.get(job.lane) is job:
-            self._lanes[job.lane] = None
+    def _on_finished(self, job: Ticket, _current: bool = True) -> None:
         if self._closed:
             self._update_busy()
             return
@@ -356,7 +353,7 @@ class PreviewWorker(QObject):
             if job.lane != "encode" and not self.is_computing():
                 self.computeIdle.emit()
 
-    def _finish_load(self, job: _Job) -> None:
+    def _finish_load(self, job: Ticket) -> None:
         if job.generation != self._load_generation or self._pending_load is not None:
             return  # a newer load was asked for: this one no longer matters
         if job.error is not None:
@@ -370,9 +367,10 @@ class PreviewWorker(QObject):
         self._target = None
         self._failed_generation = -1
         self._full_seconds = self._quick_seconds = None
+        self.helper.set_image(image.image_id, image.source, image.histogram)
         self.imageLoaded.emit(image)
 
-    def _load_message(self, job: _Job) -> str:
+    def _load_message(self, job: Ticket) -> str:
         exc = job.error
         if isinstance(exc, KMeansDesktopError):
             return str(exc)
@@ -381,7 +379,7 @@ class PreviewWorker(QObject):
             return "There is not enough memory to open this image."
         return f"The image can't be opened ({exc or type(exc).__name__})."
 
-    def _finish_compute(self, job: _Job) -> None:
+    def _finish_compute(self, job: Ticket) -> None:
         if job.error is not None:
             log.error("quantizing failed:\n%s", job.trace)
             if job.generation == self._generation and self._failed_generation != self._generation:
@@ -404,7 +402,7 @@ class PreviewWorker(QObject):
         if self._shown_generation != self._generation and job.generation >= self._displayed_generation:
             self._emit(preview, job.generation)  # nothing newer on screen: better than nothing
 
-    def _finish_encode(self, job: _Job) -> None:
+    def _finish_encode(self, job: Ticket) -> None:
         quantized: Quantized = job.tag
         waits = [w for w in self._save_waits if w.quantized is quantized]
         if job.error is not None:

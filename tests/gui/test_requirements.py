@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QSlider
 from kmeans_desktop.core import load_image
 from kmeans_desktop.core.budget import Requirements, fit
 from kmeans_desktop.gui import MainWindow
-from kmeans_desktop.gui.encoder import OUT_OF_PROCESS_ABOVE
+from kmeans_desktop.gui.helper import OUT_OF_PROCESS_ABOVE
 from kmeans_desktop.gui.widgets.requirements_panel import FITS_COLOR, TOO_BIG_COLOR
 
 pytestmark = pytest.mark.timeout(90)
@@ -193,8 +193,8 @@ def test_closing_while_a_fit_runs_in_the_helper_ends_it(window, qtbot, make_imag
         window.open_image(path)
     fits = window.requirements.worker
     window.requirements_panel.set_target(1000, "KB")  # 1 KB: many candidates, then shrinking
-    qtbot.waitUntil(lambda: fits._helper.running, timeout=20_000)
-    proc = fits._helper._proc
+    qtbot.waitUntil(lambda: fits.helper.running, timeout=20_000)
+    proc = fits.helper._proc
     assert fits.busy
     t0 = time.monotonic()
     window.close()

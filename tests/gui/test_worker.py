@@ -324,36 +324,34 @@ def test_large_images_are_encoded_in_a_helper_process(loaded, qtbot, monkeypatch
     with qtbot.waitSignal(loaded.encodedAvailable, timeout=60_000) as got:
         with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000) as preview:
             loaded.request(12, False)
-    assert loaded._encoder.running  # the helper did it, and waits for the next one
+    assert loaded.helper.running  # the helper did it, and waits for the next one
     q = preview.args[0].quantized
     assert got.args[0].data == encode(q, "png", icc_profile=loaded.image.source.icc_profile)
     assert loaded.shutdown(5000)
-    assert not loaded._encoder.running  # closing kills the helper
+    assert not loaded.helper.running  # closing kills the helper
 
 
-def test_encoder_process_reports_errors_and_refuses_work_after_close(qapp):
+def test_helper_process_reports_errors_and_refuses_work_after_close(qapp):
     from kmeans_desktop.core import quantize
-    from kmeans_desktop.gui.encoder import EncoderGone, EncoderProcess
+    from kmeans_desktop.gui.helper import HelperGone, HelperProcess
 
     q = quantize(np.arange(48 * 3, dtype=np.uint8).reshape(4, 12, 3), 4)
-    enc = EncoderProcess()
+    enc = HelperProcess()
     try:
         assert enc.encode(q, "gif", None) == encode(q, "gif")
         with pytest.raises(RuntimeError, match="unknown format"):
             enc.encode(q, "tiff", None)
     finally:
         enc.close()
-    with pytest.raises(EncoderGone):
+    with pytest.raises(HelperGone):
         enc.encode(q, "png", None)
 
 
-def test_frozen_apps_use_the_helper_only_when_the_entry_point_offers_it(monkeypatch):
+def test_frozen_apps_run_the_helper_through_their_own_entry_point(monkeypatch):
     from kmeans_desktop import cli
-    from kmeans_desktop.gui.encoder import helper_command
+    from kmeans_desktop.gui.helper import HELPER_FLAG, helper_command
 
-    assert helper_command()[1:] == ["-m", "kmeans_desktop.gui.encoder"]
+    assert helper_command()[1:] == ["-m", "kmeans_desktop.gui.helper"]
     monkeypatch.setattr(sys, "frozen", True, raising=False)
-    monkeypatch.delattr(cli, "ENCODER_HELPER_FLAG", raising=False)
-    assert helper_command() is None  # never start the app itself as a "helper"
-    monkeypatch.setattr(cli, "ENCODER_HELPER_FLAG", "--encoder-helper", raising=False)
-    assert helper_command() == [sys.executable, "--encoder-helper"]
+    assert helper_command() == [sys.executable, HELPER_FLAG]
+    assert cli.ENCODER_HELPER_FLAG == HELPER_FLAG  # the entry point's main() serves it

@@ -1,0 +1,256 @@
+"""The window's one scheduler: named lanes, each running at most one job, latest request wins.
+
+Every background job of a window (loading, quick and full previews, encoding, the colour cloud,
+the K curve, fits, quality scores) runs in a lane of one `Scheduler`. The pattern is napari's
+`_LayerSlicer` and Orange's k-means widget: a compute step is a plain function of plain
+arguments, run on a pool thread; its outcome comes back on the GUI thread, stamped with the
+generation it was asked for, and is dropped when something newer has been asked since.
+
+The policy is Qt-free (`Lane`, `Ticket`: tested without Qt):
+
+* A lane runs at most one job. `submit` makes a job the lane's one wish: it starts at once when
+  the lane is free, else it replaces the one waiting job (the older wish is never run) and
+  the running job is *cancelled*: its `cancel` event is set, the lane's `on_cancel` hook is
+  called (a lane whose work runs in the helper process kills it there), and its outcome arrives
+  with `current=False`. A scikit-learn fit can't be interrupted, so most steps simply finish and
+  their outcome is cached or dropped; steps that can stop early watch `ticket.cancel`.
+* `start` is for schedulers that pull (the preview worker decides what a free lane runs next
+  from its own target): it starts a job on a free lane with the caller's own generation.
+* `cancel` drops the waiting job and cancels the running one; `close` refuses new work.
+
+`Scheduler` is the thin Qt adapter: it runs tickets on `QThreadPool.globalInstance()` (one thread
+per lane, so a lane never waits for another's thread) and delivers outcomes on the GUI thread
+through a parentless relay that every job keeps alive (a job finishing after its window is gone
+emits into nothing). Adding a lane: `lane = scheduler.add_lane("name", on_done)`, then
+`lane.submit(fn, *args, tag=...)`; `on_done(ticket, current)` gets `ticket.result` or
+`ticket.error` / `ticket.trace` on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+# --------------------------------------------------------------------------------------------
+# The policy (Qt-free)
+
+
+class Ticket:
+    """One call of a compute step, and its outcome once run."""
+
+    def __init__(self, lane: str, generation: int, fn: Callable, args: tuple, tag=None, pass_ticket: bool = False):
+        self.lane = lane
+        self.generation = generation
+        self.fn = fn
+        self.args = args
+        self.tag = tag  # what the caller needs to know about the job afterwards
+        self.pass_ticket = pass_ticket  # fn(ticket, *args): it may watch ticket.cancel
+        self.cancel = threading.Event()
+        self.done = threading.Event()
+        self.result = None
+        self.error: BaseException | None = None
+        self.trace = ""
+
+    def run(self) -> None:
+        try:
+            self.result = self.fn(self, *self.args) if self.pass_ticket else self.fn(*self.args)
+        except BaseException as exc:  # noqa: BLE001 - every failure must reach the GUI thread
+            self.error = exc
+            self.trace = traceback.format_exc()
+        self.args = ()  # drop large inputs early
+        self.done.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel.is_set()
+
+
+class Lane:
+    """At most one running job and one waiting one; latest request wins. Qt-free: `run` hands a
+    ticket to whatever runs it (the Qt adapter, or a test), which calls `finished` afterwards."""
+
+    def __init__(self, name: str, run: Callable[[Ticket], None],
+                 on_done: Callable[[Ticket, bool], None] | None = None,
+                 on_cancel: Callable[[Ticket], None] | None = None, pass_ticket: bool = False):
+        self.name = name
+        self._run = run
+        self.on_done = on_done
+        self.on_cancel = on_cancel
+        self.pass_ticket = pass_ticket
+        self.generation = 0
+        self.running: Ticket | None = None
+        self.pending: Ticket | None = None
+        self.closed = False
+        self.started = 0  # jobs started (tests and benchmarks read it)
+
+    @property
+    def busy(self) -> bool:
+        return self.running is not None or self.pending is not None
+
+    def submit(self, fn: Callable, *args, tag=None) -> Ticket | None:
+        """Make this job the lane's one wish (see the module docstring); None once closed."""
+        if self.closed:
+            return None
+        self.generation += 1
+        ticket = Ticket(self.name, self.generation, fn, args, tag, self.pass_ticket)
+        if self.running is None:
+            self._begin(ticket)
+        else:
+            self.pending = ticket
+            self._cancel_running()
+        return ticket
+
+    def start(self, fn: Callable, *args, generation: int = 0, tag=None) -> Ticket | None:
+        """Run a job now on this free lane, stamped with the caller's `generation`."""
+        if self.closed:
+            return None
+        if self.running is not None:
+            raise RuntimeError(f"lane {self.name!r} is busy")
+        ticket = Ticket(self.name, generation, fn, args, tag, self.pass_ticket)
+        self._begin(ticket)
+        return ticket
+
+    def cancel(self) -> None:
+        """Nothing of what was asked is wanted any more."""
+        self.generation += 1
+        self.pending = None
+        self._cancel_running()
+
+    def close(self) -> None:
+        self.closed = True
+        self.cancel()
+
+    def finished(self, ticket: Ticket) -> bool:
+        """A job has run: start the waiting one, then report the outcome. Returns whether it is
+        still current (its generation is the lane's; always False after `cancel`)."""
+        if self.running is ticket:
+            self.running = None
+        current = ticket.generation == self.generation and not ticket.cancelled and not self.closed
+        if self.pending is not None and self.running is None and not self.closed:
+            ticket_next, self.pending = self.pending, None
+            self._begin(ticket_next)
+        if self.on_done is not None:  # also once closed: the owner may need to update its state
+            self.on_done(ticket, current)
+        return current
+
+    def _begin(self, ticket: Ticket) -> None:
+        self.running = ticket
+        self.started += 1
+        self._run(ticket)
+
+    def _cancel_running(self) -> None:
+        ticket = self.running
+        if ticket is not None and not ticket.cancel.is_set():
+            ticket.cancel.set()
+            if self.on_cancel is not None:
+                self.on_cancel(ticket)
+
+
+# --------------------------------------------------------------------------------------------
+# The Qt adapter
+
+
+class _Relay(QObject):
+    """Carries finished jobs to the GUI thread (queued: it lives there, jobs emit elsewhere)."""
+
+    finished = Signal(object)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, relay: _Relay, ticket: Ticket):
+        super().__init__()
+        self.relay = relay  # keeps the relay alive while this job may still emit
+        self.ticket = ticket
+
+    def run(self) -> None:
+        self.ticket.run()
+        try:
+            self.relay.finished.emit(self.ticket)
+        except RuntimeError:  # the relay is gone: the app is shutting down
+            pass
+
+
+class Scheduler(QObject):
+    """The lanes of one window, run on Qt's global thread pool. Use from the GUI thread only."""
+
+    #: Some lane started or finished a job (busy indicators read `busy_lanes`).
+    activityChanged = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.pool = QThreadPool.globalInstance()
+        self._relay = _Relay()  # parentless on purpose: jobs keep it alive
+        self._relay.finished.connect(self._on_finished)
+        self._lanes: dict[str, Lane] = {}
+        self._runnables: dict[Ticket, _Runnable] = {}
+        self._closed = False
+
+    def add_lane(self, name: str, on_done: Callable[[Ticket, bool], None] | None = None,
+                 on_cancel: Callable[[Ticket], None] | None = None, pass_ticket: bool = False) -> Lane:
+        if name in self._lanes:
+            raise ValueError(f"lane {name!r} exists already")
+        lane = Lane(name, self._run, on_done, on_cancel, pass_ticket)
+        self._lanes[name] = lane
+        ensure_threads(self.pool, len(self._lanes))
+        return lane
+
+    def lane(self, name: str) -> Lane:
+        return self._lanes[name]
+
+    def busy_lanes(self) -> list[str]:
+        return [name for name, lane in self._lanes.items() if lane.running is not None]
+
+    def is_idle(self, lanes: tuple[str, ...] | None = None) -> bool:
+        names = self._lanes if lanes is None else lanes
+        return all(self._lanes[n].running is None for n in names if n in self._lanes)
+
+    def close(self, lanes: tuple[str, ...] | None = None) -> None:
+        """Refuse new work in these lanes (all by default) and cancel what runs there."""
+        for name in (self._lanes if lanes is None else lanes):
+            if name in self._lanes:
+                self._lanes[name].close()
+        if lanes is None:
+            self._closed = True
+
+    def shutdown(self, timeout_ms: int = 1000) -> bool:
+        """Close every lane and wait up to `timeout_ms` for running jobs; True if none is left."""
+        self.close()
+        return wait_for_pool(self.pool, timeout_ms)
+
+    def _run(self, ticket: Ticket) -> None:
+        runnable = _Runnable(self._relay, ticket)
+        runnable.setAutoDelete(False)  # kept until the outcome arrives
+        self._runnables[ticket] = runnable
+        self.pool.start(runnable)
+        self.activityChanged.emit()
+
+    def _on_finished(self, ticket: Ticket) -> None:
+        self._runnables.pop(ticket, None)
+        lane = self._lanes.get(ticket.lane)
+        if lane is not None:
+            lane.finished(ticket)
+        self.activityChanged.emit()
+
+
+def ensure_threads(pool: QThreadPool, n: int) -> None:
+    """Let `pool` run at least `n` jobs at once (one thread per lane, even on one core)."""
+    if pool.maxThreadCount() < n:
+        pool.setMaxThreadCount(n)
+
+
+def wait_for_pool(pool: QThreadPool, timeout_ms: int) -> bool:
+    """Wait until `pool` runs no job; False after `timeout_ms`.
+
+    Not `QThreadPool.waitForDone`: PySide keeps the GIL while in it, so a job that still has
+    Python to run could never finish and the wait would always last the whole timeout.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
+    while pool.activeThreadCount() > 0:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.002)  # lets the jobs' threads take the GIL
+    return True

@@ -1,0 +1,333 @@
+"""The window's one model: the current image, K, dithering, requirements and the latest results.
+
+`SessionModel` holds them and says what changed; it is Qt-free (tested without a QApplication).
+`Session` is its thin Qt adapter: the same public methods, plus a signal per kind of change and
+the request debounce (a Qt timer). Widgets and controllers read and change the window's state
+through these public methods only, never through the main window's members:
+
+    slider -> session.set_k -> requestWanted (debounced) -> the window sends it to the preview
+    worker or the fit -> the result comes back -> session.show_result -> resultChanged -> every
+    view that shows a result.
+
+Showing a result is written once (`MainWindow._show_result`), whatever made it: a preview (quick
+or final) or a fitted file (`Preview.fit` is set). `current_palette()` and `previewReady` mean
+the final result, the one Save writes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+if TYPE_CHECKING:
+    from .compute import Encoded, LoadedImage, Preview
+
+#: The K a first run of the window starts with (then the last one used is remembered). The CLI's
+#: own default is `cli.DEFAULT_K` (256: the most an indexed PNG holds, the best-looking file).
+DEFAULT_K = 16
+K_MIN, K_MAX = 2, 256
+
+#: The names `SessionModel` reports in its change sets.
+CHANGES = ("image", "k", "dither", "requirements", "result", "encoded", "busy")
+
+
+class SessionModel:
+    """The window's state. Every setter returns the set of what changed (empty: nothing did) and
+    tells the listeners (`subscribe`) about it."""
+
+    def __init__(self, k: int = DEFAULT_K, dither: bool = False, dither_strength: int = 100):
+        self.image: LoadedImage | None = None
+        self.k = clamp_k(k)
+        self.dither = bool(dither)
+        self.dither_strength = min(100, max(0, int(dither_strength)))  # percent
+        self.requirements_active = False
+        self.result: Preview | None = None  # on screen: a quick or final preview, or a fitted file
+        self.encoded: Encoded | None = None  # the exact file bytes of `result`, once known
+        self._busy: dict[str, bool] = {}
+        self._listeners: list[Callable[[frozenset[str]], None]] = []
+
+    # -- listening ----------------------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[frozenset[str]], None]) -> None:
+        self._listeners.append(listener)
+
+    def _tell(self, changes: set[str]) -> frozenset[str]:
+        changed = frozenset(changes)
+        if changed:
+            for listener in list(self._listeners):
+                listener(changed)
+        return changed
+
+    # -- what widgets and controllers change --------------------------------------------------
+
+    def set_image(self, image: LoadedImage | None) -> frozenset[str]:
+        self.image = image
+        changes = {"image"}
+        if self.result is not None:
+            changes.add("result")
+        if self.encoded is not None:
+            changes.add("encoded")
+        self.result = self.encoded = None
+        return self._tell(changes)
+
+    def set_k(self, k: int) -> frozenset[str]:
+        k = clamp_k(k)
+        if k == self.k:
+            return frozenset()
+        self.k = k
+        return self._tell({"k"})
+
+    def set_dither(self, on: bool) -> frozenset[str]:
+        if bool(on) == self.dither:
+            return frozenset()
+        self.dither = bool(on)
+        return self._tell({"dither"})
+
+    def set_dither_strength(self, percent: int) -> frozenset[str]:
+        percent = min(100, max(0, int(percent)))
+        if percent == self.dither_strength:
+            return frozenset()
+        self.dither_strength = percent
+        return self._tell({"dither"} if self.dither else set())
+
+    def set_requirements_active(self, active: bool) -> frozenset[str]:
+        if bool(active) == self.requirements_active:
+            return frozenset()
+        self.requirements_active = bool(active)
+        changes = {"requirements"}
+        if self.result is not None:  # what was on screen answered the other question
+            self.result = self.encoded = None
+            changes |= {"result", "encoded"}
+        return self._tell(changes)
+
+    def show_result(self, result: Preview, encoded: Encoded | None = None) -> frozenset[str]:
+        """A result to show (with its file bytes when known already); ignored when it is for
+        another image than the current one."""
+        if self.image is None or result.image_id != self.image.image_id:
+            return frozenset()
+        changes = {"result"}
+        if encoded is not None and result.final and encoded.key == result.key:
+            self.encoded = encoded
+            changes.add("encoded")
+        elif self.encoded is not None:
+            self.encoded = None
+            changes.add("encoded")
+        self.result = result
+        return self._tell(changes)
+
+    def clear_result(self) -> frozenset[str]:
+        if self.result is None and self.encoded is None:
+            return frozenset()
+        self.result = self.encoded = None
+        return self._tell({"result", "encoded"})
+
+    def set_encoded(self, encoded: Encoded) -> frozenset[str]:
+        """The exact bytes of the result on screen; ignored when they are for another result."""
+        r = self.result
+        if r is None or not r.final or encoded.image_id != r.image_id or encoded.key != r.key:
+            return frozenset()
+        self.encoded = encoded
+        return self._tell({"encoded"})
+
+    def set_busy(self, source: str, busy: bool) -> frozenset[str]:
+        before = self.busy
+        self._busy[source] = bool(busy)
+        return self._tell({"busy"} if self.busy != before else set())
+
+    # -- what views read ----------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return any(self._busy.values())
+
+    def dither_value(self) -> float:
+        """Dithering as results are keyed: the strength (0..1) when on, 0.0 when off."""
+        return self.dither_strength / 100.0 if self.dither else 0.0
+
+    def has_image(self) -> bool:
+        return self.image is not None
+
+    def final_result(self) -> Preview | None:
+        r = self.result
+        return r if r is not None and r.final else None
+
+    def can_save(self) -> bool:
+        r = self.final_result()
+        if r is None:
+            return False
+        return r.fit is not None if self.requirements_active else r.fit is None
+
+    def current_palette(self) -> np.ndarray:
+        """The palette (n×3 or n×4 uint8) of the result on screen; empty (0×3) if there is none."""
+        if self.result is None:
+            return np.zeros((0, 3), dtype=np.uint8)
+        return self.result.quantized.palette
+
+
+def clamp_k(k: int) -> int:
+    return min(K_MAX, max(K_MIN, int(k)))
+
+
+class Session(QObject):
+    """The Qt adapter of a `SessionModel`: its methods, a signal per change, and the debounce
+    that turns a burst of K and dithering changes into requests (`requestWanted`)."""
+
+    imageChanged = Signal(object)  # LoadedImage
+    kChanged = Signal(int)
+    ditherChanged = Signal(bool, float)  # on, the value results are keyed by
+    requirementsChanged = Signal(bool)
+    resultChanged = Signal(object)  # Preview or None
+    encodedChanged = Signal(object)  # Encoded or None
+    busyChanged = Signal(bool)
+    changed = Signal(object)  # frozenset of CHANGES names, after the specific signals
+    #: Time to (re)compute the result: settled (the user paused) or not (still dragging).
+    requestWanted = Signal(bool)
+
+    DEBOUNCE_MS = 40  # quiet time after the last change before work starts
+    MAX_WAIT_MS = 150  # while K keeps changing, still ask for a quick preview at least this often
+
+    def __init__(self, model: SessionModel | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.model = model or SessionModel()
+        self.model.subscribe(self._on_changes)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(self.DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.dispatch)
+        self._pending_since: float | None = None
+        self._closed = False
+
+    # -- reading --------------------------------------------------------------------------------
+
+    @property
+    def image(self) -> LoadedImage | None:
+        return self.model.image
+
+    @property
+    def k(self) -> int:
+        return self.model.k
+
+    @property
+    def dither(self) -> bool:
+        return self.model.dither
+
+    @property
+    def dither_strength(self) -> int:
+        return self.model.dither_strength
+
+    @property
+    def result(self) -> Preview | None:
+        return self.model.result
+
+    @property
+    def encoded(self) -> Encoded | None:
+        return self.model.encoded
+
+    @property
+    def requirements_active(self) -> bool:
+        return self.model.requirements_active
+
+    @property
+    def busy(self) -> bool:
+        return self.model.busy
+
+    def dither_value(self) -> float:
+        return self.model.dither_value()
+
+    def can_save(self) -> bool:
+        return self.model.can_save()
+
+    def current_palette(self) -> np.ndarray:
+        return self.model.current_palette()
+
+    def request_pending(self) -> bool:
+        """Whether a request waits for the debounce (the user is still changing K)."""
+        return self._debounce.isActive()
+
+    # -- changing -------------------------------------------------------------------------------
+
+    def set_image(self, image: LoadedImage | None) -> None:
+        self.model.set_image(image)
+
+    def set_k(self, k: int) -> None:
+        if self.model.set_k(k):
+            self.schedule()
+
+    def set_dither(self, on: bool) -> None:
+        if self.model.set_dither(on):
+            self.schedule()
+
+    def set_dither_strength(self, percent: int) -> None:
+        if self.model.set_dither_strength(percent):
+            self.schedule()
+
+    def restore(self, k: int, dither: bool, dither_strength: int) -> None:
+        """Set the remembered values without asking for a result."""
+        self.model.set_k(k)
+        self.model.set_dither(dither)
+        self.model.set_dither_strength(dither_strength)
+        self._debounce.stop()
+        self._pending_since = None
+
+    def set_requirements_active(self, active: bool) -> None:
+        self.model.set_requirements_active(active)
+
+    def show_result(self, result: Preview, encoded: Encoded | None = None) -> None:
+        self.model.show_result(result, encoded)
+
+    def clear_result(self) -> None:
+        self.model.clear_result()
+
+    def set_encoded(self, encoded: Encoded) -> None:
+        self.model.set_encoded(encoded)
+
+    def set_busy(self, source: str, busy: bool) -> None:
+        self.model.set_busy(source, busy)
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def schedule(self) -> None:
+        """Ask for the result after a short pause; during a long drag, ask for a quick preview
+        now and then (the full result waits for the pause)."""
+        if self._closed:
+            return
+        now = time.monotonic()
+        if self._pending_since is None:
+            self._pending_since = now
+        elif (now - self._pending_since) * 1000 >= self.MAX_WAIT_MS:
+            self._pending_since = now
+            self.requestWanted.emit(False)
+        self._debounce.start()
+
+    def dispatch(self) -> None:
+        """Ask for the result now."""
+        self._debounce.stop()
+        self._pending_since = None
+        if not self._closed:
+            self.requestWanted.emit(True)
+
+    def close(self) -> None:
+        self._closed = True
+        self._debounce.stop()
+
+    def _on_changes(self, changes: frozenset[str]) -> None:
+        m = self.model
+        if "image" in changes:
+            self.imageChanged.emit(m.image)
+        if "k" in changes:
+            self.kChanged.emit(m.k)
+        if "dither" in changes:
+            self.ditherChanged.emit(m.dither, m.dither_value())
+        if "requirements" in changes:
+            self.requirementsChanged.emit(m.requirements_active)
+        if "result" in changes:
+            self.resultChanged.emit(m.result)
+        if "encoded" in changes:
+            self.encodedChanged.emit(m.encoded)
+        if "busy" in changes:
+            self.busyChanged.emit(m.busy)
+        self.changed.emit(changes)
