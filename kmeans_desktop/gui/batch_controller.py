@@ -120,6 +120,9 @@ class BatchController(QObject):
     def running(self) -> bool:
         return self._run is not None and not self._run.finished
 
+    def saving(self) -> bool:
+        return self.running() and self._saving
+
     def _start(self, jobs, *, saving: bool, write=None, ready=None) -> None:
         self._gen += 1
         gen = self._gen

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QDockWidget, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton,
@@ -29,6 +29,7 @@ log = logging.getLogger("kmeans_desktop.gui")
 
 class ManyFiles(QObject):
     batchFinished = Signal(int, int)  # saved, failed
+    REFRESH_MS = 500
 
     def __init__(self, host: QMainWindow, template: Callable[[], object], open_single: Callable[[str], None],
                  message: Callable[[str, str], object], last_folder: Callable[[], str] = lambda: ""):
@@ -67,6 +68,10 @@ class ManyFiles(QObject):
         self.action_save_all.setEnabled(False)
         self.action_save_all.triggered.connect(lambda _=False: self.save_all_dialog())
         host.addAction(self.action_save_all)
+        self._refresh = QTimer(self)  # the K slider moves in steps: measure once it rests
+        self._refresh.setSingleShot(True)
+        self._refresh.setInterval(self.REFRESH_MS)
+        self._refresh.timeout.connect(self._measure_again)
         self._set_idle()
 
     # -- opening ------------------------------------------------------------------------------
@@ -86,8 +91,12 @@ class ManyFiles(QObject):
         return True
 
     def refresh(self) -> None:
-        """The settings changed: measure the list again (unless a save is running)."""
-        if self.controller.files and not (self.controller.running() and self.controller._saving):
+        """The settings changed: measure the list again once they rest (unless a save runs)."""
+        if self.controller.files:
+            self._refresh.start()
+
+    def _measure_again(self) -> None:
+        if not self.controller.saving():
             self.controller.measure()
 
     # -- saving -------------------------------------------------------------------------------
@@ -142,4 +151,5 @@ class ManyFiles(QObject):
         self.cancel_button.setEnabled(False)
 
     def shutdown(self) -> None:
+        self._refresh.stop()
         self.controller.shutdown()

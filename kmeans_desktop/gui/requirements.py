@@ -12,6 +12,8 @@ It knows the session, the panel and the settings, never the window.
 
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 from collections.abc import Callable
 
@@ -84,6 +86,7 @@ class RequirementsControl(QObject):
         req = self.panel.requirements(k, dither)
         if req is None:
             return
+        req = dataclasses.replace(req, locked=self.session.locked)
         self._k_max = k
         self.shown = None
         self.session.clear_result()
