@@ -65,17 +65,17 @@ def seed_centres(x: np.ndarray, w: np.ndarray, fixed: np.ndarray, n_new: int, se
 
 
 def coarse_with_fixed(coarse: np.ndarray, cw: np.ndarray, fixed: np.ndarray, k: int, seed: int,
-                      n_init: int) -> np.ndarray:
+                      n_init: int, *, lloyd, one_thread, max_iter: int) -> np.ndarray:
     """The coarse stage with m fixed centres: k-means++ seeds around them, scikit-learn's k-means
     from those seeds, the fixed centres put back, then our fixed-centre Lloyd steps so that the
     free centres settle around the fixed ones (scikit-learn let them drift while it ran). The
-    best of `n_init` starts by weighted error, as scikit-learn keeps its best start."""
+    best of `n_init` starts by weighted error, as scikit-learn keeps its best start. `lloyd`,
+    `one_thread` and `max_iter` are kmeans.py's (passed in: this module doesn't import it)."""
     import warnings
 
     from sklearn.cluster import KMeans
 
     from .colorbins import Points
-    from .kmeans import _KMEANS_MAX_ITER, _lloyd, _single_thread
 
     m = len(fixed)
     pts = Points(coarse, cw, binned=False, integer=False)
@@ -84,12 +84,12 @@ def coarse_with_fixed(coarse: np.ndarray, cw: np.ndarray, fixed: np.ndarray, k: 
         init = seed_centres(coarse, cw, fixed, min(k - m, len(coarse)), seed + 7919 * r)
         centres = init
         if len(init) <= len(coarse):
-            km = KMeans(n_clusters=len(init), init=init, n_init=1, max_iter=_KMEANS_MAX_ITER, random_state=seed)
-            with warnings.catch_warnings(), _single_thread():
+            km = KMeans(n_clusters=len(init), init=init, n_init=1, max_iter=max_iter, random_state=seed)
+            with warnings.catch_warnings(), one_thread():
                 warnings.simplefilter("ignore")  # ConvergenceWarning when points coincide
                 km.fit(coarse, sample_weight=cw)
             centres = np.concatenate([fixed, km.cluster_centers_[m:]], axis=0)
-        centres = _lloyd(centres, pts, max_iter=_FIXED_COARSE_ITER, n_fixed=m)
+        centres = lloyd(centres, pts, max_iter=_FIXED_COARSE_ITER, n_fixed=m)
         d2 = ((coarse[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2).min(axis=1)
         err = float(d2 @ cw)
         if err < best_err:

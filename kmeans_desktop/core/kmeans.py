@@ -407,7 +407,8 @@ def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None) ->
     if m:  # the locked colours seed the coarse stage, the other seeds are chosen around them
         from .fixed_colours import coarse_with_fixed
 
-        centres = coarse_with_fixed(coarse, cw, fixed, k, seed, _N_INIT_SMALL_K if k <= 64 else 1)
+        centres = coarse_with_fixed(coarse, cw, fixed, k, seed, _N_INIT_SMALL_K if k <= 64 else 1,
+                                    lloyd=_lloyd, one_thread=_single_thread, max_iter=_KMEANS_MAX_ITER)
     else:
         km = KMeans(
             n_clusters=min(k, len(coarse)),
