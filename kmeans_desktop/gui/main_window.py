@@ -134,6 +134,7 @@ class MainWindow(QMainWindow, WindowContract):
         self._restore_settings()
         self.controls_dock.hide()  # the empty state is just the drop zone; shown with the first image
         self.colour_space.hide_until_image()
+        self.files_colours.many.dock.hide()  # shown when several files are opened
         self._update_actions()
 
     # ---------------------------------------------------------------------------------------

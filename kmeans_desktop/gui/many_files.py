@@ -84,11 +84,22 @@ class ManyFiles(QObject):
         except BatchError as exc:
             self.message("Nothing to open", str(exc))
             return False
+        if not self.dock.isVisible():
+            self._tab_with_bottom_docks()
         self.dock.show()
         self.dock.raise_()
         self.action_save_all.setEnabled(True)
         self.summary.setText(f"{len(files)} files")
         return True
+
+    def _tab_with_bottom_docks(self) -> None:
+        """Share a tab with the first dock along the bottom (the colour space), so the list gets
+        the full width instead of squeezing the docks beside it."""
+        host, bottom = self.host, Qt.DockWidgetArea.BottomDockWidgetArea
+        others = [d for d in host.findChildren(QDockWidget)
+                  if d is not self.dock and d.isVisible() and not d.isFloating() and host.dockWidgetArea(d) == bottom]
+        if others:
+            host.tabifyDockWidget(others[0], self.dock)
 
     def refresh(self) -> None:
         """The settings changed: measure the list again once they rest (unless a save runs)."""

@@ -43,9 +43,9 @@ class BatchView(QTableWidget):
         self.verticalHeader().setDefaultSectionSize(THUMB + 6)
         self.verticalHeader().hide()
         header = self.horizontalHeader()
-        header.setSectionResizeMode(FILE, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(COLUMNS)):
+        for col in range(len(COLUMNS) - 1):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)  # the status (and an error's sentence) takes the rest
         self.setAlternatingRowColors(True)
         self._paths: list[Path] = []
         self._thumbs_left: list[int] = []
