@@ -14,7 +14,8 @@ What it measures (printed, never asserted):
   on K; the time from that last slider change to `previewReady(K)` (the final, full-image preview
   on screen). The median over --trials runs is reported (goals: 250 ms at K=16/64, 1 s at 256),
   with the time to the first quick preview, and the core's own quantize time for the final
-  result (the part of the latency the GUI can't remove), beside it.
+  result (the part of the latency the GUI can't remove), beside it; and the time from that final
+  preview to its exact PNG byte count (`sizeReady`; issue 13's goal: ≤ 2 s at 9 MP).
 
 The colour-space views (issue 4; `--part views` runs only these):
 
@@ -180,7 +181,7 @@ def scrub(window: MainWindow, rec: Recorder, changes: int, interval_ms: float) -
 
 
 def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms: float) -> dict:
-    finals, quicks, cores = [], [], []
+    finals, quicks, cores, sizes = [], [], [], []
     for i in range(trials):
         window.worker.clear_cache()
         start = max(2, k - 24 - 7 * i) if k > 30 else min(256, k + 24 + 7 * i)
@@ -195,9 +196,13 @@ def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms:
         finals.append((ready - last) * 1000 if ready else float("nan"))
         cores.append(next((sec * 1000 for t, kk, sec in rec.core if kk == k and t >= last), float("nan")))
         quicks.append((quick - last) * 1000 if quick else float("nan"))
+        # issue 13: the exact byte count after the final preview (goal ≤ 2 s at 9 MP)
+        wait_until(lambda last=last: rec.first(rec.sizes, k, last) is not None, 120)
+        size_at = rec.first(rec.sizes, k, last)
+        sizes.append((size_at - ready) * 1000 if size_at and ready else float("nan"))
         wait_until(window.worker.is_idle, 120)
     return {"k": k, "finals": finals, "quicks": quicks, "median": statistics.median(finals),
-            "core_median": statistics.median(cores),
+            "core_median": statistics.median(cores), "size_median": statistics.median(sizes),
             "quick_median": statistics.median(quicks) if not any(np.isnan(quicks)) else float("nan")}
 
 
@@ -484,14 +489,14 @@ def main() -> int:
 
     print(f"\nLatency, last slider change → previewReady (cold cache, {args.trials} trials)")
     print(f"  {'K':>4} {'median ms':>10} {'goal ms':>8} {'verdict':>8} {'first quick ms':>15} "
-          f"{'core quantize ms':>17}  all (ms)")
+          f"{'core quantize ms':>17} {'bytes after ms':>15}  all (ms)")
     for k in (int(v) for v in args.ks.split(",")):
         r = latency(window, rec, k, args.trials, args.interval_ms)
         goal = GOALS.get(k, float("nan"))
         verdict = "meets" if r["median"] <= goal else "misses"
         runs = " ".join(f"{v:.0f}" for v in r["finals"])
         print(f"  {k:>4} {r['median']:>10.0f} {goal:>8.0f} {verdict:>8} {r['quick_median']:>15.0f} "
-              f"{r['core_median']:>17.0f}  {runs}")
+              f"{r['core_median']:>17.0f} {r['size_median']:>15.0f}  {runs}")
     window.close()
     app.processEvents()
     return 0

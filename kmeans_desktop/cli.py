@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .core.encoding import DEFAULT_EFFORT, EFFORT_HELP, EFFORT_MAX, EFFORT_MIN
 from .compress import Interrupted, Job, UsageError, parse_bytes, parse_dims, plan_outputs, run_batch
 from .logs import log_file, native_stderr_to_log, setup_logging
 
@@ -151,6 +152,8 @@ def build_compress_parser() -> argparse.ArgumentParser:
     p.add_argument("--dither-strength", type=_strength, default=None, metavar="S",
                    help="how strongly to dither, 0 to 1 (default 1 with --dither; 0 is no dithering); "
                    "without either flag, --max-bytes chooses")
+    p.add_argument("--effort", type=_whole("--effort", EFFORT_MIN, EFFORT_MAX), default=DEFAULT_EFFORT, metavar="N",
+                   help=EFFORT_HELP)
     p.add_argument("--seed", type=_whole("--seed", 0, 2**32 - 1), default=0, metavar="N", help="random seed (default 0)")
     p.add_argument("--lock", type=_arg(_colour_list), metavar="COLOURS",
                    help="colours kept exactly in the palette, like '#c8102e,#ffffff' (they count toward K)")
@@ -205,8 +208,8 @@ def run_compress(argv: list[str]) -> int:
         Job(input=inp, output=out, k=k, format=fmt, max_bytes=args.max_bytes, max_width=max_w,
             max_height=max_h, keep_metadata=args.keep_metadata, dither=dither, seed=args.seed,
             force=args.force, allow_downscale=not args.no_downscale, score=args.json,
-            dither_strength=strength, min_width=min_w, min_height=min_h, locked=lock, palette=palette,
-            export_palette=export)
+            dither_strength=strength, min_width=min_w, min_height=min_h, effort=args.effort, locked=lock,
+            palette=palette, export_palette=export)
         for inp, out, fmt in pairs
     ]
     with native_stderr_to_log():  # the C libraries' warnings go to the log, not the terminal

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from multiprocessing import get_context
 from pathlib import Path
 
-from .core.encoding import EXTENSIONS, FORMATS
+from .core.encoding import DEFAULT_EFFORT, EXTENSIONS, FORMATS
 
 
 class UsageError(Exception):
@@ -78,6 +78,7 @@ class Job:
     locked: tuple = ()  # --lock: (r, g, b) colours kept exactly
     palette: tuple | None = None  # --palette: map to exactly these colours
     export_palette: Path | None = None  # --export-palette: write the palette here too
+    effort: int = DEFAULT_EFFORT  # PNG packing effort (core.encoding): 1 fastest .. 5 smallest
 
 
 def output_format(path: Path, wanted: str | None) -> str:
@@ -135,7 +136,8 @@ def compute_job(job: Job) -> tuple[dict, bytes]:
     req = Requirements(k=job.k, max_bytes=job.max_bytes, max_width=job.max_width, max_height=job.max_height,
                        format=job.format, allow_downscale=job.allow_downscale, keep_metadata=job.keep_metadata,
                        dither=job.dither, seed=job.seed, dither_strength=job.dither_strength,
-                       min_width=job.min_width, min_height=job.min_height, locked=job.locked, palette=job.palette)
+                       min_width=job.min_width, min_height=job.min_height, effort=job.effort, locked=job.locked,
+                       palette=job.palette)
     try:
         result = fit(src, req)
     except FormatLimitError as exc:
@@ -173,6 +175,7 @@ def compute_job(job: Job) -> tuple[dict, bytes]:
         "dither": q.dither,
         "dither_strength": q.dither_strength if q.dither else None,
         "seed": job.seed,
+        "effort": job.effort,
         **extra,
     }
     return stats, result.data

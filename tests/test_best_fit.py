@@ -122,7 +122,7 @@ def test_proxy_scores_on_crops_rank_like_the_real_score(monkeypatch):
     monkeypatch.setattr(best_fit, "PROXY_PIXELS", 100_000)
     monkeypatch.setattr(best_fit, "_CROP", 160)
     big = load_sample_image("china.jpg")
-    job = _Job(_src(big), Requirements(max_bytes=10**6), lambda _m: None)
+    job = _Job(_src(big), Requirements(max_bytes=10**6))
     search = best_fit.QualitySearch(job, (640, 427), (1, 1), dither_free=True)
     assert search._crops is not None and len(search._crops) == 4
     small = resize(big, (320, 214))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kmeans_desktop.gui.scheduler import Lane
-from kmeans_desktop.gui.session import DEFAULT_K, SessionModel
+from kmeans_desktop.gui.session import FIRST_RUN_K, SessionModel
 
 
 @dataclass
@@ -51,8 +51,8 @@ def test_the_model_says_what_changed():
     m = SessionModel()
     seen = []
     m.subscribe(seen.append)
-    assert m.k == DEFAULT_K and m.current_palette().shape == (0, 3)
-    assert m.set_k(DEFAULT_K) == frozenset() and not seen  # nothing changed: nobody is told
+    assert m.k == FIRST_RUN_K and m.current_palette().shape == (0, 3)
+    assert m.set_k(FIRST_RUN_K) == frozenset() and not seen  # nothing changed: nobody is told
     assert m.set_k(1000) == {"k"} and m.k == 256
     assert m.set_dither_strength(40) == frozenset()  # dithering is off: results stay the same
     assert m.set_dither(True) == {"dither"} and m.dither_value() == 0.4

@@ -100,7 +100,6 @@ class QualitySearch:
 
     def level(self, size):
         if size not in self.levels:
-            self.job.progress(f"trying {size[0]}×{size[1]}")
             pixels = resize(self.job.source.pixels, size)
             self.levels[size] = (pixels, build_histogram(pixels))
         return self.levels[size]

@@ -13,11 +13,12 @@ import dataclasses
 import time
 
 from .best_fit import QualitySearch, at_least
+from .encoding import check_effort
 from .histogram import ColorHistogram
 from .imageio import SourceImage
 from .kmeans import check_k
 from .ksearch import (  # noqa: F401 - re-exported: callers import these from core.budget
-    JPEG_QUALITY_RANGE, BudgetError, Fitted, Progress, Requirements, _Job,
+    JPEG_QUALITY_RANGE, BudgetError, Fitted, Requirements, _Job,
 )
 from .resize import fit_size, resize
 
@@ -27,7 +28,6 @@ def fit(
     req: Requirements,
     *,
     histogram: ColorHistogram | None = None,
-    progress: Progress | None = None,
 ) -> Fitted:
     """Make the file `req` asks for from `source`. `histogram` (of source.pixels) may be passed to
     reuse one; it is used only while the image is not resized. With a byte budget, the
@@ -36,11 +36,12 @@ def fit(
     if req.palette is not None:  # a fixed palette: K is its size; a byte budget may only shrink the image
         req = dataclasses.replace(req, k=len(req.palette), locked=())
     check_k(req.k)
+    check_effort(req.effort)
     if req.max_bytes is not None and req.max_bytes <= 0:
         raise BudgetError(f"{source.name}: the size limit must be more than 0 bytes.")
     if req.format == "auto":
-        return _fit_auto(source, req, histogram, progress, t0)
-    job = _Job(source, req, progress or (lambda _msg: None))
+        return _fit_auto(source, req, histogram, t0)
+    job = _Job(source, req)
     w0, h0 = source.width, source.height
     size = fit_size(w0, h0, req.max_width, req.max_height)
     smallest = _smallest_allowed(source, req, size)
@@ -86,14 +87,14 @@ def _smallest_allowed(source: SourceImage, req: Requirements, target: tuple[int,
 AUTO_FORMATS = ("png", "webp", "jpeg")
 
 
-def _fit_auto(source, req, histogram, progress, t0) -> Fitted:
+def _fit_auto(source, req, histogram, t0) -> Fitted:
     """The best-looking of PNG-8, lossless WebP and JPEG under the same requirements."""
     from .quality import file_score
 
     results, errors = [], []
     for fmt in AUTO_FORMATS:
         try:
-            r = fit(source, dataclasses.replace(req, format=fmt), histogram=histogram, progress=progress)
+            r = fit(source, dataclasses.replace(req, format=fmt), histogram=histogram)
         except BudgetError as exc:
             errors.append(exc)
             continue

@@ -10,13 +10,63 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from scipy.spatial import cKDTree
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 #: Fewer points than this are used as they are: binning them isn't worth it.
 BIN_MIN_POINTS = 20_000
 
 _workers = -1  # threads for k-d tree queries; -1 = all cores
+#: Queries with fewer points than this run on one thread: starting threads costs more than they
+#: bring there (a web-size photo's queries are a few thousand to 100,000 points, dozens of them per K; on a
+#: busy machine the threads wait for each other longer than one thread takes).
+_THREADED_ABOVE = 250_000
+
+
+#: Queries of at most this many point × centre pairs are answered by plain numpy distances, so a
+#: web-size photo never imports scipy.spatial (0.3–0.5 s with scipy.sparse, more on a busy machine).
+_DENSE_PAIRS = 4_000_000
+
+
+class _Nearest:
+    """Exact nearest centres: numpy distances for small queries, a k-d tree (built once, on the
+    first large query) for the rest. Same answers either way, up to exact ties."""
+
+    def __init__(self, centres: np.ndarray):
+        self.centres = np.asarray(centres, dtype=np.float64)
+        self._tree: cKDTree | None = None
+
+    def query(self, x: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        if len(x) * len(self.centres) <= _DENSE_PAIRS:
+            return _dense_query(self.centres, x, k)
+        if self._tree is None:
+            from scipy.spatial import cKDTree  # imported on first use (see _DENSE_PAIRS)
+
+            self._tree = cKDTree(self.centres)
+        return self._tree.query(x, k=k, workers=_workers if len(x) > _THREADED_ABOVE else 1)
+
+
+def _dense_query(c: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distances and indices of the k (1 or 2) nearest centres, as cKDTree.query gives them."""
+    x = np.asarray(x, dtype=np.float64)
+    d = np.subtract.outer(x[:, 0], c[:, 0])
+    d *= d
+    for j in range(1, x.shape[1]):
+        t = np.subtract.outer(x[:, j], c[:, j])
+        t *= t
+        d += t
+    rows = np.arange(len(x))
+    first = np.argmin(d, axis=1)
+    d0 = d[rows, first]
+    if k == 1:
+        return np.sqrt(d0), first
+    d[rows, first] = np.inf
+    second = np.argmin(d, axis=1)
+    return np.sqrt(np.stack([d0, d[rows, second]], 1)), np.stack([first, second], 1)
 
 
 def set_workers(n: int) -> None:
@@ -82,10 +132,10 @@ class _Cells:
     cell7_in6: np.ndarray
 
 
-def _settled(tree: cKDTree, means: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _settled(tree: _Nearest, means: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each cell: its nearest centre, and whether that holds for every member point (the
     mean is nearer to it than to the second centre by more than twice the radius)."""
-    d, i = tree.query(means, k=2, workers=_workers)
+    d, i = tree.query(means, k=2)
     return i[:, 0], (d[:, 1] - d[:, 0]) > 2.0 * radius + 1e-9
 
 
@@ -94,10 +144,10 @@ def assign(centres: np.ndarray, pts: Points) -> np.ndarray:
     cell whose mean is clearly nearer one centre than any other has all its members nearest that
     centre too. 6-bit cells first, then the 7-bit cells inside the undecided ones; only points
     right at a boundary are searched one by one. Same answer as searching every point."""
-    tree = cKDTree(centres)
+    tree = _Nearest(centres)
     cells = pts.cells if len(centres) >= 2 else None
     if cells is None:
-        return tree.query(pts.x, workers=_workers)[1].astype(np.int64)
+        return tree.query(pts.x)[1].astype(np.int64)
     near6, sure6 = _settled(tree, cells.means6, cells.radius6)
     labels = near6[cells.point6].astype(np.int64)
     open7 = np.flatnonzero(~sure6[cells.cell7_in6])
@@ -111,7 +161,7 @@ def assign(centres: np.ndarray, pts: Points) -> np.ndarray:
         labels[from7] = via7[from7]
         rest = np.flatnonzero(unsure6 & (via7 < 0))
         if len(rest):
-            labels[rest] = tree.query(pts.x[rest], workers=_workers)[1]
+            labels[rest] = tree.query(pts.x[rest])[1]
     return labels
 
 
@@ -151,5 +201,5 @@ def nearest(palette: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Exact nearest palette entry (squared Euclidean) for every row of x."""
     if len(palette) == 1:
         return np.zeros(len(x), dtype=np.int64)
-    _, lab = cKDTree(palette).query(x, workers=_workers)
+    _, lab = _Nearest(palette).query(x)
     return lab.astype(np.int64)

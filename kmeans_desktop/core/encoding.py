@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,14 +33,76 @@ _FORMAT_NAMES = {"png": "PNG", "gif": "GIF", "webp": "WebP", "jpeg": "JPEG"}
 #: JPEG quality when no byte budget asks for another.
 JPEG_QUALITY = 90
 
-#: oxipng effort. Measured on china.jpg and a 9 MP upscale at K=16/64/256: level 1 is 0.2–2.6%
-#: larger than level 2, level 3/4 are 0.1–4.6% smaller but take 2.5–3.5× as long (9 MP, K=64:
-#: 1.75 s, 2.9 s, 7.0 s, 9.0 s for levels 1–4); level 2 is the knee.
-PNG_LEVEL = 2
-#: libdeflate's strongest level instead of oxipng's default 11: 0–4.4% smaller (china.jpg K=256:
-#: 141,879 -> 135,672 bytes) for about 10% more time. Zopfli gains under 1% more at 8–15× the time.
-#: The palette order is left to oxipng, which tries several: a random order gives the same bytes.
-_DEFLATE = oxipng.Deflaters.libdeflater(12)
+#: The effort setting (`--effort`, JSON `effort`): how hard the PNG is packed. 1 is fastest, 5 packs
+#: hardest and is the slowest; 3 is the default. It changes only the PNG packing (never the
+#: palette or the pixels), so the same input, K, seed and effort always give the same bytes.
+EFFORT_MIN, EFFORT_MAX, DEFAULT_EFFORT = 1, 5, 3
+EFFORT_HELP = ("how hard to pack the PNG, 1 (fastest) to 5 (smallest, slowest); default 3. "
+               "It never changes the colours, only the bytes and the time")
+
+
+@dataclass(frozen=True)
+class Packing:
+    """How oxipng packs one PNG: the row filters it tries, libdeflate's level, and whether every
+    trial (filter × palette order) is judged at full strength instead of by a quick pre-pass."""
+
+    filters: tuple[str, ...]
+    deflate: int
+    full_trials: bool = False
+    #: Choose one of the filters by packing bands of rows (an eighth of the image) with each, then
+    #: pack the whole image once with the winner: 1.25× one trial's work instead of one per filter.
+    sample_choice: bool = False
+
+
+_PACKING_LIMITS = (1_000_000, 4_000_000)  # pixels: small (web size), medium, large
+_SMALL_BEST = ("Entropy", "NoOp")
+#: The packing per effort and image size (up to 1 MP, up to 4 MP, larger), chosen from
+#: benchmarks/bench_packing.py (2026-12-02, 2 cores at load 7–9, so seconds are inflated about 3×;
+#: bytes are exact). libdeflate's level 12 is its near-optimal parser and a real step: 5–10 % smaller
+#: than 10–11. The row filter depends on the picture: oxipng's per-row Entropy heuristic wins on
+#: photos at level 12 (china K=64: 97,342 bytes against 102,939 unfiltered) while flat graphics and
+#: icons pack best unfiltered (flat K=32: 8,440 against 8,887; icons K=64: 6,518 against 6,751), and
+#: oxipng's quick pre-pass between filters picks wrongly (it chose unfiltered on china), so up to
+#: 4 MP the filter is chosen by packing an eighth of the rows with each (`sample_choice`): over the
+#: 24 bench_perceptual images × K = 8/64/256 that is 0.991× the bytes of trying both filters on the
+#: whole image, in 0.74× the time (in one process, where oxipng runs the two trials on two cores;
+#: about 0.6× the CPU). Full trials of one filter gain nothing at level 12 (china: same bytes,
+#: 1.5× the time). Measured (bytes, seconds):
+#:
+#: | image                 | NoOp d6         | Entropy d10      | Entropy d12      | both d12 full |
+#: |-----------------------|-----------------|------------------|------------------|---------------|
+#: | china 0.27 MP K=64    | 108,387  0.05   | 106,995  0.57    |  97,342  1.17    |  97,342  ~1.8 |
+#: | flat 0.17 MP K=32     |  10,326  0.03   |   9,409  0.28    |   8,887  0.77    |   8,440  ~1.5 |
+#: | china 9 MP K=64       | 1,609,031  0.8  | 1,362,445  8.4   | 1,344,459  20.8  |               |
+#: | pngquant's 9 MP image | 1,361,521  1.7  | 1,251,806  8.6   | 1,231,242  55    | (its file: 1,305,300) |
+#:
+#: At 9 MP level 12 costs 2.5× level 10 for 1.3 % fewer bytes, so the default packs large images at
+#: 10 (the knee; a large image is taken to be a photo); up to 4 MP, where level 12 costs tenths of a
+#: second to a few seconds, at 12 with the sampled filter.
+#: Effort 5 tries four filters at full strength everywhere (≤ 5 % smaller, 2–4× the default's time).
+_PACKING: dict[int, tuple[Packing, Packing, Packing]] = {
+    1: (Packing(("NoOp",), 6),) * 3,
+    2: (Packing(("NoOp",), 10), Packing(("Entropy",), 8), Packing(("Entropy",), 6)),
+    3: (Packing(_SMALL_BEST, 12, sample_choice=True), Packing(_SMALL_BEST, 12, sample_choice=True),
+        Packing(("Entropy",), 10)),
+    4: (Packing((*_SMALL_BEST, "BigEnt"), 12, full_trials=True), Packing(_SMALL_BEST, 12, full_trials=True),
+        Packing(_SMALL_BEST, 12, full_trials=True)),
+    5: (Packing(("Entropy", "BigEnt", "MinSum", "NoOp"), 12, full_trials=True),) * 3,
+}
+
+
+def check_effort(effort) -> int:
+    if isinstance(effort, bool) or not isinstance(effort, (int, np.integer)):
+        raise ValueError(f"the effort must be a whole number from {EFFORT_MIN} to {EFFORT_MAX}, not {effort!r}.")
+    if not EFFORT_MIN <= int(effort) <= EFFORT_MAX:
+        raise ValueError(f"the effort must be from {EFFORT_MIN} to {EFFORT_MAX}, not {int(effort)}.")
+    return int(effort)
+
+
+def packing_for(effort: int, pixels: int) -> Packing:
+    """The packing `effort` uses for an image of `pixels` pixels."""
+    small, medium, large = _PACKING[check_effort(effort)]
+    return small if pixels <= _PACKING_LIMITS[0] else medium if pixels <= _PACKING_LIMITS[1] else large
 
 
 def check_dimensions(fmt: str, width: int, height: int) -> None:
@@ -95,14 +158,14 @@ def pack_rows(indices: np.ndarray, depth: int) -> bytes:
     return packed.tobytes()
 
 
-def encode_png(q: Quantized, *, icc_profile: bytes | None = None, exif: bytes | None = None, level: int = PNG_LEVEL) -> bytes:
+def _raw_png(q: Quantized, indices: np.ndarray, icc_profile: bytes | None, exif: bytes | None):
     rgba = q.palette if q.has_alpha else np.concatenate([q.palette, np.full((q.n_colors, 1), 255, np.uint8)], 1)
     palette = [tuple(int(v) for v in row) for row in rgba]
     depth = bit_depth_for(q.n_colors)
     raw = oxipng.RawImage(
-        pack_rows(q.indices, depth),
-        q.width,
-        q.height,
+        pack_rows(indices, depth),
+        indices.shape[1],
+        indices.shape[0],
         color_type=oxipng.ColorType.indexed(palette),
         bit_depth=depth,
     )
@@ -111,9 +174,40 @@ def encode_png(q: Quantized, *, icc_profile: bytes | None = None, exif: bytes | 
     payload = _exif_payload(exif)
     if payload:
         raw.add_png_chunk(b"eXIf", payload)
+    return raw
+
+
+def _pack(raw, filters: tuple[str, ...], deflate: int, full_trials: bool) -> bytes:
     # Keep the packed depth: oxipng would re-expand tiny images to 8 bits to save a few bytes, and
     # on photos the packed depth is also what gives the smallest file (measured on china.jpg).
-    return raw.create_optimized_png(level=level, bit_depth_reduction=False, deflate=_DEFLATE)
+    return raw.create_optimized_png(
+        level=2,
+        bit_depth_reduction=False,
+        filter=[getattr(oxipng.RowFilter, f) for f in filters],
+        deflate=oxipng.Deflaters.libdeflater(deflate),
+        fast_evaluation=not full_trials,
+    )
+
+
+_SAMPLE_BAND, _SAMPLE_STEP = 16, 128  # rows: bands of 16 out of every 128 choose the filter
+
+
+def _sampled_filter(q: Quantized, pack: Packing) -> str:
+    """The filter that packs bands of rows smallest (ties: the first listed)."""
+    rows = np.concatenate([np.arange(y, min(y + _SAMPLE_BAND, q.height)) for y in range(0, q.height, _SAMPLE_STEP)])
+    raw = _raw_png(q, q.indices[rows], None, None)
+    sizes = [len(_pack(raw, (f,), pack.deflate, False)) for f in pack.filters]
+    return pack.filters[int(np.argmin(sizes))]
+
+
+def encode_png(q: Quantized, *, icc_profile: bytes | None = None, exif: bytes | None = None,
+               effort: int = DEFAULT_EFFORT, packing: Packing | None = None) -> bytes:
+    """Indexed PNG; `packing` (for benchmarks) overrides what `effort` picks for this size."""
+    pack = packing or packing_for(effort, q.width * q.height)
+    filters = pack.filters
+    if pack.sample_choice and len(filters) > 1:
+        filters = (_sampled_filter(q, pack),) if q.height >= 2 * _SAMPLE_STEP else filters
+    return _pack(_raw_png(q, q.indices, icc_profile, exif), filters, pack.deflate, pack.full_trials)
 
 
 def encode_gif(q: Quantized, *, icc_profile: bytes | None = None, exif: bytes | None = None) -> bytes:
@@ -171,12 +265,14 @@ def encode(
     icc_profile: bytes | None = None,
     exif: bytes | None = None,
     quality: int | None = None,
+    effort: int = DEFAULT_EFFORT,
 ) -> bytes:
     """File bytes for `q` in `fmt` ("png", "gif", "webp" or "jpeg"). EXIF is written only when
-    given; `quality` applies to JPEG only."""
+    given; `quality` applies to JPEG only, `effort` (1..5) to PNG only."""
     check_dimensions(fmt, q.width, q.height)
+    effort = check_effort(effort)
     if fmt == "png":
-        return encode_png(q, icc_profile=icc_profile, exif=exif)
+        return encode_png(q, icc_profile=icc_profile, exif=exif, effort=effort)
     if fmt == "gif":
         return encode_gif(q, icc_profile=icc_profile, exif=exif)
     if fmt == "webp":
@@ -186,8 +282,9 @@ def encode(
     raise ValueError(f"unknown format {fmt!r}; use one of {sorted(set(FORMATS.values()))}")
 
 
-def save(q: Quantized, path: str | os.PathLike, *, icc_profile: bytes | None = None, exif: bytes | None = None) -> int:
+def save(q: Quantized, path: str | os.PathLike, *, icc_profile: bytes | None = None, exif: bytes | None = None,
+         effort: int = DEFAULT_EFFORT) -> int:
     """Encode `q` in the format `path` names and write it atomically; returns the bytes written."""
-    data = encode(q, format_for_path(path), icc_profile=icc_profile, exif=exif)
+    data = encode(q, format_for_path(path), icc_profile=icc_profile, exif=exif, effort=effort)
     write_atomic(path, data)
     return len(data)

@@ -1,9 +1,9 @@
 """Colours the user fixes: locked entries inside k-means, and mapping onto a given palette.
 
 Locked colours are fixed centres, not colours pasted over the result: they seed the coarse
-scikit-learn stage (the other seeds are chosen by weighted k-means++ *around* them, so no free
-centre is wasted next to a locked one), they are put back in place after it (scikit-learn can't
-hold a centre still), and our Lloyd steps never move them (kmeans._lloyd's `n_fixed`). Pixels
+stage (the other seeds are chosen by weighted k-means++ *around* them, so no free centre is
+wasted next to a locked one), and our Lloyd steps, coarse and fine, never move them
+(kmeans._lloyd's `n_fixed`). Pixels
 then go to whichever entry is nearest, locked or not, so a locked colour takes exactly the
 pixels it is best for, and the free entries spend themselves on the rest of the image.
 
@@ -65,40 +65,23 @@ def seed_centres(x: np.ndarray, w: np.ndarray, fixed: np.ndarray, n_new: int, se
 
 
 def coarse_with_fixed(coarse: np.ndarray, cw: np.ndarray, fixed: np.ndarray, k: int, seed: int,
-                      n_init: int, *, lloyd, one_thread, max_iter: int) -> np.ndarray:
-    """The coarse stage with m fixed centres: k-means++ seeds around them, scikit-learn's k-means
-    from those seeds, the fixed centres put back, then our fixed-centre Lloyd steps so that the
-    free centres settle around the fixed ones (scikit-learn let them drift while it ran). The
-    best of `n_init` starts by weighted error, as scikit-learn keeps its best start. `lloyd`,
-    `one_thread` and `max_iter` are kmeans.py's (passed in: this module doesn't import it)."""
-    import warnings
-
-    from sklearn.cluster import KMeans
-
+                      n_init: int, *, lloyd, max_iter: int) -> np.ndarray:
+    """The coarse stage with m fixed centres: weighted k-means++ seeds chosen around them, then
+    Lloyd steps that never move them (`lloyd` is kmeans._lloyd, passed in: this module doesn't
+    import kmeans); the best of `n_init` starts by weighted error, as without fixed centres."""
     from .colorbins import Points
 
     m = len(fixed)
     pts = Points(coarse, cw, binned=False, integer=False)
     best, best_err = None, np.inf
     for r in range(n_init):
-        init = seed_centres(coarse, cw, fixed, min(k - m, len(coarse)), seed + 7919 * r)
-        centres = init
-        if len(init) <= len(coarse):
-            km = KMeans(n_clusters=len(init), init=init, n_init=1, max_iter=max_iter, random_state=seed)
-            with warnings.catch_warnings(), one_thread():
-                warnings.simplefilter("ignore")  # ConvergenceWarning when points coincide
-                km.fit(coarse, sample_weight=cw)
-            centres = np.concatenate([fixed, km.cluster_centers_[m:]], axis=0)
-        centres = lloyd(centres, pts, max_iter=_FIXED_COARSE_ITER, n_fixed=m)
+        centres = seed_centres(coarse, cw, fixed, min(k - m, len(coarse)), seed + 7919 * r)
+        centres = lloyd(centres, pts, max_iter=max_iter, n_fixed=m)
         d2 = ((coarse[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2).min(axis=1)
         err = float(d2 @ cw)
         if err < best_err:
             best, best_err = centres, err
     return best
-
-
-#: Fixed-centre Lloyd iterations on the coarse set after scikit-learn's (it stops when settled).
-_FIXED_COARSE_ITER = 30
 
 
 def map_to_palette(colors: np.ndarray, palette: np.ndarray, composites, to_working, nearest) -> np.ndarray:

@@ -13,8 +13,7 @@ import logging
 import os
 import stat
 import warnings
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +53,6 @@ class SourceImage:
     exif: bytes | None = None
     format: str | None = None  # Pillow's format name, e.g. "JPEG"
     frames: int = 1
-    info: dict = field(default_factory=dict, repr=False)
 
     @property
     def width(self) -> int:
@@ -67,13 +65,6 @@ class SourceImage:
     @property
     def has_alpha(self) -> bool:
         return self.pixels.shape[2] == 4
-
-    @cached_property
-    def distinct_colors(self) -> int:
-        """How many different colours (RGBA counts alpha) the image has."""
-        from .histogram import build_histogram
-
-        return build_histogram(self.pixels).n_colors
 
 
 def _display_name(path: Path) -> str:
@@ -220,7 +211,6 @@ def _decode(im: Image.Image, *, name: str, path: Path | None, size: int, head: b
         exif=exif,
         format=fmt,
         frames=frames,
-        info={k: v for k, v in im.info.items() if isinstance(v, (int, float, str, tuple))},
     )
 
 

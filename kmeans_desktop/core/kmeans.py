@@ -4,7 +4,7 @@ Why this shape: k-means on every pixel is the quality reference but takes second
 objective is reached far faster in three steps on the histogram (each distinct colour once, its
 pixel count as weight):
 
-1. scikit-learn `KMeans` (k-means++, several starts for small K) on a coarse set: the weighted
+1. weighted k-means (k-means++, several starts for small K; `seeding.py`) on a coarse set: the weighted
    means of 5-bit colour bins (a few thousand points), so the expensive global search is cheap;
 2. Lloyd iterations on finer data, which polish the centres towards the optimum for this image:
    the exact distinct colours when there are up to 150,000 of them, else 6-bit bin means and a
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,8 +44,8 @@ _EXACT_LLOYD_LIMIT = 150_000  # above this many colours, polish on 6- and 7-bit 
 _POLISH_ITER = 8  # Lloyd iterations at most on the finer data (stops earlier when converged)
 _FINE_ITER_LARGE = 1  # Lloyd iterations on 7-bit bin means for images above _EXACT_LLOYD_LIMIT
 _LLOYD_TOL = 5e-4  # stop when an iteration improves the weighted error by less than this share
-_KMEANS_MAX_ITER = 100  # scikit-learn Lloyd iterations on the coarse set
-_N_INIT_SMALL_K = 3  # k-means++ restarts for K <= 64, where local minima cost the most
+_KMEANS_MAX_ITER = 100  # Lloyd iterations on the coarse set at most
+_N_INIT_SMALL_K = 5  # k-means++ restarts for K <= 64, where local minima cost the most (cheap on the coarse set)
 
 
 @dataclass(frozen=True, eq=False)
@@ -374,18 +373,10 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0) ->
     return centres
 
 
-def _single_thread():
-    """The coarse set is a few thousand points: OpenMP threads cost more than they bring there,
-    and far more when another thread (the GUI, a second job) competes for the cores."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="openmp")
-
-
 def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None) -> np.ndarray:
     """Weighted k-means centres (at most k) for points (U×d, 0..255) with weights. `fixed`
     centres (m×d, m ≤ k) come first in the answer, unmoved; they count toward k."""
-    from sklearn.cluster import KMeans
+    from .seeding import weighted_kmeans
 
     x, w, n = pts.x, pts.w, len(pts)
     m = 0 if fixed is None else len(fixed)
@@ -402,25 +393,16 @@ def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None) ->
         coarse, cw = levels[bits]
         if len(coarse) >= _COARSE_WORK // k:
             break
-    else:
-        coarse, cw = x, w
     if m:  # the locked colours seed the coarse stage, the other seeds are chosen around them
         from .fixed_colours import coarse_with_fixed
 
         centres = coarse_with_fixed(coarse, cw, fixed, k, seed, _N_INIT_SMALL_K if k <= 64 else 1,
-                                    lloyd=_lloyd, one_thread=_single_thread, max_iter=_KMEANS_MAX_ITER)
+                                    lloyd=_lloyd, max_iter=_KMEANS_MAX_ITER)
     else:
-        km = KMeans(
-            n_clusters=min(k, len(coarse)),
-            init="k-means++",
-            n_init=_N_INIT_SMALL_K if k <= 64 else 1,
-            max_iter=_KMEANS_MAX_ITER,
-            random_state=seed,
-        )
-        with warnings.catch_warnings(), _single_thread():
-            warnings.simplefilter("ignore")  # ConvergenceWarning when points coincide
-            km.fit(coarse, sample_weight=cw)
-        centres = km.cluster_centers_
+        # (Small K: the 7-bit bin means at most. All distinct colours cost 2–10× as much for the
+        # start and the polish below on the exact colours reaches the same optimum.)
+        centres = weighted_kmeans(coarse, cw, min(k, len(coarse)), seed=seed,
+                                  n_init=_N_INIT_SMALL_K if k <= 64 else 1, max_iter=_KMEANS_MAX_ITER)
     if n > _EXACT_LLOYD_LIMIT:
         centres = _lloyd(centres, Points(*levels[6], binned=False), max_iter=_POLISH_ITER, n_fixed=m)
         # The last step on 7-bit bin means (4× fewer points than the colours themselves) lands

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from .encoding import JPEG_QUALITY, encode, encode_png
+from .encoding import DEFAULT_EFFORT, JPEG_QUALITY, encode, encode_png, packing_for
 from .errors import KMeansDesktopError
 from .histogram import ColorHistogram, build_histogram
 from .imageio import SourceImage
@@ -59,6 +58,7 @@ class Requirements:
     min_height: int | None = None
     locked: tuple = ()  # (r, g, b) colours kept exactly in every palette; they count toward k
     palette: tuple | None = None  # map to exactly these colours ((r, g, b[, a]) each); k is its size
+    effort: int = DEFAULT_EFFORT  # PNG packing effort, 1..5 (core.encoding); never changes the colours
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,9 +103,6 @@ class Fitted:
         return self.quantized.height
 
 
-Progress = Callable[[str], None]
-
-
 @dataclass
 class _Miss:
     """Even the smallest setting (K=2, or the lowest JPEG quality) is over the budget."""
@@ -115,8 +112,8 @@ class _Miss:
 
 
 class _Job:
-    def __init__(self, source: SourceImage, req: Requirements, progress: Progress):
-        self.source, self.req, self.progress = source, req, progress
+    def __init__(self, source: SourceImage, req: Requirements):
+        self.source, self.req = source, req
         self.icc = source.icc_profile
         self.exif = source.exif if req.keep_metadata else None
         self.tried = 0
@@ -145,7 +142,8 @@ class _Job:
                         locked=self.req.locked or None, palette=self.req.palette)
 
     def _encode(self, q: Quantized, quality: int | None = None) -> bytes:
-        return encode(q, self.req.format, icc_profile=self.icc, exif=self.exif, quality=quality)
+        return encode(q, self.req.format, icc_profile=self.icc, exif=self.exif, quality=quality,
+                      effort=self.req.effort)
 
     def _fitted(self, q: Quantized, data: bytes, quality: int | None = None) -> Fitted:
         return Fitted(q, data, self.req.format, 1.0, quality, self.req.max_bytes, self.tried, 0.0)
@@ -169,7 +167,6 @@ class _Job:
             return self._fitted(q, data(hi_q), hi_q)
         while hi_q - lo_q > 1:  # lo_q fits, hi_q doesn't
             mid = (lo_q + hi_q) // 2
-            self.progress(f"trying JPEG quality {mid}")
             if len(data(mid)) <= budget:
                 lo_q = mid
             else:
@@ -212,7 +209,6 @@ class _KSearch:
 
     def q(self, k: int) -> Quantized:
         if k not in self.quantized:
-            self.job.progress(f"trying {k} colours")
             self.quantized[k] = self.job._quantize(self.pixels, self.hist, k, self.strength)
         return self.quantized[k]
 
@@ -357,5 +353,5 @@ def _estimate_bytes(q: Quantized, job: _Job) -> float:
     rows = np.concatenate([np.arange(y, min(y + band, q.height)) for y in range(0, q.height, step)])
     part = dataclasses.replace(q, indices=q.indices[rows])
     overhead = len(job.icc or b"") + len(job.exif or b"")
-    body = len(encode_png(part))
+    body = len(encode_png(part, packing=packing_for(job.req.effort, q.width * q.height)))  # the full size's packing
     return overhead + body * q.height / len(rows)

@@ -6,7 +6,20 @@ import math
 
 import numpy as np
 
-from . import ssimulacra2_port as _ss2
+
+
+def _port():
+    """The SSIMULACRA2 port, imported on first use: it brings scipy.ndimage (about 0.5 s), which
+    a compress run without --json never needs."""
+    from . import ssimulacra2_port
+
+    return ssimulacra2_port
+
+
+def __getattr__(name: str):
+    if name == "SSIMULACRA2_EXACT_PIXELS":  # a module attribute that imports the port when read
+        return _port().EXACT_PIXELS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _ROWS_PER_CHUNK = 256
 
@@ -36,7 +49,6 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 # --- perceived quality ----------------------------------------------------------------------
 
-SSIMULACRA2_EXACT_PIXELS = _ss2.EXACT_PIXELS
 _BACKGROUNDS = (0, 255)  # black and white pages
 
 
@@ -100,16 +112,16 @@ def ssimulacra2(reference: np.ndarray, distorted: np.ndarray) -> float:
     """
     _check_pair(reference, distorted)
     h, w = reference.shape[:2]
-    factor = -(-_ss2.MIN_SIDE // min(h, w))
+    factor = -(-_port().MIN_SIDE // min(h, w))
     scores = []
     for ref, dist in _pair_layers(reference, distorted):
         if factor > 1:
             ref = np.repeat(np.repeat(ref, factor, axis=0), factor, axis=1)
             dist = np.repeat(np.repeat(dist, factor, axis=0), factor, axis=1)
-        scores.append(_ss2.score_srgb(np.ascontiguousarray(ref), np.ascontiguousarray(dist)))
+        scores.append(_port().score_srgb(np.ascontiguousarray(ref), np.ascontiguousarray(dist)))
     return float(min(scores))
 
 
 def ssimulacra2_sampled(height: int, width: int) -> bool:
     """True when ssimulacra2() scores an image of this size on sampled tiles (an estimate)."""
-    return _ss2.is_sampled(height, width)
+    return _port().is_sampled(height, width)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 if TYPE_CHECKING:
@@ -48,7 +48,8 @@ def build_actions(window: MainWindow) -> None:
     w.action_sample = add_action(w, "Open &Sample Image", w.open_sample, None, "actionOpenSample",
                                  "Open the photo that comes with the app")
     w.action_save = add_action(w, "&Save Compressed…", w.save_compressed, shortcut_keys(S.Save),
-                               "actionSaveCompressed", "Save the image with K colours as PNG or GIF")
+                               "actionSaveCompressed",
+                               "Save the compressed image (PNG-8, GIF, lossless WebP or JPEG, by its extension)")
     w.action_quit = add_action(w, "&Quit", w.close, shortcut_keys(S.Quit) or shortcut_keys("Ctrl+Q"),
                                "actionQuit")
     w.action_quit.setMenuRole(QAction.MenuRole.QuitRole)
@@ -80,6 +81,7 @@ def build_menus(window: MainWindow) -> None:
     file_menu.addAction(w.action_sample)
     file_menu.addSeparator()
     file_menu.addAction(w.action_save)
+    build_effort_menu(w, file_menu)
     file_menu.addSeparator()
     file_menu.addAction(w.action_quit)
     edit_menu = bar.addMenu("&Edit")
@@ -91,6 +93,37 @@ def build_menus(window: MainWindow) -> None:
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(w.action_about)
     rebuild_recent_menu(w)
+
+
+EFFORT_LABELS = {1: "fastest", 3: "default", 5: "smallest, slowest"}
+
+
+def build_effort_menu(window: MainWindow, parent: QMenu) -> None:
+    """File ▸ PNG Packing Effort: 1 (fastest) to 5 (smallest file, slowest), kept in the settings
+    and used by every encode, so Save writes exactly the bytes the stats show."""
+    from ..core.encoding import EFFORT_MAX, EFFORT_MIN
+
+    w = window
+    w.effort_menu = QMenu("PNG Packing &Effort", w)
+    w.effort_menu.setObjectName("effortMenu")
+    w.effort_menu.setToolTip("How hard the PNG is packed: the colours never change, only the bytes and the time.")
+    group = QActionGroup(w.effort_menu)
+    current = w.settings.effort()
+    for e in range(EFFORT_MIN, EFFORT_MAX + 1):
+        label = f"&{e}" + (f" – {EFFORT_LABELS[e]}" if e in EFFORT_LABELS else "")
+        action = QAction(label, w.effort_menu, checkable=True, checked=e == current)
+        action.setObjectName(f"effort{e}")
+        action.setData(e)
+        group.addAction(action)
+        w.effort_menu.addAction(action)
+    group.triggered.connect(lambda a: _set_effort(w, int(a.data())))
+    w.worker.set_effort(current)
+    parent.addMenu(w.effort_menu)
+
+
+def _set_effort(window: MainWindow, effort: int) -> None:
+    window.settings.set_effort(effort)
+    window.worker.set_effort(effort)
 
 
 def rebuild_recent_menu(window: MainWindow) -> None:
@@ -121,7 +154,7 @@ def about_text() -> str:
 
     return (f"<h3>kmeans-desktop {__version__}</h3>"
             "<p>Compress images by k-means colour quantization: choose how many colours to keep, "
-            "compare before and after, and save an indexed PNG or GIF.</p>"
+            "compare before and after, and save it as PNG-8, GIF, lossless WebP or JPEG.</p>"
             f"<p>Qt {qVersion()} · PySide6 {pyside_version}<br>Log file: {log_file()}</p>")
 
 

@@ -15,191 +15,62 @@ schedules them from the GUI thread in three lanes of the window's scheduler ("cl
   bumps the generation: the running job's result is
   dropped and nothing more is started for the old image.
 
-  Exact values cost too much on large images (a 9 MP PNG encode takes 1–6 s per K), so above
-  `CURVE_EXACT_MAX` pixels the curve is *estimated*: PSNR from quantizing a strided sample of
-  the whole image (within 0.2 dB of the full image on photos), bytes from PNG-encoding
-  full-resolution tiles with that palette and scaling (see `core.sampling.tile_mosaic`), and
-  SSIMULACRA2 of those tiles (full resolution, so dithering and banding show as they do in the
-  image). The curve says so in its caption and tooltips.
+  Above `CURVE_EXACT_MAX` pixels the curve is *estimated* (see `core.kcurve`); the curve says so
+  in its caption and tooltips.
+
+The numerics are the core's (`core.cloud`, `core.kcurve`); the names are imported here so that
+tests and benchmarks can wrap the steps (`analysis.curve_quality`, `analysis.assign_cloud`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import math
 import time
-import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..core import ColorHistogram, Quantized, build_histogram, psnr, quantize, ssimulacra2
-from ..core.dither import dither_indices
-from ..core.sampling import estimate_png_bytes, nearest_palette, sample_colors, strided_sample, tile_mosaic
+from ..core import Quantized, kcurve
+from ..core.cloud import CLOUD_POINTS, FLAT_POINTS, CloudSample, assign_cloud, sample_cloud_colors
+from ..core.kcurve import (
+    CURVE_EXACT_MAX,
+    CURVE_KS,
+    CurveInput,
+    CurvePoint,
+    curve_quality,
+    prepare_curve_input,
+)
 from .compute import LoadedImage, encode_result
 from .helper import PRIORITY_BACKGROUND, HelperProcess
 from .scheduler import Scheduler, Ticket
 
 log = logging.getLogger("kmeans_desktop.gui.analysis")
 
-CLOUD_POINTS = 50_000
-FLAT_POINTS = 6_000  # the 2-D fallback draws this many of them (see color_cloud.FlatCloudView)
-CURVE_KS = (2, 4, 8, 16, 32, 64, 128, 256)
-CURVE_EXACT_MAX = 1_000_000  # pixels; larger images get an estimated curve
-CURVE_SAMPLE_PIXELS = 250_000  # the strided sample for PSNR (within 0.15 dB of 9 MP; twice as fast as 0.5 MP)
-CURVE_TILE_PIXELS = 500_000  # the tiles for PNG bytes
+__all__ = ["CURVE_KS", "AnalysisWorker", "CurveInput", "CurvePoint", "assign_cloud", "curve_bytes", "curve_quality",
+           "prepare_curve", "sample_cloud"]
+
 CURVE_NICE = 10  # CPU priority of a stand-alone worker's own helper process (POSIX nice value)
 
 
 # --------------------------------------------------------------------------------------------
-# The cloud
-
-
-@dataclass(frozen=True, eq=False)
-class CloudSample:
-    image_id: int
-    colors: np.ndarray  # n×3 uint8
-    positions: np.ndarray  # n×3 float32, the RGB cube as [-0.5, 0.5]³
-    rgba: np.ndarray  # n×4 float32 in 0..1: each point in its own colour
-    flat_orders: tuple[np.ndarray, ...]  # 2-D: per projection, the points to draw, back to front
-    flat_codes: np.ndarray  # 2-D: each point's colour, as an index into flat_table
-    flat_table: np.ndarray  # 2-D: the colours (m×3 uint8, 4 bits per channel: fewer brushes)
-
-
-@dataclass(frozen=True, eq=False)
-class CloudAssignment:
-    image_id: int
-    key: object  # which palette (the Quantized it came from)
-    labels: np.ndarray  # n: each point's palette entry
-    rgba: np.ndarray  # n×4 float32: each point in its centroid's colour
-    palette_rgb: np.ndarray  # k×3 uint8
+# The compute steps (the numerics are in core.cloud and core.kcurve)
 
 
 def sample_cloud(image: LoadedImage, n: int = CLOUD_POINTS, flat: int = FLAT_POINTS, seed: int = 0) -> CloudSample:
-    colors, _ = sample_colors(image.histogram, n, seed)
-    positions = colors.astype(np.float32) / 255 - 0.5
-    rgba = np.concatenate([colors.astype(np.float32) / 255, np.ones((len(colors), 1), np.float32)], axis=1)
-    head = colors[:flat].astype(np.int64)  # the sample is shuffled: its head is a fair sample too
-    # Each projection is seen from the side where its hidden channel is high: those points on top.
-    orders = tuple(np.argsort(head[:, hidden], kind="stable") for hidden in (2, 0, 1))
-    snapped = (head >> 4) * 17  # 4 bits per channel, spread to 0..255
-    code = (snapped[:, 0] << 16) | (snapped[:, 1] << 8) | snapped[:, 2]
-    table_codes, flat_codes = np.unique(code, return_inverse=True)
-    table = np.stack([(table_codes >> 16) & 255, (table_codes >> 8) & 255, table_codes & 255], axis=1).astype(np.uint8)
-    return CloudSample(image.image_id, colors, positions, rgba, orders, flat_codes.reshape(-1), table)
-
-
-def assign_cloud(sample: CloudSample, palette: np.ndarray, key: object) -> CloudAssignment:
-    labels = nearest_palette(sample.colors, palette)
-    labels[labels < 0] = 0
-    rgb = np.ascontiguousarray(palette[:, :3])
-    rgba = np.concatenate([rgb.astype(np.float32) / 255, np.ones((len(rgb), 1), np.float32)], axis=1)[labels]
-    return CloudAssignment(sample.image_id, key, labels, rgba, rgb)
-
-
-# --------------------------------------------------------------------------------------------
-# The curve
-
-
-@dataclass(frozen=True)
-class CurvePoint:
-    image_id: int
-    k: int
-    dither: bool
-    psnr: float
-    nbytes: int | None  # None until the encode lane has it
-    estimated: bool
-    seconds: float  # compute time so far (quantizing, then encoding)
-    ssimulacra2: float = math.nan  # of the whole image, or of the tiles when estimated
-
-    @property
-    def complete(self) -> bool:
-        return self.nbytes is not None
-
-
-@dataclass(frozen=True, eq=False)
-class CurveInput:
-    """What every K of the curve needs, prepared once per image."""
-
-    image_id: int
-    pixels: np.ndarray
-    histogram: ColorHistogram
-    icc_profile: bytes | None
-    sample: np.ndarray | None  # None: exact curve on the full image
-    sample_histogram: ColorHistogram | None
-    mosaic: np.ndarray | None
-    mosaic_histogram: ColorHistogram | None
-
-    @property
-    def estimated(self) -> bool:
-        return self.sample is not None
-
-    @property
-    def note(self) -> str:
-        if not self.estimated:
-            return "Exact values for the whole image."
-        mp = self.mosaic.shape[0] * self.mosaic.shape[1] / 1e6
-        return (f"Estimated: PSNR from a {self.sample.shape[0] * self.sample.shape[1] / 1e6:.1f} MP sample of the "
-                f"image (typically within 0.2 dB), size and SSIMULACRA2 from {mp:.1f} MP of "
-                f"full-resolution tiles (size typically within 10%).")
+    return sample_cloud_colors(image.histogram, image.image_id, n, flat, seed)
 
 
 def prepare_curve(image: LoadedImage, exact_max: int = CURVE_EXACT_MAX) -> CurveInput:
     src = image.source
-    if src.width * src.height <= exact_max:
-        return CurveInput(image.image_id, src.pixels, image.histogram, src.icc_profile, None, None, None, None)
-    if image.proxy is not None and image.proxy.shape[0] * image.proxy.shape[1] <= 1.25 * CURVE_SAMPLE_PIXELS:
-        sample, sample_hist = image.proxy, image.proxy_histogram  # the quick previews' sample
-    else:
-        sample = strided_sample(src.pixels, CURVE_SAMPLE_PIXELS)
-        sample_hist = build_histogram(sample)
-    mosaic = tile_mosaic(src.pixels, CURVE_TILE_PIXELS)
-    return CurveInput(image.image_id, src.pixels, image.histogram, src.icc_profile, sample, sample_hist,
-                      mosaic, build_histogram(mosaic))
+    return prepare_curve_input(image.image_id, src.pixels, image.histogram, src.icc_profile, image.proxy,
+                               image.proxy_histogram, exact_max)
 
 
-def curve_quality(inp: CurveInput, k: int, dither: bool) -> tuple[CurvePoint, Quantized]:
-    """PSNR at K (exact, or estimated from the sample; see the module doc) and the result whose
-    PNG size `curve_bytes` measures: the whole image, or the tiles with the sample's palette."""
-    t0 = time.perf_counter()
-    if not inp.estimated:
-        q = quantize(inp.pixels, k, dither=dither, histogram=inp.histogram)
-        s2 = ssimulacra2(inp.pixels, q.to_array())
-        return CurvePoint(inp.image_id, k, dither, q.psnr, None, False, time.perf_counter() - t0, s2), q
-    qs = quantize(inp.sample, k, histogram=inp.sample_histogram)
-    mosaic, mh = inp.mosaic, inp.mosaic_histogram
-    if qs.has_alpha:  # nearest-colour mapping doesn't follow the alpha rules: quantize the tiles
-        qm = quantize(mosaic, k, dither=dither, histogram=mh)
-        s2 = ssimulacra2(mosaic, qm.to_array())
-        return CurvePoint(inp.image_id, k, dither, qm.psnr, None, True, time.perf_counter() - t0, s2), qm
-    palette = qs.palette
-    indices = mh.indices_for(nearest_palette(mh.colors, palette))
-    value = qs.psnr
-    if dither and len(palette) < mh.n_colors:
-        indices = dither_indices(mosaic, palette, indices)
-        value = psnr(mosaic, palette[indices])  # dithering's error shows in the tiles only
-    counts = np.bincount(indices.reshape(-1), minlength=len(palette)).astype(np.int64)
-    qm = Quantized(palette, indices, k, dither, 0, counts, 0.0, 0.0)
-    s2 = ssimulacra2(mosaic, palette[indices])
-    return CurvePoint(inp.image_id, k, dither, value, None, True, time.perf_counter() - t0, s2), qm
-
-
-def curve_bytes(inp: CurveInput, point: CurvePoint, q: Quantized, encoder: HelperProcess | None) -> CurvePoint:
-    """The point with its PNG size: `q` encoded (in the helper process when large), and for an
-    estimate scaled from the tiles to the whole image."""
-    t0 = time.perf_counter()
-    if not inp.estimated:
-        nbytes = len(encode_result(inp.image_id, q, "png", inp.icc_profile, encoder, PRIORITY_BACKGROUND).data)
-    else:
-        sample_bytes = len(encode_result(inp.image_id, q, "png", None, encoder, PRIORITY_BACKGROUND).data)
-        h, w = inp.pixels.shape[:2]
-        nbytes = estimate_png_bytes(sample_bytes, q.width * q.height, h * w, q.n_colors, q.has_alpha)
-        if inp.icc_profile:
-            nbytes += len(zlib.compress(inp.icc_profile, 9)) + 26  # iCCP chunk: framing and name
-    return dataclasses.replace(point, nbytes=nbytes, seconds=point.seconds + time.perf_counter() - t0)
+def curve_bytes(inp: CurveInput, point: CurvePoint, q: Quantized, helper: HelperProcess | None) -> CurvePoint:
+    """The point with its PNG size, encoded in the helper process when large (background priority)."""
+    return kcurve.curve_bytes(inp, point, q, lambda qq, icc: encode_result(inp.image_id, qq, "png", icc, helper,
+                                                                              PRIORITY_BACKGROUND).data)
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu
 
 from .analysis import AnalysisWorker
+from .settings import FLAT_KEY, AppSettings
 from .widgets.color_cloud import ColorCloud, opengl_support
 from .widgets.k_curve import KCurveView
 
@@ -25,19 +26,13 @@ if TYPE_CHECKING:
     from .helper import HelperProcess
     from .scheduler import Scheduler
     from .session import Session
-    from .settings import AppSettings
 
 log = logging.getLogger("kmeans_desktop.gui")
 
-FLAT_KEY = "view/flatColorCloud"
-SHOW_KEY = "view/showColourSpace"
+__all__ = ["FLAT_KEY", "ColourSpacePanels"]  # FLAT_KEY: AppSettings reads and writes it; tests set it
+
 DOCK_HEIGHT = 320
-
-
-def _bool(value, default: bool) -> bool:
-    if value is None:
-        return default
-    return value is True or str(value).lower() in ("true", "1")
+DOCK_MIN_HEIGHT = 160  # the window's minimum height must fit a 1024×600 screen
 
 
 class ColourSpacePanels(QObject):
@@ -48,11 +43,10 @@ class ColourSpacePanels(QObject):
         super().__init__(window)
         self.window = window
         self.session = session
-        self.app_settings = settings
-        self.settings = settings.q
+        self.settings = settings
         self.analysis = AnalysisWorker(preview_busy=preview_busy, parent=self, scheduler=scheduler, helper=helper)
 
-        self.cloud = ColorCloud(flat=_bool(self.settings.value(FLAT_KEY), False))
+        self.cloud = ColorCloud(flat=settings.flat_cloud())
         self.curve = KCurveView()
         self.cloud_dock = self._dock("Colour space", "colourSpaceDock", self.cloud)
         self.curve_dock = self._dock("Choosing K", "kCurveDock", self.curve)
@@ -64,7 +58,7 @@ class ColourSpacePanels(QObject):
         self.action_flat.setObjectName("actionFlatColorCloud")
         self.action_flat.setCheckable(True)
         gl_ok, why = opengl_support()
-        self.action_flat.setChecked(not gl_ok or _bool(self.settings.value(FLAT_KEY), False))
+        self.action_flat.setChecked(not gl_ok or settings.flat_cloud())
         self.action_flat.setEnabled(gl_ok)
         self.action_flat.setStatusTip("Show the colour cloud as three 2-D projections instead of a 3-D view"
                                       if gl_ok else f"The 3-D view is not available: {why}")
@@ -95,7 +89,7 @@ class ColourSpacePanels(QObject):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable
                          | QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        dock.setMinimumHeight(220)
+        dock.setMinimumHeight(DOCK_MIN_HEIGHT)
         return dock
 
     def hide_until_image(self) -> None:
@@ -110,10 +104,10 @@ class ColourSpacePanels(QObject):
             return
         if not self._shown_once:
             self._shown_once = True
-            if _bool(self.settings.value(SHOW_KEY), True):
+            if self.settings.show_colour_space():
                 self.cloud_dock.show()
                 self.curve_dock.show()
-                if self.app_settings.window_state() is None:  # first run: a sensible split
+                if self.settings.window_state() is None:  # first run: a sensible split
                     w = self.window.centralWidget().width()
                     self.window.resizeDocks([self.cloud_dock, self.curve_dock], [w // 2, w - w // 2],
                                             Qt.Orientation.Horizontal)
@@ -145,8 +139,8 @@ class ColourSpacePanels(QObject):
 
     def _on_flat_toggled(self, flat: bool) -> None:
         if self.action_flat.isEnabled():
-            self.settings.setValue(FLAT_KEY, bool(flat))
+            self.settings.set_flat_cloud(flat)
         self.cloud.set_flat(flat)
 
     def _remember_visibility(self, visible: bool) -> None:
-        self.settings.setValue(SHOW_KEY, bool(self.cloud_dock.isVisible() or self.curve_dock.isVisible()))
+        self.settings.set_show_colour_space(self.cloud_dock.isVisible() or self.curve_dock.isVisible())

@@ -8,7 +8,6 @@ threads safely.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +26,10 @@ from ..core import (
     load_image,
     quantize,
 )
+from ..core.sampling import strided_sample
 from . import helper as _helper
 from .helper import OUT_OF_PROCESS_ABOVE, HelperProcess
+from ..core.encoding import DEFAULT_EFFORT
 from .render import ImagePyramid, pyramid_from_indexed, pyramid_from_pixels
 
 #: Images with more pixels than this get a quick preview from a sample first.
@@ -101,6 +102,7 @@ class Encoded:
     fmt: str
     data: bytes
     seconds: float
+    effort: int = DEFAULT_EFFORT  # the PNG packing effort the bytes were made with
 
     @property
     def key(self) -> Key:
@@ -123,8 +125,7 @@ def load_source(source: str | Path | bytes | QImage, name: str | None, image_id:
     proxy = proxy_hist = None
     n = src.width * src.height
     if n > proxy_above:
-        step = math.ceil(math.sqrt(n / proxy_pixels))
-        proxy = np.ascontiguousarray(src.pixels[::step, ::step])
+        proxy = strided_sample(src.pixels, proxy_pixels)
         proxy.setflags(write=False)
         proxy_hist = build_histogram(proxy)
     pyramid = pyramid_from_pixels(src.pixels)
@@ -132,9 +133,10 @@ def load_source(source: str | Path | bytes | QImage, name: str | None, image_id:
 
 
 def _warm_up() -> None:
-    """Import scikit-learn's k-means here, while the image loads, rather than inside the first
-    quantize call (the core imports it lazily so that the CLI starts fast)."""
-    import sklearn.cluster  # noqa: F401
+    """Import the k-d tree here, while the image loads, rather than inside the first quantize call
+    of a large image (the core imports it lazily so that the CLI starts fast; scikit-learn is no
+    longer used by the quantizer)."""
+    import scipy.spatial  # noqa: F401
 
 
 def qimage_to_png(image: QImage) -> bytes:
@@ -161,14 +163,16 @@ def compute_preview(image: LoadedImage, k: int, dither: bool | float, final: boo
 
 
 def encode_result(image_id: int, q: Quantized, fmt: str, icc_profile: bytes | None,
-                  helper: HelperProcess | None = None, priority: int = _helper.PRIORITY_PREVIEW) -> Encoded:
-    """The file bytes for `q`; large images in the helper process (see `helper`)."""
+                  helper: HelperProcess | None = None, priority: int = _helper.PRIORITY_PREVIEW,
+                  effort: int = DEFAULT_EFFORT) -> Encoded:
+    """The file bytes for `q` at the PNG packing `effort`; large images in the helper process
+    (see `helper`)."""
     t0 = time.perf_counter()
     if helper is not None and q.width * q.height > OUT_OF_PROCESS_ABOVE:
-        data = helper.encode(q, fmt, icc_profile, priority=priority)
+        data = helper.encode(q, fmt, icc_profile, effort=effort, priority=priority)
     else:
-        data = encode(q, fmt, icc_profile=icc_profile)
-    return Encoded(image_id, q.k, dither_value(q), fmt, data, time.perf_counter() - t0)
+        data = encode(q, fmt, icc_profile=icc_profile, effort=effort)
+    return Encoded(image_id, q.k, dither_value(q), fmt, data, time.perf_counter() - t0, effort)
 
 
 def dither_value(q: Quantized) -> float:

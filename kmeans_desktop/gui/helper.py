@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from ..core import ColorHistogram, KMeansDesktopError, Quantized, SourceImage, encode
+from ..core.encoding import DEFAULT_EFFORT
 
 if TYPE_CHECKING:
     from ..core.budget import Fitted, Requirements
@@ -106,8 +107,8 @@ def handler(name: str) -> Callable[[Callable], Callable]:
 
 
 @handler("encode")
-def _encode(state: HelperState, q: Quantized, fmt: str, icc: bytes | None) -> bytes:
-    return encode(q, fmt, icc_profile=icc)
+def _encode(state: HelperState, q: Quantized, fmt: str, icc: bytes | None, effort: int = DEFAULT_EFFORT) -> bytes:
+    return encode(q, fmt, icc_profile=icc, effort=effort)
 
 
 @handler("fit")
@@ -214,11 +215,12 @@ class HelperProcess:
     def set_image(self, image_id: int, source: SourceImage, histogram: ColorHistogram | None) -> None:
         """The current image (sent to the process with the first request that needs it)."""
         with self._state_lock:
-            self._image = (image_id, dataclasses.replace(source, info={}), histogram)
+            self._image = (image_id, source, histogram)
 
-    def encode(self, q: Quantized, fmt: str, icc_profile: bytes | None, *, priority: int = PRIORITY_PREVIEW,
-               owner: object = None) -> bytes:
-        return self.call("encode", q, fmt, icc_profile, priority=priority, owner=owner)
+    def encode(self, q: Quantized, fmt: str, icc_profile: bytes | None, *, effort: int = DEFAULT_EFFORT,
+               priority: int = PRIORITY_PREVIEW, owner: object = None) -> bytes:
+        """The file bytes of `q` at the PNG packing `effort`."""
+        return self.call("encode", q, fmt, icc_profile, effort, priority=priority, owner=owner)
 
     def fit(self, image_id: int, req: Requirements, *, owner: object = None) -> Fitted:
         """`core.budget.fit` of the current image (which must be `image_id`) in the helper."""

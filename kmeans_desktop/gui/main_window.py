@@ -32,11 +32,12 @@ from PySide6.QtGui import (
     QDropEvent,
     QGuiApplication,
     QImage,
+    QShowEvent,
 )
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 
 from ..resources import sample_image_path
-from . import actions, file_ops, refcount_guard, window_layout
+from . import actions, file_ops, window_layout
 from .colour_space import ColourSpacePanels
 from .files_and_colours import FilesAndColours, WindowContract
 from .file_ops import STATUS_MS
@@ -77,7 +78,6 @@ class MainWindow(QMainWindow, WindowContract):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        refcount_guard.install()
         self.setObjectName("mainWindow")
         self.setWindowTitle("kmeans-desktop")
         self.setAcceptDrops(True)
@@ -92,6 +92,7 @@ class MainWindow(QMainWindow, WindowContract):
         self._loading_path: Path | None = None
         self._closing = False
         self._dock_shown_once = False
+        self._fitted_once = False
 
         actions.build_actions(self)
         actions.build_menus(self)
@@ -101,7 +102,7 @@ class MainWindow(QMainWindow, WindowContract):
         s = self.session
         self.colour_space = ColourSpacePanels(self, self.view_menu, s, self.settings, self.scheduler, self.helper,
                                               self._preview_busy, self.worker.computeIdle)
-        self.requirements = RequirementsControl(s, self.requirements_panel, self.settings.q, self.scheduler,
+        self.requirements = RequirementsControl(s, self.requirements_panel, self.settings, self.scheduler,
                                                 self.helper, self._mark_fitted_k, self)
         self.quality = PerceivedQuality(s, self.compare_view, self.stats, self.scheduler, self.worker.is_computing,
                                         self.worker.computeIdle, self)
@@ -433,10 +434,11 @@ class MainWindow(QMainWindow, WindowContract):
         self.dither_strength_label.setText(f"{self.dither_strength.value()} %")
         geometry = self.settings.geometry()
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 820)
+            self.resize(window_layout.FIRST_RUN_SIZE)
         state = self.settings.window_state()
         if state is not None:
             self.restoreState(state)
+        window_layout.fit_to_screen(self)  # a first start on a small screen, or another monitor's geometry
 
     def save_settings(self) -> None:
         self.settings.set_k(self.session.k)
@@ -444,6 +446,12 @@ class MainWindow(QMainWindow, WindowContract):
         self.settings.set_dither_strength(self.session.dither_strength)
         self.settings.set_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._fitted_once:  # now the window manager's frame is known
+            self._fitted_once = True
+            window_layout.fit_to_screen(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._closing:

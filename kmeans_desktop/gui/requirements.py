@@ -13,11 +13,10 @@ It knows the session, the panel and the settings, never the window.
 from __future__ import annotations
 
 import dataclasses
-
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, Signal
 
 from ..core.encoding import EXTENSIONS
 from .compute import Encoded, LoadedImage, Preview, dither_value
@@ -25,6 +24,7 @@ from .fitting import FitResult, FitWorker
 from .helper import HelperProcess
 from .scheduler import Scheduler
 from .session import Session
+from .settings import AppSettings
 from .widgets.requirements_panel import FORMATS, RequirementsPanel
 
 log = logging.getLogger("kmeans_desktop.gui")
@@ -38,7 +38,7 @@ class RequirementsControl(QObject):
     #: The requirements can't be met (the plain sentence shown in the panel).
     fitFailed = Signal(str)
 
-    def __init__(self, session: Session, panel: RequirementsPanel, settings: QSettings, scheduler: Scheduler,
+    def __init__(self, session: Session, panel: RequirementsPanel, settings: AppSettings, scheduler: Scheduler,
                  helper: HelperProcess, mark: Callable[[int | None, tuple[int, int] | None], None],
                  parent: QObject | None = None):
         super().__init__(parent)
@@ -86,7 +86,8 @@ class RequirementsControl(QObject):
         req = self.panel.requirements(k, dither)
         if req is None:
             return
-        req = dataclasses.replace(req, locked=self.session.locked)
+        req = dataclasses.replace(req, effort=self.settings.effort(),  # File ▸ PNG Packing Effort
+                                  locked=self.session.locked)
         self._k_max = k
         self.shown = None
         self.session.clear_result()

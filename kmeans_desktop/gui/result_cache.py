@@ -58,3 +58,8 @@ class ResultCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+    def drop_encoded(self) -> None:
+        """Forget every entry's file bytes (the packing changed), keeping the results."""
+        for entry in self._entries.values():
+            entry.encoded.clear()

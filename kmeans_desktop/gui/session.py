@@ -26,9 +26,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 if TYPE_CHECKING:
     from .compute import Encoded, LoadedImage, Preview
 
-#: The K a first run of the window starts with (then the last one used is remembered). The CLI's
-#: own default is `cli.DEFAULT_K` (256: the most an indexed PNG holds, the best-looking file).
-DEFAULT_K = 16
+#: The K a first run of the window starts with (a quick first result; then the last K used is
+#: remembered). The CLI's own default is `cli.DEFAULT_K` (256: the most a palette holds, so the
+#: best-looking file, since it runs once rather than while a slider moves).
+FIRST_RUN_K = 16
 K_MIN, K_MAX = 2, 256
 
 #: The names `SessionModel` reports in its change sets.
@@ -39,7 +40,7 @@ class SessionModel:
     """The window's state. Every setter returns the set of what changed (empty: nothing did) and
     tells the listeners (`subscribe`) about it."""
 
-    def __init__(self, k: int = DEFAULT_K, dither: bool = False, dither_strength: int = 100):
+    def __init__(self, k: int = FIRST_RUN_K, dither: bool = False, dither_strength: int = 100):
         self.image: LoadedImage | None = None
         self.k = clamp_k(k)
         self.dither = bool(dither)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -119,12 +120,20 @@ def build_side_panel(window: MainWindow) -> None:
     tips.setPalette(muted)
     box.addWidget(tips)
 
+    # Scrolls when the screen is too low for all of it (the window must fit 1024×600).
+    scroll = QScrollArea()
+    scroll.setObjectName("controlsScroll")
+    scroll.setWidget(panel)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setMinimumHeight(160)
     w.controls_dock = QDockWidget("Compression", w)
     w.controls_dock.setObjectName("compressionDock")
     w.controls_dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
     w.controls_dock.setTitleBarWidget(QWidget())  # a fixed side panel: no title bar to drag
-    w.controls_dock.setWidget(panel)
-    w.controls_dock.setMinimumWidth(300)
+    w.controls_dock.setWidget(scroll)
+    w.controls_dock.setMinimumWidth(300 + scroll.verticalScrollBar().sizeHint().width())
     w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, w.controls_dock)
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QGuiApplication, QScreen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from .widgets.busy_indicator import BusyIndicator
@@ -68,3 +69,39 @@ def build_status_bar(window: MainWindow) -> None:
     w.busy_bar.setVisible(False)
     status.addPermanentWidget(w.busy_bar)
     status.addPermanentWidget(w.zoom_label)
+
+
+#: The window's size on a first start, when the screen has room for it.
+FIRST_RUN_SIZE = QSize(1280, 820)
+#: Room for the window manager's frame before the window is shown (title bar and borders are
+#: only known once it is on screen; then the real margins are used).
+FRAME_GUESS = QSize(16, 40)
+
+
+def fit_to_screen(window: QWidget, screen: QScreen | None = None) -> QRect:
+    """Shrink and move a top-level window so that all of it (frame included) is on the screen it
+    opens on: the screen under its centre, else the primary one (restored geometry from a
+    monitor that is gone). Maximized and full-screen windows are left alone. Returns the frame
+    geometry it aimed for."""
+    if window.isMaximized() or window.isFullScreen():
+        return window.frameGeometry()
+    geometry = window.geometry()
+    screen = screen or QGuiApplication.screenAt(geometry.center()) or QGuiApplication.primaryScreen()
+    if screen is None:
+        return window.frameGeometry()
+    avail = screen.availableGeometry()
+    frame = window.frameGeometry()
+    extra = QSize(frame.width() - geometry.width(), frame.height() - geometry.height())
+    if not window.isVisible():
+        extra = extra.expandedTo(FRAME_GUESS)
+    minimum = window.minimumSizeHint().expandedTo(window.minimumSize())
+    width = max(minimum.width(), min(geometry.width(), avail.width() - extra.width()))
+    height = max(minimum.height(), min(geometry.height(), avail.height() - extra.height()))
+    if (width, height) != (geometry.width(), geometry.height()):
+        window.resize(width, height)
+    outer_w, outer_h = width + extra.width(), height + extra.height()
+    x = min(max(frame.x(), avail.left()), max(avail.left(), avail.right() + 1 - outer_w))
+    y = min(max(frame.y(), avail.top()), max(avail.top(), avail.bottom() + 1 - outer_h))
+    if (x, y) != (frame.x(), frame.y()):
+        window.move(x, y)  # move() places the frame's top-left corner
+    return QRect(x, y, outer_w, outer_h)

@@ -43,6 +43,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from ..core import KMeansDesktopError, Quantized
+from ..core.encoding import DEFAULT_EFFORT, check_effort
 from .compute import (
     PROXY_ABOVE,
     PROXY_PIXELS,
@@ -54,7 +55,7 @@ from .compute import (
     encode_result,
     load_source,
 )
-from .helper import PRIORITY_SAVE, HelperProcess
+from .helper import PRIORITY_PREVIEW, PRIORITY_SAVE, HelperProcess
 from .result_cache import ResultCache
 from .scheduler import Scheduler, Ticket, wait_for_pool
 
@@ -140,12 +141,24 @@ class PreviewWorker(QObject):
         self._cache = ResultCache(CACHE_BYTES)
         self._quick = ResultCache(CACHE_BYTES // 8)
         self._save_waits: list[_SaveWait] = []
+        self.effort = DEFAULT_EFFORT  # PNG packing effort of every encode (set_effort changes it)
         if self._own_helper:
             self.destroyed.connect(self.helper.close)
         #: How many jobs each kind has started (tests and benchmarks read these).
         self.started = {"load": 0, "quick": 0, "compute": 0, "encode": 0}
 
     # -- requests ----------------------------------------------------------------------------
+
+    def set_effort(self, effort: int) -> None:
+        """Pack PNGs at `effort` from now on: the bytes made at another effort are dropped (the
+        colours stay), and the result on show is encoded again, so Save writes what is shown."""
+        effort = check_effort(effort)
+        if effort == self.effort:
+            return
+        self.effort = effort
+        self._cache.drop_encoded()
+        self._quick.drop_encoded()
+        self._pump_encode()
 
     @property
     def image(self) -> LoadedImage | None:
@@ -324,7 +337,7 @@ class PreviewWorker(QObject):
             w = self._save_waits[0]
             self.started["encode"] += 1
             self._start("encode", self._generation, encode_result, w.image_id, w.quantized, w.fmt, w.icc_profile,
-                        self.helper, PRIORITY_SAVE, tag=w.quantized)
+                        self.helper, PRIORITY_SAVE, self.effort, tag=w.quantized)
             return
         if self._image is None or self._target is None or self._running("full") or self._running("quick"):
             return
@@ -334,7 +347,7 @@ class PreviewWorker(QObject):
         self.started["encode"] += 1
         q = entry.preview.quantized
         self._start("encode", self._generation, encode_result, self._image.image_id, q, "png",
-                    self._image.source.icc_profile, self.helper, tag=q)
+                    self._image.source.icc_profile, self.helper, PRIORITY_PREVIEW, self.effort, tag=q)
 
     def _update_busy(self) -> None:
         busy = not self.is_idle()
@@ -425,6 +438,9 @@ class PreviewWorker(QObject):
                 w.callback(None, message)
             return
         encoded: Encoded = job.result
+        if encoded.effort != self.effort:  # the effort changed meanwhile: these bytes are not what Save writes
+            self._pump_encode()
+            return
         if self._image is not None and encoded.image_id == self._image.image_id:
             entry = self._cache.get(encoded.key)
             if entry is not None and entry.preview.quantized is quantized:

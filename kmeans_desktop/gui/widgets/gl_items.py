@@ -9,6 +9,13 @@ issues #1822, #2008, #3455; the only workaround there is `AA_ShareOpenGLContexts
 set before the QApplication exists). These subclasses keep one program per context and rebuild
 their buffers when the context changes.
 
+A workaround with an expiry: it relies on pyqtgraph's private internals of `GLScatterPlotItem`
+and `GLLinePlotItem` (the class attribute `_shaderProgram`, `getShaderProgram`, the items'
+`_buffers` and their `paint`) as they are in 0.13.7-0.14.x, which is why
+pyproject.toml caps pyqtgraph below 0.15. Remove this module (use the plain items) once pyqtgraph
+keeps its shader programs and buffers per context: https://github.com/pyqtgraph/pyqtgraph/issues/3455
+(also #1822, #2008); before raising the cap, check that a floated cloud dock still draws.
+
 Only importable where PyOpenGL is; `color_cloud` imports it only after finding a working
 OpenGL context.
 """

@@ -20,7 +20,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ...core.sampling import KNEE_ENOUGH_S2, KNEE_GAIN_S2, knee_k_ssimulacra2
-from .stats_panel import quality_word
+from .stats_panel import human_bytes, quality_word
 
 GRID_KS = (2, 4, 8, 16, 32, 64, 128, 256)
 PSNR_COLOR = (70, 130, 220)  # the quality curve, whichever measure it draws
@@ -29,16 +29,9 @@ MARK_COLOR = (120, 120, 128)
 FITTED_COLOR = (40, 150, 70)
 
 
-def human_bytes(n: float) -> str:
-    for unit, size in (("MB", 1e6), ("kB", 1e3)):
-        if n >= size:
-            return f"{n / size:.3g} {unit}" if n / size < 100 else f"{n / size:.0f} {unit}"
-    return f"{int(n)} B"
-
-
 class BytesAxis(pg.AxisItem):
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
-        return [human_bytes(v) if v > 0 else "0" for v in values]
+        return [human_bytes(round(v)) if v > 0 else "0" for v in values]
 
 
 class KCurveView(QWidget):

@@ -7,7 +7,7 @@ into a `core.budget.Requirements` (None while nothing is asked for), and the win
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -33,7 +33,6 @@ FITS_COLOR = QColor(30, 130, 60)
 TOO_BIG_COLOR = QColor(200, 40, 40)
 JPEG_NOTE = ("JPEG spreads the colours out again when it compresses, so it keeps only part of the "
              "palette's benefit. Use it when a form accepts only JPEG.")
-KEY = "requirements/"
 
 
 def fit_sentence(fitted) -> str:
@@ -55,19 +54,6 @@ def fit_sentence(fitted) -> str:
         else:
             text += f" — at full size only {fitted.full_k} colours would fit"
     return text
-
-
-def _bool(value, default: bool) -> bool:
-    if value is None:
-        return default
-    return value is True or str(value).lower() in ("true", "1")
-
-
-def _int(value, default: int) -> int:
-    try:
-        return int(float(value))
-    except (TypeError, ValueError):
-        return default
 
 
 class RequirementsPanel(QWidget):
@@ -342,45 +328,45 @@ class RequirementsPanel(QWidget):
 
     # -- settings -----------------------------------------------------------------------------
 
-    def restore(self, settings: QSettings) -> None:
+    def restore(self, settings) -> None:
+        """Take the remembered values from `settings` (an `AppSettings`: it owns the keys)."""
+        self.set_state(settings.requirements_state())
+
+    def save(self, settings) -> None:
+        settings.set_requirements_state(self.state())
+
+    def state(self) -> dict:
+        """The inputs' values, by the names `AppSettings.requirements_state` uses."""
+        return {"maxWidth": self.max_width.value(), "maxHeight": self.max_height.value(),
+                "targetOn": self.target_check.isChecked(), "target": self.target_value.value(),
+                "unit": self.target_unit.currentText(), "format": self.format(),
+                "minWidth": self.min_width.value(), "minHeight": self.min_height.value(),
+                "keepFullSize": self.keep_full_size.isChecked(), "keepMetadata": self.keep_metadata.isChecked(),
+                "expanded": self.toggle.isChecked()}
+
+    def set_state(self, state: dict) -> None:
         widgets = (self.max_width, self.max_height, self.min_width, self.min_height, self.target_check,
                    self.target_value, self.target_unit, self.format_combo, self.keep_full_size, self.keep_metadata,
                    self.toggle)
         for w in widgets:
             w.blockSignals(True)
         try:
-            self.max_width.setValue(_int(settings.value(KEY + "maxWidth"), 0))
-            self.max_height.setValue(_int(settings.value(KEY + "maxHeight"), 0))
-            self.target_unit.setCurrentIndex(max(0, self.target_unit.findText(str(settings.value(KEY + "unit", "KB")))))
-            try:
-                self.target_value.setValue(float(settings.value(KEY + "target", 100)))
-            except (TypeError, ValueError):
-                pass
-            self.target_check.setChecked(_bool(settings.value(KEY + "targetOn"), False))
-            self.set_format(str(settings.value(KEY + "format", "png")))
-            self.min_width.setValue(_int(settings.value(KEY + "minWidth"), 0))
-            self.min_height.setValue(_int(settings.value(KEY + "minHeight"), 0))
-            self.keep_full_size.setChecked(_bool(settings.value(KEY + "keepFullSize"), False))
-            self.keep_metadata.setChecked(_bool(settings.value(KEY + "keepMetadata"), False))
-            self.toggle.setChecked(_bool(settings.value(KEY + "expanded"), True))
+            self.max_width.setValue(state["maxWidth"])
+            self.max_height.setValue(state["maxHeight"])
+            self.target_unit.setCurrentIndex(max(0, self.target_unit.findText(state["unit"])))
+            self.target_value.setValue(state["target"])
+            self.target_check.setChecked(state["targetOn"])
+            self.set_format(state["format"])
+            self.min_width.setValue(state["minWidth"])
+            self.min_height.setValue(state["minHeight"])
+            self.keep_full_size.setChecked(state["keepFullSize"])
+            self.keep_metadata.setChecked(state["keepMetadata"])
+            self.toggle.setChecked(state["expanded"])
         finally:
             for w in widgets:
                 w.blockSignals(False)
         self._on_expanded(self.toggle.isChecked())
         self._sync()
-
-    def save(self, settings: QSettings) -> None:
-        settings.setValue(KEY + "maxWidth", self.max_width.value())
-        settings.setValue(KEY + "maxHeight", self.max_height.value())
-        settings.setValue(KEY + "targetOn", self.target_check.isChecked())
-        settings.setValue(KEY + "target", self.target_value.value())
-        settings.setValue(KEY + "unit", self.target_unit.currentText())
-        settings.setValue(KEY + "format", self.format())
-        settings.setValue(KEY + "minWidth", self.min_width.value())
-        settings.setValue(KEY + "minHeight", self.min_height.value())
-        settings.setValue(KEY + "keepFullSize", self.keep_full_size.isChecked())
-        settings.setValue(KEY + "keepMetadata", self.keep_metadata.isChecked())
-        settings.setValue(KEY + "expanded", self.toggle.isChecked())
 
     # -- internal -----------------------------------------------------------------------------
 

@@ -1,0 +1,69 @@
+"""The effort setting (issue 13): it changes only the PNG packing, never the pixels; the same
+input, K, seed and effort give the same bytes; the CLI takes --effort and reports `effort`."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kmeans_desktop.core import encode, quantize
+from kmeans_desktop.core.budget import Requirements, fit
+from kmeans_desktop.core.encoding import DEFAULT_EFFORT, EFFORT_MAX, EFFORT_MIN, packing_for
+from kmeans_desktop.core.imageio import load_image
+
+from .images import jpeg_bytes
+from .test_cli import run
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(png)) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def test_every_effort_decodes_to_the_same_pixels_and_is_deterministic(china):
+    q = quantize(china[:160, :240], 48)
+    files = {e: encode(q, "png", effort=e) for e in range(EFFORT_MIN, EFFORT_MAX + 1)}
+    for e, data in files.items():
+        assert np.array_equal(_pixels(data), q.to_array()), e
+        assert encode(quantize(china[:160, :240].copy(), 48), "png", effort=e) == data
+    assert len(files[EFFORT_MAX]) <= len(files[DEFAULT_EFFORT]) < len(files[EFFORT_MIN])
+
+
+@pytest.mark.parametrize("bad", [0, 6, 2.5, True, "3"])
+def test_a_bad_effort_is_one_sentence(china, bad):
+    q = quantize(china[:20, :20], 4)
+    with pytest.raises(ValueError, match="effort"):
+        encode(q, "png", effort=bad)
+
+
+def test_packing_follows_the_image_size():
+    assert packing_for(DEFAULT_EFFORT, 300_000) != packing_for(DEFAULT_EFFORT, 9_000_000)
+    assert packing_for(EFFORT_MAX, 9_000_000).deflate >= packing_for(DEFAULT_EFFORT, 9_000_000).deflate
+
+
+def test_fit_writes_what_the_effort_packs(tmp_path, china):
+    p = tmp_path / "c.jpg"
+    p.write_bytes(jpeg_bytes(china[:120, :160]))
+    src = load_image(p)
+    for e in (1, 5):
+        r = fit(src, Requirements(k=32, effort=e))
+        assert r.data == encode(r.quantized, "png", icc_profile=src.icc_profile, effort=e)
+
+
+def test_cli_effort_flag_json_and_bad_value(tmp_path, china):
+    p = tmp_path / "photo.jpg"
+    p.write_bytes(jpeg_bytes(china[:120, :160]))
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    r = run("compress", p, "-k", "32", "--effort", "1", "-o", a, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["effort"] == 1
+    r = run("compress", p, "-k", "32", "-o", b, "--json")
+    assert json.loads(r.stdout)["effort"] == DEFAULT_EFFORT
+    assert np.array_equal(_pixels(a.read_bytes()), _pixels(b.read_bytes()))
+    bad = run("compress", p, "--effort", "9", "-o", tmp_path / "c.png")
+    assert bad.returncode == 2 and "--effort must be from 1 to 5" in bad.stderr
+    assert bad.stderr.count("\n") == 1 and not (tmp_path / "c.png").exists()
