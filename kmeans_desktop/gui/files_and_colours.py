@@ -41,11 +41,12 @@ class FilesAndColours(QObject):
     def __init__(self, host: QMainWindow, session: Session, worker, compare_view: CompareView,
                  palette_strip: PaletteStrip, panel: RequirementsPanel, *, open_single: Callable[[str], None],
                  message: Callable[[str, str], object], status: Callable[[str], None],
-                 last_folder: Callable[[], str]):
+                 last_folder: Callable[[], str], effort: Callable[[], int] | None = None):
         super().__init__(host)
         self.host, self.session, self.worker = host, session, worker
         self.compare_view, self.palette_strip, self.panel = compare_view, palette_strip, panel
         self.message, self.status, self.last_folder = message, status, last_folder
+        self.effort = effort  # File > PNG Packing Effort, for the batch too
         self.many = ManyFiles(host, self.batch_template, open_single, message, last_folder)
         self.many.batchFinished.connect(self.batchFinished)
         self.compressed = CompressedFile(self._encoded)
@@ -194,15 +195,16 @@ class FilesAndColours(QObject):
         s = self.session
         req = self.panel.requirements(s.k, s.dither_value()) if s.requirements_active else None
         none = Path()
+        extra = {"effort": self.effort()} if self.effort is not None else {}
         if req is None:
             return Job(input=none, output=none, k=s.k, format="png", max_bytes=None, max_width=None,
                        max_height=None, keep_metadata=False, dither=s.dither, seed=0, force=False,
-                       allow_downscale=True, dither_strength=s.dither_value() or 1.0, locked=s.locked)
+                       allow_downscale=True, dither_strength=s.dither_value() or 1.0, locked=s.locked, **extra)
         return Job(input=none, output=none, k=req.k, format=req.format, max_bytes=req.max_bytes,
                    max_width=req.max_width, max_height=req.max_height, keep_metadata=req.keep_metadata,
                    dither=req.dither, seed=req.seed, force=False, allow_downscale=req.allow_downscale,
                    dither_strength=req.dither_strength, min_width=req.min_width, min_height=req.min_height,
-                   locked=s.locked)
+                   locked=s.locked, **extra)
 
     # -- layout and state -----------------------------------------------------------------------
 

@@ -109,6 +109,7 @@ class MainWindow(QMainWindow, WindowContract):
         self.files_colours = FilesAndColours(
             self, s, self.worker, self.compare_view, self.palette_strip, self.requirements_panel,
             open_single=self.open_image, message=self.show_message, last_folder=self.settings.last_folder,
+            effort=self.settings.effort,
             status=lambda text: self.statusBar().showMessage(text, STATUS_MS))
         self.files_colours.batchFinished.connect(self.batchFinished)
 
