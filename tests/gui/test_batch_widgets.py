@@ -150,7 +150,7 @@ def test_swatch_click_emits_its_colour_and_locked_swatches_are_marked(qtbot):
     before = strip.grab().toImage()
     strip.set_locked([(200, 16, 46)])
     assert strip.is_locked(1) and not strip.is_locked(0)
-    assert "locked" in strip.tooltip_for(1)
+    assert "Locked" in strip.hover_text(1) and "Click to lock" in strip.hover_text(0)
     assert strip.grab().toImage() != before  # the mark is drawn
 
 

@@ -116,8 +116,12 @@ class PaletteStrip(QWidget):
     def tooltip_for(self, i: int) -> str:
         total = float(self._counts.sum()) or 1.0
         n = int(self._counts[i])
-        lock = "locked; click to unlock" if self.is_locked(i) else "click to lock this colour"
-        return f"{hex_color(self._palette[i])} — {100.0 * n / total:.2f}% of the pixels ({n:,}); {lock}"
+        return f"{hex_color(self._palette[i])} — {100.0 * n / total:.2f}% of the pixels ({n:,})"
+
+    def hover_text(self, i: int) -> str:
+        """The tooltip shown: the colour's share, and what a click does."""
+        lock = "Locked: click to unlock." if self.is_locked(i) else "Click to lock this colour."
+        return f"{self.tooltip_for(i)}\n{lock}"
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -190,7 +194,7 @@ class PaletteStrip(QWidget):
             self._hover = i
             self.update()
             if i >= 0 and QToolTip.isVisible():
-                QToolTip.showText(event.globalPosition().toPoint(), self.tooltip_for(i), self)
+                QToolTip.showText(event.globalPosition().toPoint(), self.hover_text(i), self)
         super().mouseMoveEvent(event)
 
     def leaveEvent(self, event: QEvent) -> None:
@@ -204,7 +208,7 @@ class PaletteStrip(QWidget):
             help_event: QHelpEvent = event  # type: ignore[assignment]
             i = self.swatch_at(help_event.pos().x())
             if i >= 0:
-                QToolTip.showText(help_event.globalPos(), self.tooltip_for(i), self)
+                QToolTip.showText(help_event.globalPos(), self.hover_text(i), self)
             else:
                 QToolTip.hideText()
                 event.ignore()
