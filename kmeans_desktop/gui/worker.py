@@ -229,6 +229,11 @@ class PreviewWorker(QObject):
             self.clear_cache()
             self._generation += 1
 
+    def _lock_args(self) -> tuple:
+        """compute_preview's `locked` argument, only when there are locked colours (tests wrap
+        compute_preview with the four-argument signature)."""
+        return (self.locked,) if self.locked else ()
+
     def clear_cache(self) -> None:
         """Forget every result (benchmarks use it to measure cold requests)."""
         self._cache.clear()
@@ -306,12 +311,12 @@ class PreviewWorker(QObject):
                         and (not self._settled or self._quick_helps()))
         if quick_needed and not self._running("quick"):
             self.started["quick"] += 1
-            self._start("quick", self._generation, compute_preview, image, key[0], key[1], False, self.locked,
+            self._start("quick", self._generation, compute_preview, image, key[0], key[1], False, *self._lock_args(),
                         tag=self.locked)
         if (not self._running("full") and (self._settled or image.proxy is None)
                 and (self.overlap or not quick_needed)):
             self.started["compute"] += 1
-            self._start("full", self._generation, compute_preview, image, key[0], key[1], True, self.locked,
+            self._start("full", self._generation, compute_preview, image, key[0], key[1], True, *self._lock_args(),
                         tag=self.locked)
 
     def _quick_helps(self) -> bool:
