@@ -78,6 +78,50 @@ def _whole(name: str, lo: int, hi: int):
     return convert
 
 
+def _colour_list(text: str) -> tuple:
+    from .core.fixed_colours import PaletteError
+    from .core.palette_io import parse_colour_list
+
+    try:
+        return tuple(parse_colour_list(text))
+    except PaletteError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _colour_options(args) -> tuple[int, tuple, tuple | None, Path | None]:
+    """K, the locked colours, the fixed palette and the palette export path, checked together
+    before any work: a mistake here is one sentence and nothing is written."""
+    from .core.fixed_colours import PaletteError
+    from .core.palette_io import export_format, read_palette
+
+    k, lock, palette, export = args.k or DEFAULT_K, args.lock or (), None, None
+    if args.palette is not None:
+        if args.k is not None or args.lock:
+            raise UsageError(f"--palette {args.palette} sets the colours itself; leave out "
+                             f"{'-k' if args.k is not None else '--lock'}.")
+        try:
+            palette = tuple(tuple(int(v) for v in row) for row in read_palette(args.palette))
+        except PaletteError as exc:
+            raise UsageError(str(exc)) from None
+        k = len(palette)
+    if len(lock) > k:
+        raise UsageError(f"{len(lock)} locked colours don't fit in K={k}; lock at most {k} or raise -k.")
+    if args.export_palette is not None:
+        export = Path(args.export_palette)
+        if len(args.inputs) > 1:
+            raise UsageError("--export-palette takes one input; give one image, or export each on its own.")
+        try:
+            export_format(export)
+        except PaletteError as exc:
+            raise UsageError(str(exc)) from None
+        folder = export.parent if str(export.parent) else Path(".")
+        if not folder.is_dir():
+            raise UsageError(f"{export}: the folder {folder} does not exist.")
+        if export.exists() and not args.force:
+            raise UsageError(f"{export}: already exists; use --force to replace it.")
+    return k, tuple(lock), palette, export
+
+
 def build_compress_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="kmeans-desktop compress",
@@ -88,7 +132,7 @@ def build_compress_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image file(s) to compress")
     p.add_argument("-o", "--output", required=True, metavar="OUTPUT_OR_DIR",
                    help="output file, or a folder (required with several inputs)")
-    p.add_argument("-k", type=_k_value, default=DEFAULT_K, metavar="K",
+    p.add_argument("-k", type=_k_value, default=None, metavar="K",
                    help=f"the most colours, 1 to 256 (default {DEFAULT_K})")
     p.add_argument("--max-bytes", type=_arg(parse_bytes), metavar="SIZE",
                    help="file size limit: 150000, 150KB, 1.5MB, 120KiB (KB = 1000, KiB = 1024)")
@@ -111,6 +155,13 @@ def build_compress_parser() -> argparse.ArgumentParser:
     p.add_argument("--effort", type=_whole("--effort", EFFORT_MIN, EFFORT_MAX), default=DEFAULT_EFFORT, metavar="N",
                    help=EFFORT_HELP)
     p.add_argument("--seed", type=_whole("--seed", 0, 2**32 - 1), default=0, metavar="N", help="random seed (default 0)")
+    p.add_argument("--lock", type=_arg(_colour_list), metavar="COLOURS",
+                   help="colours kept exactly in the palette, like '#c8102e,#ffffff' (they count toward K)")
+    p.add_argument("--palette", metavar="FILE",
+                   help="map to exactly this palette: a GIMP .gpl file or an image of at most 256 colours "
+                   "(not with -k or --lock; with --max-bytes only the size may shrink)")
+    p.add_argument("--export-palette", metavar="FILE",
+                   help="also write the palette used, as .gpl, .css or .json (by extension; one input only)")
     p.add_argument("--json", action="store_true", help="print one JSON object per input on stdout")
     p.add_argument("--force", action="store_true", help="allow replacing existing files, the input included")
     p.add_argument("--jobs", type=_whole("--jobs", 1, 256), default=os.cpu_count() or 1, metavar="N",
@@ -138,6 +189,7 @@ def build_gui_parser() -> argparse.ArgumentParser:
 
 def run_compress(argv: list[str]) -> int:
     args = build_compress_parser().parse_args(argv)
+    k, lock, palette, export = _colour_options(args)
     max_w, max_h = args.max_size or (None, None)
     min_w, min_h = args.min_size or (None, None)
     if args.dither or args.dither_strength is not None:  # the user's dithering is kept as set
@@ -153,10 +205,11 @@ def run_compress(argv: list[str]) -> int:
             raise UsageError(f"{seen[out].name} and {inp.name} would both be written to {out}; rename one.")
         seen[out] = inp
     jobs = [
-        Job(input=inp, output=out, k=args.k, format=fmt, max_bytes=args.max_bytes, max_width=max_w,
+        Job(input=inp, output=out, k=k, format=fmt, max_bytes=args.max_bytes, max_width=max_w,
             max_height=max_h, keep_metadata=args.keep_metadata, dither=dither, seed=args.seed,
             force=args.force, allow_downscale=not args.no_downscale, score=args.json,
-            dither_strength=strength, min_width=min_w, min_height=min_h, effort=args.effort)
+            dither_strength=strength, min_width=min_w, min_height=min_h, effort=args.effort, locked=lock,
+            palette=palette, export_palette=export)
         for inp, out, fmt in pairs
     ]
     with native_stderr_to_log():  # the C libraries' warnings go to the log, not the terminal

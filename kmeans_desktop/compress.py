@@ -75,6 +75,9 @@ class Job:
     dither_strength: float = 1.0  # with dither: 0..1
     min_width: int | None = None  # with max_bytes: never smaller than this
     min_height: int | None = None
+    locked: tuple = ()  # --lock: (r, g, b) colours kept exactly
+    palette: tuple | None = None  # --palette: map to exactly these colours
+    export_palette: Path | None = None  # --export-palette: write the palette here too
     effort: int = DEFAULT_EFFORT  # PNG packing effort (core.encoding): 1 fastest .. 5 smallest
 
 
@@ -133,7 +136,8 @@ def compute_job(job: Job) -> tuple[dict, bytes]:
     req = Requirements(k=job.k, max_bytes=job.max_bytes, max_width=job.max_width, max_height=job.max_height,
                        format=job.format, allow_downscale=job.allow_downscale, keep_metadata=job.keep_metadata,
                        dither=job.dither, seed=job.seed, dither_strength=job.dither_strength,
-                       min_width=job.min_width, min_height=job.min_height, effort=job.effort)
+                       min_width=job.min_width, min_height=job.min_height, effort=job.effort, locked=job.locked,
+                       palette=job.palette)
     try:
         result = fit(src, req)
     except FormatLimitError as exc:
@@ -149,6 +153,10 @@ def compute_job(job: Job) -> tuple[dict, bytes]:
                  "ssimulacra2_sampled": file_score_is_sampled(src.pixels)}
     if result.reason:
         extra["reason"] = result.reason
+    if job.export_palette is not None:
+        from .core.palette_io import hex_colour
+
+        extra["palette"] = [hex_colour(e) for e in q.palette]
     stats = {
         "input": str(job.input),
         "output": str(final_output(job, result.format)),
@@ -181,6 +189,10 @@ def write_job(job: Job, stats: dict, data: bytes, *, batch: bool) -> dict:
     job = replace(job, output=Path(stats["output"]))  # format auto: the chosen format's extension
     check_output(job, batch=batch)
     write_atomic(job.output, data)
+    if job.export_palette is not None:
+        from .core.palette_io import export_palette, parse_hex_palette
+
+        export_palette(parse_hex_palette(stats["palette"]), job.export_palette)
     return {**stats, "seconds": round(stats["seconds"] + time.perf_counter() - t0, 3)}
 
 

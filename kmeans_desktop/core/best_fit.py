@@ -367,7 +367,7 @@ class QualitySearch:
         s = best.score
         if best.size != self.target:
             if full is None or full.setting is None:
-                what = "2 colours" if self.req.format != "jpeg" else "the lowest JPEG quality"
+                what = f"{min(self.job.k_floor, self.req.k)} colours" if self.req.format != "jpeg" else "the lowest JPEG quality"
                 w, h = self.target
                 return f"{self._describe(best)} ({s:.1f}); at {w}x{h} not even {what} would fit"
             return f"{self._describe(best)} looks better than {self._describe(full, False)} ({s:.1f} vs {full_score:.1f})"
@@ -384,7 +384,7 @@ class QualitySearch:
         small = min(self.cands.values(), key=lambda c: c.size)
         nbytes = small.search.smallest_bytes()
         w, h = small.size
-        what = "even 2 colours need" if self.req.format != "jpeg" else "even the lowest JPEG quality needs"
+        what = f"even {min(self.job.k_floor, self.req.k)} colours need" if self.req.format != "jpeg" else "even the lowest JPEG quality needs"
         where = "the size asked for" if not self.req.allow_downscale or small.size == self.target \
             else "the smallest size allowed"
         fits = "it doesn't fit at any size"

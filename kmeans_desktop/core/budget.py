@@ -33,6 +33,8 @@ def fit(
     reuse one; it is used only while the image is not resized. With a byte budget, the
     best-looking file that fits (core/best_fit.py); format "auto" compares PNG, WebP and JPEG."""
     t0 = time.perf_counter()
+    if req.palette is not None:  # a fixed palette: K is its size; a byte budget may only shrink the image
+        req = dataclasses.replace(req, k=len(req.palette), locked=())
     check_k(req.k)
     check_effort(req.effort)
     if req.max_bytes is not None and req.max_bytes <= 0:

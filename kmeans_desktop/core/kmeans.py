@@ -18,6 +18,9 @@ entries only; semi-transparent pixels are clustered in premultiplied RGBA (colou
 coverage, which is the error a viewer sees after compositing) among entries with 0 < alpha < 255.
 K is shared between the groups in proportion to their pixels, at least one entry each. These rules
 hold whenever K is at least the number of alpha classes present.
+
+Locked colours (`locked=`) are fixed centres of the opaque clustering and count toward K; a fixed
+`palette=` maps to exactly that palette without clustering (see `fixed_colours`).
 """
 
 from __future__ import annotations
@@ -131,6 +134,8 @@ def quantize(
     seed: int = 0,
     histogram: ColorHistogram | None = None,
     dither_strength: float = 1.0,
+    locked=None,
+    palette=None,
 ) -> Quantized:
     """Reduce `pixels` to at most `k` colours.
 
@@ -139,6 +144,10 @@ def quantize(
 
     `histogram` may be passed to reuse `build_histogram(pixels)` across calls (the GUI does, for
     every K of one image). Same pixels, k and seed give an identical result.
+
+    `locked`: (r, g, b) colours kept exactly in the palette, opaque, counted toward `k` (a
+    `PaletteError` when there are more than `k`). `palette`: m×3 or m×4 uint8 colours to map to
+    exactly, without clustering; `k` is then the palette's size.
     """
     t0 = time.perf_counter()
     pixels = check_pixels(pixels)
@@ -146,7 +155,16 @@ def quantize(
     hist = histogram if histogram is not None else build_histogram(pixels)
     if hist.shape != pixels.shape[:2] or hist.channels != pixels.shape[2]:
         raise ValueError("the histogram was built from another image.")
-    palette, labels = palette_for_histogram(hist, k, seed=seed)
+    if palette is not None:
+        from .fixed_colours import fixed_palette, map_to_palette
+
+        has_transparent = hist.channels == 4 and bool((hist.colors[:, 3] == 0).any())
+        palette = fixed_palette(palette, hist.channels, has_transparent)
+        k = len(palette)
+        labels = map_to_palette(hist.colors, palette if palette.shape[1] == 4 else np.concatenate(
+            [palette, np.full((k, 1), 255, np.uint8)], axis=1), _composites, to_working, nearest)
+    else:
+        palette, labels = palette_for_histogram(hist, k, seed=seed, locked=locked)
     strength = check_strength(dither_strength)
     if dither and strength > 0 and palette.shape[0] < hist.n_colors:
         from .dither import dither_indices
@@ -178,29 +196,45 @@ def quantize(
     )
 
 
-def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Return (palette n×C uint8 without unused entries, label of each distinct colour)."""
+def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0, locked=None) -> tuple[np.ndarray, np.ndarray]:
+    """Return (palette n×C uint8 without unused entries, label of each distinct colour).
+    `locked` colours (m×3 uint8) are always in the palette, used or not."""
+    from .fixed_colours import as_colours, check_locked
+
     colors, weights = hist.colors, hist.counts.astype(np.float64)
+    lock = as_colours(locked)
+    check_locked(lock, k)
     if hist.channels == 3:
         pts = _rgb_points(hist)
-        palette = _opaque_palette(_cluster(pts, k, seed))
+        palette = _with_locked(_cluster(pts, k, seed, to_working(lock)), lock)
         labels = assign(to_working(palette), pts)
-        return _tidy(palette, labels, weights)
-    return _tidy(*_rgba_palette(colors, weights, k, seed), weights)
+        return _tidy(palette, labels, weights, keep=lock)
+    lock4 = np.concatenate([lock, np.full((len(lock), 1), 255, np.uint8)], axis=1)
+    return _tidy(*_rgba_palette(colors, weights, k, seed, lock4), weights, keep=lock4)
 
 
-def _rgba_palette(colors: np.ndarray, weights: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _with_locked(centres: np.ndarray, lock: np.ndarray) -> np.ndarray:
+    """Opaque working-space centres (the locked ones first) -> uint8 palette holding the locked
+    colours exactly (not their rounded round trip through the working space)."""
+    free = _opaque_palette(centres[len(lock):]) if len(centres) > len(lock) else np.zeros((0, 3), np.uint8)
+    return np.unique(np.concatenate([lock, free], axis=0), axis=0)
+
+
+def _rgba_palette(colors: np.ndarray, weights: np.ndarray, k: int, seed: int,
+                  lock: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    lock = np.zeros((0, 4), np.uint8) if lock is None else lock  # opaque RGBA, counted toward k
     alpha = colors[:, 3]
     transparent, opaque = alpha == 0, alpha == 255
     semi = ~(transparent | opaque)
     groups = [g for g in (opaque, semi) if g.any()]
-    slots = k - int(transparent.any())
+    slots = k - int(transparent.any()) - len(lock)
     labels = np.zeros(len(colors), dtype=np.int64)
     if slots < len(groups):
         # K too small to keep every alpha class apart: one premultiplied RGBA clustering.
         x = _composites(colors)
-        centres = _cluster(Points(x, weights), k, seed)
-        palette = _unpremultiply(_from_composites(centres), keep_range=False)
+        centres = _cluster(Points(x, weights), k, seed, _composites(lock))
+        palette = _unpremultiply(_from_composites(centres[len(lock):]), keep_range=False)
+        palette = np.unique(np.concatenate([lock, palette], axis=0), axis=0)
         labels[:] = nearest(_composites(palette), x)
         return palette, labels
     pixels = np.array([weights[g].sum() for g in groups])
@@ -218,10 +252,14 @@ def _rgba_palette(colors: np.ndarray, weights: np.ndarray, k: int, seed: int) ->
         parts.append(colors[hidden[np.argmax(weights[hidden])]][None, :].copy())
         labels[transparent] = 0
         base = 1
+    if len(lock) and not opaque.any():  # nothing opaque to cluster: the locked entries stand alone
+        parts.append(lock)
+        base += len(lock)
     for g, n in zip(groups, shares):
         if g is opaque:
             x = to_working(colors[g, :3])
-            pal = _opaque_palette(_cluster(Points(x, weights[g], integer=False), n, seed))
+            fixed = to_working(lock[:, :3])
+            pal = _with_locked(_cluster(Points(x, weights[g], integer=False), n + len(lock), seed, fixed), lock[:, :3])
             lab = nearest(to_working(pal), x)
             pal = np.concatenate([pal, np.full((len(pal), 1), 255, np.uint8)], axis=1)
         else:
@@ -308,10 +346,13 @@ def _round_palette(centres: np.ndarray) -> np.ndarray:
     return np.unique(np.clip(np.rint(centres), 0, 255).astype(np.uint8), axis=0)
 
 
-def _tidy(palette: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop unused entries and order the palette: transparent entries first (short tRNS), then
-    by luminance, so that equal inputs always give equal, readable palettes."""
+def _tidy(palette: np.ndarray, labels: np.ndarray, weights: np.ndarray,
+          keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Drop unused entries (but those in `keep`) and order the palette: transparent entries first
+    (short tRNS), then by luminance, so that equal inputs always give equal, readable palettes."""
     used = np.bincount(labels, weights=weights, minlength=len(palette)) > 0
+    if keep is not None and len(keep):
+        used |= (palette[:, None, :] == keep[None, :, :]).all(axis=2).any(axis=1)
     luma = palette[:, :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
     alpha = palette[:, 3].astype(np.float64) if palette.shape[1] == 4 else np.zeros(len(palette))
     order = np.lexsort((palette[:, 0], palette[:, 1], palette[:, 2], luma, alpha))
@@ -321,8 +362,9 @@ def _tidy(palette: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> tuple
     return np.ascontiguousarray(palette[order]), remap[labels]
 
 
-def _lloyd(centres: np.ndarray, pts: Points, max_iter: int) -> np.ndarray:
-    """Weighted Lloyd iterations with exact assignment; empty clusters are dropped."""
+def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0) -> np.ndarray:
+    """Weighted Lloyd iterations with exact assignment; empty clusters are dropped. The first
+    `n_fixed` centres (locked colours) never move and are never dropped."""
     x, w = pts.x, pts.w
     prev = math.inf
     for i in range(max_iter):
@@ -333,20 +375,30 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int) -> np.ndarray:
             inertia = float(np.einsum("ij,ij,i->", diff, diff, w))
         sw = np.bincount(lab, weights=w, minlength=len(centres))
         keep = sw > 0
+        keep[:n_fixed] = True
         sums = np.stack([np.bincount(lab, weights=w * x[:, d], minlength=len(centres)) for d in range(x.shape[1])], 1)
-        centres = sums[keep] / sw[keep, None]
+        moved = sums / np.maximum(sw, 1e-300)[:, None]
+        moved[:n_fixed] = centres[:n_fixed]
+        centres = moved[keep]
         if last or prev - inertia <= _LLOYD_TOL * inertia:
             break
         prev = inertia
     return centres
 
 
-def _cluster(pts: Points, k: int, seed: int) -> np.ndarray:
-    """Weighted k-means centres (at most k) for points (U×d, 0..255) with weights."""
+def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None) -> np.ndarray:
+    """Weighted k-means centres (at most k) for points (U×d, 0..255) with weights. `fixed`
+    centres (m×d, m ≤ k) come first in the answer, unmoved; they count toward k."""
     from .seeding import weighted_kmeans
 
     x, w, n = pts.x, pts.w, len(pts)
-    if n <= k:
+    m = 0 if fixed is None else len(fixed)
+    if m:
+        if m >= k:
+            return np.asarray(fixed, dtype=np.float64)[:k].copy()
+        if n <= k - m:
+            return np.concatenate([fixed, x], axis=0)
+    elif n <= k:
         return x.copy()
     levels = pts.levels
     coarse, cw = x, w
@@ -354,13 +406,19 @@ def _cluster(pts: Points, k: int, seed: int) -> np.ndarray:
         coarse, cw = levels[bits]
         if len(coarse) >= _COARSE_WORK // k:
             break
-    # (Small K: the 7-bit bin means at most. All distinct colours cost 2–10× as much for the start
-    # and the polish below on the exact colours reaches the same optimum.)
-    centres = weighted_kmeans(coarse, cw, min(k, len(coarse)), seed=seed,
-                              n_init=_N_INIT_SMALL_K if k <= 64 else 1, max_iter=_KMEANS_MAX_ITER)
+    if m:  # the locked colours seed the coarse stage, the other seeds are chosen around them
+        from .fixed_colours import coarse_with_fixed
+
+        centres = coarse_with_fixed(coarse, cw, fixed, k, seed, _N_INIT_SMALL_K if k <= 64 else 1,
+                                    lloyd=_lloyd, max_iter=_KMEANS_MAX_ITER)
+    else:
+        # (Small K: the 7-bit bin means at most. All distinct colours cost 2–10× as much for the
+        # start and the polish below on the exact colours reaches the same optimum.)
+        centres = weighted_kmeans(coarse, cw, min(k, len(coarse)), seed=seed,
+                                  n_init=_N_INIT_SMALL_K if k <= 64 else 1, max_iter=_KMEANS_MAX_ITER)
     if n > _EXACT_LLOYD_LIMIT:
-        centres = _lloyd(centres, Points(*levels[6], binned=False), max_iter=_POLISH_ITER)
+        centres = _lloyd(centres, Points(*levels[6], binned=False), max_iter=_POLISH_ITER, n_fixed=m)
         # The last step on 7-bit bin means (4× fewer points than the colours themselves) lands
         # within 0.005 dB of an exact step, at half the cost (9 MP: 36.491 vs 36.495 dB at K=256).
-        return _lloyd(centres, Points(*levels[7], binned=False), max_iter=_FINE_ITER_LARGE)
-    return _lloyd(centres, pts, max_iter=_POLISH_ITER)
+        return _lloyd(centres, Points(*levels[7], binned=False), max_iter=_FINE_ITER_LARGE, n_fixed=m)
+    return _lloyd(centres, pts, max_iter=_POLISH_ITER, n_fixed=m)

@@ -56,6 +56,8 @@ class Requirements:
     dither_strength: float = 1.0  # with dither: 0..1
     min_width: int | None = None  # the output must be at least this big (forms that demand 600×600)
     min_height: int | None = None
+    locked: tuple = ()  # (r, g, b) colours kept exactly in every palette; they count toward k
+    palette: tuple | None = None  # map to exactly these colours ((r, g, b[, a]) each); k is its size
     effort: int = DEFAULT_EFFORT  # PNG packing effort, 1..5 (core.encoding); never changes the colours
 
 
@@ -115,6 +117,8 @@ class _Job:
         self.icc = source.icc_profile
         self.exif = source.exif if req.keep_metadata else None
         self.tried = 0
+        # The fewest colours a search may try: the locked ones, or the whole fixed palette.
+        self.k_floor = len(req.palette) if req.palette is not None else max(2, len(req.locked))
 
     # -- one scale -------------------------------------------------------------------------
 
@@ -133,8 +137,9 @@ class _Job:
         self.tried += 1
         if strength is not None and strength < 0:
             strength = self.req.dither_strength if self.req.dither else None
-        return quantize(pixels, k, dither=strength is not None, seed=self.req.seed, histogram=hist,
-                        dither_strength=1.0 if strength is None else strength)
+        return quantize(pixels, max(k, len(self.req.locked)), dither=strength is not None, seed=self.req.seed,
+                        histogram=hist, dither_strength=1.0 if strength is None else strength,
+                        locked=self.req.locked or None, palette=self.req.palette)
 
     def _encode(self, q: Quantized, quality: int | None = None) -> bytes:
         return encode(q, self.req.format, icc_profile=self.icc, exif=self.exif, quality=quality,
@@ -178,7 +183,7 @@ class _Job:
             q = self._quantize(pixels, hist, self.req.k)
             nbytes = len(self._encode(q, JPEG_QUALITY_RANGE[0]))
         else:
-            nbytes = len(self._encode(self._quantize(pixels, hist, min(2, self.req.k))))
+            nbytes = len(self._encode(self._quantize(pixels, hist, min(self.k_floor, self.req.k))))
         assert self.req.max_bytes is not None
         return None if nbytes <= self.req.max_bytes else _Miss((pixels.shape[1], pixels.shape[0]), nbytes)
 
@@ -235,7 +240,7 @@ class _KSearch:
         `tolerance` of K; None when not even the smallest K is believed to fit. `start` is a first
         guess (from another size); later guesses use the model bytes ∝ log K until a K that fits
         and one that doesn't bound the answer, then interpolate between them."""
-        k_max, k_min = self.k_max, min(2, self.k_max)
+        k_max, k_min = self.k_max, min(self.job.k_floor, self.k_max)
         lo = hi = None  # the largest K believed to fit, the smallest believed not to
         k = k_max if start is None else start
         if self.bracket is not None:  # a second call (a finer tolerance) goes on from the first
@@ -270,7 +275,7 @@ class _KSearch:
 
     def run(self) -> Fitted | _Miss:
         k_max = self.k_max
-        k_min = min(2, k_max)
+        k_min = min(self.job.k_floor, k_max)
         if self.fits(k_max):
             return self._result(k_max)
         # Second probe from the model bytes ∝ log K: K = k_max^(budget / bytes at k_max).
@@ -318,7 +323,7 @@ class _KSearch:
         return self.q(k).to_array()
 
     def smallest_bytes(self) -> int:
-        return len(self.data(min(2, self.k_max)))
+        return len(self.data(min(self.job.k_floor, self.k_max)))
 
     def _miss(self, k: int) -> _Miss:
         q = self.q(k)

@@ -151,10 +151,12 @@ def qimage_to_png(image: QImage) -> bytes:
     return bytes(data.data())
 
 
-def compute_preview(image: LoadedImage, k: int, dither: bool | float, final: bool) -> Preview:
-    """Quantize the image (or its sample, for a quick preview) and build the picture to paint."""
+def compute_preview(image: LoadedImage, k: int, dither: bool | float, final: bool, locked: tuple = ()) -> Preview:
+    """Quantize the image (or its sample, for a quick preview) and build the picture to paint;
+    `locked` colours are kept exactly in the palette."""
     pixels, hist = (image.source.pixels, image.histogram) if final else (image.proxy, image.proxy_histogram)
-    q = quantize(pixels, k, dither=bool(dither), histogram=hist, dither_strength=float(dither) if dither else 1.0)
+    q = quantize(pixels, k, dither=bool(dither), histogram=hist, dither_strength=float(dither) if dither else 1.0,
+                 locked=locked or None)
     size = QSize(image.source.width, image.source.height)
     pyramid = pyramid_from_indexed(q.indices, q.palette, size)
     return Preview(image.image_id, k, dither_value(q), q, pyramid, final, q.seconds)

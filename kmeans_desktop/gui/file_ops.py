@@ -51,19 +51,19 @@ def local_files(mime: QMimeData | None) -> list[str]:
 # Opening
 
 
-def ask_open_path(window: MainWindow) -> str:
-    path, _ = QFileDialog.getOpenFileName(window, "Open image", window.settings.last_folder(), OPEN_FILTER)
-    return path
+def ask_open_path(window: MainWindow) -> str | list[str]:
+    """One path, or a list when several files were selected (they open as a batch)."""
+    paths, _ = QFileDialog.getOpenFileNames(window, "Open images", window.settings.last_folder(), OPEN_FILTER)
+    return paths[0] if len(paths) == 1 else paths
 
 
 def open_mime(window: MainWindow, mime: QMimeData | None, *, what: str) -> bool:
     """Open the first local file, else the image, of a drop (`what="drop"`) or the clipboard."""
     files = local_files(mime)
+    if len(files) > 1 or (files and os.path.isdir(files[0])):  # several files, or a folder: a batch
+        return window.open_images(files)
     if files:
-        note = ""
-        if len(files) > 1:
-            note = f"{len(files)} files were {'dropped' if what == 'drop' else 'pasted'}; only the first is opened."
-        window.open_image(files[0], note=note)
+        window.open_image(files[0])
         return True
     if mime is not None and mime.hasImage():
         image = mime.imageData()

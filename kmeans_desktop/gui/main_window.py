@@ -45,6 +45,7 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
 from ..resources import sample_image_path
 from . import actions, file_ops, window_layout
 from .colour_space import ColourSpacePanels
+from .files_and_colours import FilesAndColours, WindowContract
 from .file_ops import STATUS_MS
 from .helper import HelperProcess
 from .icons import app_icon
@@ -60,7 +61,7 @@ from .worker import Encoded, LoadedImage, Preview, PreviewWorker
 log = logging.getLogger("kmeans_desktop.gui")
 
 
-class MainWindow(QMainWindow):
+class MainWindow(QMainWindow, WindowContract):
     """Open an image, choose K, compare before/after, save the compressed file."""
 
     #: The final (full-image) preview for this K is on screen.
@@ -75,6 +76,8 @@ class MainWindow(QMainWindow):
     messageShown = Signal(str)
     #: k-means playback shows an iteration in the colour cloud (its number; 0 is the start).
     iterationShown = Signal(int)
+    #: Save All ended (files saved, files failed; cancelled ones are neither).
+    batchFinished = Signal(int, int)
 
     DEBOUNCE_MS = Session.DEBOUNCE_MS  # quiet time after the last K change before work starts
     MAX_WAIT_MS = Session.MAX_WAIT_MS  # while K keeps changing, still start work at least this often
@@ -114,6 +117,12 @@ class MainWindow(QMainWindow):
                                                 self.helper, self._mark_fitted_k, self)
         self.quality = PerceivedQuality(s, self.compare_view, self.stats, self.scheduler, self.worker.is_computing,
                                         self.worker.computeIdle, self)
+        self.files_colours = FilesAndColours(
+            self, s, self.worker, self.compare_view, self.palette_strip, self.requirements_panel,
+            open_single=self.open_image, message=self.show_message, last_folder=self.settings.last_folder,
+            effort=self.settings.effort,
+            status=lambda text: self.statusBar().showMessage(text, STATUS_MS))
+        self.files_colours.batchFinished.connect(self.batchFinished)
 
         self._busy_timer = QTimer(self)
         self._busy_timer.setSingleShot(True)
@@ -138,6 +147,7 @@ class MainWindow(QMainWindow):
         self._restore_settings()
         self.controls_dock.hide()  # the empty state is just the drop zone; shown with the first image
         self.colour_space.hide_until_image()
+        self.files_colours.many.dock.hide()  # shown when several files are opened
         self._update_actions()
 
     # ---------------------------------------------------------------------------------------
@@ -184,8 +194,10 @@ class MainWindow(QMainWindow):
 
     def open_dialog(self) -> None:
         path = self.ask_open_path()
-        if path:
-            self.open_image(path)
+        if isinstance(path, list) and len(path) > 1:
+            self.open_images(path)
+        elif path:
+            self.open_image(path if isinstance(path, str) else path[0])
 
     def ask_open_path(self) -> str:
         return file_ops.ask_open_path(self)
@@ -438,6 +450,7 @@ class MainWindow(QMainWindow):
             self.save_settings()
             self.colour_space.shutdown()
             self.quality.shutdown()
+            self.files_colours.shutdown()
             t0 = time.perf_counter()
             if not self.requirements.shutdown():
                 log.warning("closing while a fit still runs; it is left to finish on its own")

@@ -86,7 +86,8 @@ class RequirementsControl(QObject):
         req = self.panel.requirements(k, dither)
         if req is None:
             return
-        req = dataclasses.replace(req, effort=self.settings.effort())  # File ▸ PNG Packing Effort
+        req = dataclasses.replace(req, effort=self.settings.effort(),  # File ▸ PNG Packing Effort
+                                  locked=self.session.locked)
         self._k_max = k
         self.shown = None
         self.session.clear_result()

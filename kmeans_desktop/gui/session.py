@@ -33,7 +33,7 @@ FIRST_RUN_K = 16
 K_MIN, K_MAX = 2, 256
 
 #: The names `SessionModel` reports in its change sets.
-CHANGES = ("image", "k", "dither", "requirements", "result", "encoded", "busy")
+CHANGES = ("image", "k", "dither", "requirements", "result", "encoded", "busy", "locked")
 
 
 class SessionModel:
@@ -49,6 +49,7 @@ class SessionModel:
         self.result: Preview | None = None  # on screen: a quick or final preview, or a fitted file
         self.encoded: Encoded | None = None  # the exact file bytes of `result`, once known
         self._busy: dict[str, bool] = {}
+        self.locked: tuple[tuple[int, int, int], ...] = ()  # colours kept exactly in every palette
         self._listeners: list[Callable[[frozenset[str]], None]] = []
 
     # -- listening ----------------------------------------------------------------------------
@@ -134,6 +135,18 @@ class SessionModel:
         self.encoded = encoded
         return self._tell({"encoded"})
 
+    def set_locked(self, colours) -> frozenset[str]:
+        """The locked colours ((r, g, b) each; duplicates dropped, order kept)."""
+        locked = tuple(dict.fromkeys(tuple(int(v) for v in c[:3]) for c in colours))
+        if locked == self.locked:
+            return frozenset()
+        self.locked = locked
+        return self._tell({"locked"})
+
+    def toggle_lock(self, rgb) -> frozenset[str]:
+        rgb = tuple(int(v) for v in rgb[:3])
+        return self.set_locked([c for c in self.locked if c != rgb] if rgb in self.locked else [*self.locked, rgb])
+
     def set_busy(self, source: str, busy: bool) -> frozenset[str]:
         before = self.busy
         self._busy[source] = bool(busy)
@@ -184,6 +197,7 @@ class Session(QObject):
     resultChanged = Signal(object)  # Preview or None
     encodedChanged = Signal(object)  # Encoded or None
     busyChanged = Signal(bool)
+    lockedChanged = Signal(object)  # tuple of (r, g, b)
     changed = Signal(object)  # frozenset of CHANGES names, after the specific signals
     #: Time to (re)compute the result: settled (the user paused) or not (still dragging).
     requestWanted = Signal(bool)
@@ -235,6 +249,10 @@ class Session(QObject):
     @property
     def busy(self) -> bool:
         return self.model.busy
+
+    @property
+    def locked(self) -> tuple[tuple[int, int, int], ...]:
+        return self.model.locked
 
     def dither_value(self) -> float:
         return self.model.dither_value()
@@ -289,6 +307,14 @@ class Session(QObject):
     def set_busy(self, source: str, busy: bool) -> None:
         self.model.set_busy(source, busy)
 
+    def set_locked(self, colours) -> None:
+        if self.model.set_locked(colours):
+            self.schedule()
+
+    def toggle_lock(self, rgb) -> None:
+        if self.model.toggle_lock(rgb):
+            self.schedule()
+
     # -- requests -------------------------------------------------------------------------------
 
     def schedule(self) -> None:
@@ -331,4 +357,6 @@ class Session(QObject):
             self.encodedChanged.emit(m.encoded)
         if "busy" in changes:
             self.busyChanged.emit(m.busy)
+        if "locked" in changes:
+            self.lockedChanged.emit(m.locked)
         self.changed.emit(changes)

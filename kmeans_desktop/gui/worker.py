@@ -133,6 +133,7 @@ class PreviewWorker(QObject):
         self._image: LoadedImage | None = None
         self._generation = 0
         self._target: Key | None = None
+        self.locked: tuple = ()  # colours kept exactly in every palette (set_locked)
         self._settled = True
         self._shown_generation = -1  # the generation whose final result has been emitted
         self._displayed_generation = -1  # the generation of whatever result was emitted last
@@ -221,6 +222,18 @@ class PreviewWorker(QObject):
             return None
         return entry.encoded.get(fmt)
 
+    def set_locked(self, locked: tuple) -> None:
+        """Colours to keep exactly in every palette; results made with others are dropped."""
+        if tuple(locked) != self.locked:
+            self.locked = tuple(locked)
+            self.clear_cache()
+            self._generation += 1
+
+    def _lock_args(self) -> tuple:
+        """compute_preview's `locked` argument, only when there are locked colours (tests wrap
+        compute_preview with the four-argument signature)."""
+        return (self.locked,) if self.locked else ()
+
     def clear_cache(self) -> None:
         """Forget every result (benchmarks use it to measure cold requests)."""
         self._cache.clear()
@@ -298,11 +311,13 @@ class PreviewWorker(QObject):
                         and (not self._settled or self._quick_helps()))
         if quick_needed and not self._running("quick"):
             self.started["quick"] += 1
-            self._start("quick", self._generation, compute_preview, image, key[0], key[1], False)
+            self._start("quick", self._generation, compute_preview, image, key[0], key[1], False, *self._lock_args(),
+                        tag=self.locked)
         if (not self._running("full") and (self._settled or image.proxy is None)
                 and (self.overlap or not quick_needed)):
             self.started["compute"] += 1
-            self._start("full", self._generation, compute_preview, image, key[0], key[1], True)
+            self._start("full", self._generation, compute_preview, image, key[0], key[1], True, *self._lock_args(),
+                        tag=self.locked)
 
     def _quick_helps(self) -> bool:
         """Whether a settled request should get a quick preview too.
@@ -402,8 +417,8 @@ class PreviewWorker(QObject):
                 self.computeFailed.emit(f"The preview could not be computed ({why}).")
             return
         preview: Preview = job.result
-        if self._image is None or preview.image_id != self._image.image_id:
-            return  # an image that is no longer open
+        if self._image is None or preview.image_id != self._image.image_id or job.tag != self.locked:
+            return  # an image that is no longer open, or colours locked since
         (self._cache if preview.final else self._quick).put(preview)
         if preview.final:
             self._full_seconds = preview.seconds

@@ -135,14 +135,14 @@ def _drop_event_for(paths):
     return event
 
 
-def test_drop_several_files_opens_the_first_and_says_so(window, qtbot, make_image, drop):
+def test_drop_several_files_opens_them_as_a_batch(window, qtbot, make_image, drop):
+    # Issue 16 replaced "opens the first and says so": several files open as a batch list.
     first, second = make_image("one.png", seed=1), make_image("two.png", seed=2)
-    with qtbot.waitSignal(window.imageOpened, timeout=20_000):
-        drop(window, [first, second])
-    assert window.current_image().name == "one.png"
-    message = window.statusBar().currentMessage()
-    assert "2 files" in message and "first" in message
-    qtbot.waitSignal(window.previewReady, timeout=20_000, raising=False).wait()
+    event = drop(window, [first, second])
+    assert event.isAccepted()
+    view = window.findChild(QWidget, "batchView")
+    assert view is not None and view.isVisible() and view.paths() == [first, second]
+    qtbot.waitUntil(lambda: not window.files_colours.many.controller.running(), timeout=60_000)
 
 
 def test_drop_of_non_local_urls_is_refused(window, drop):

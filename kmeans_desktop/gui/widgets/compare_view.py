@@ -56,6 +56,8 @@ class CompareView(QWidget):
     zoomChanged = Signal(float)  # the scale (screen pixels per image pixel)
     splitChanged = Signal(float)  # the divider as a share of the width
     diffMapToggled = Signal(bool)
+    #: With the eyedropper on, a click on the image: the image pixel (x, y) under it.
+    pointPicked = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -80,6 +82,7 @@ class CompareView(QWidget):
         self._checker = checker_brush()
         self._background = QColor(38, 40, 44)
         self._diff: ImagePyramid | None = None
+        self._eyedropper = False
         self.diff_toggle = QToolButton(self)
         self.diff_toggle.setObjectName("diffMapToggle")
         self.diff_toggle.setText("Difference map")
@@ -350,10 +353,27 @@ class CompareView(QWidget):
         return abs(pos.x() - self.split_x()) <= GRAB_DISTANCE or (
             (pos - QPointF(self.split_x(), self.height() / 2)).manhattanLength() <= HANDLE_RADIUS * 1.5)
 
+    def set_eyedropper(self, on: bool) -> None:
+        """Pick mode: the next click on the image emits `pointPicked` instead of panning."""
+        self._eyedropper = bool(on)
+        self._update_cursor(self.mapFromGlobal(self.cursor().pos()).toPointF())
+
+    def eyedropper_on(self) -> bool:
+        return self._eyedropper
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton or self._before is None:
             return super().mousePressEvent(event)
         pos = event.position()
+        if self._eyedropper:
+            pt = self.widget_to_image(pos)
+            x, y = int(pt.x()), int(pt.y())
+            if 0 <= pt.x() < self._before.size.width() and 0 <= pt.y() < self._before.size.height():
+                self._eyedropper = False
+                self._update_cursor(pos)
+                self.pointPicked.emit(x, y)
+            event.accept()
+            return
         if self._near_divider(pos):
             self._drag = "split"
         elif self.can_pan():
@@ -403,7 +423,9 @@ class CompareView(QWidget):
         event.accept()
 
     def _update_cursor(self, pos: QPointF) -> None:
-        if self._before is not None and self._near_divider(pos):
+        if self._eyedropper:
+            self.setCursor(Qt.CursorShape.CrossCursor)
+        elif self._before is not None and self._near_divider(pos):
             self.setCursor(Qt.CursorShape.SplitHCursor)
         elif self.can_pan():
             self.setCursor(Qt.CursorShape.OpenHandCursor)

@@ -8,7 +8,7 @@ tooltip gives the hex value, the share and the pixel count.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QHelpEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
@@ -50,7 +50,11 @@ def share_text(share: float) -> str:
 
 
 class PaletteStrip(QWidget):
-    """Swatches of the K colours, each as wide as its share of the pixels (with a minimum)."""
+    """Swatches of the K colours, each as wide as its share of the pixels (with a minimum).
+    A click on a swatch emits `swatchClicked` with its (r, g, b): the window locks or unlocks it;
+    locked colours carry a mark."""
+
+    swatchClicked = Signal(tuple)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -64,6 +68,8 @@ class PaletteStrip(QWidget):
         self._hover = -1
         self._checker = checker_brush()
         self._placeholder = "The palette appears here."
+        self._locked: set[tuple[int, int, int]] = set()
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
 
     def sizeHint(self) -> QSize:
         return QSize(480, 40)
@@ -77,6 +83,14 @@ class PaletteStrip(QWidget):
     def clear(self, placeholder: str = "The palette appears here.") -> None:
         self._placeholder = placeholder
         self.set_palette(np.zeros((0, 3), dtype=np.uint8), np.zeros(0, dtype=np.int64))
+
+    def set_locked(self, colours) -> None:
+        """Mark these (r, g, b) colours as locked."""
+        self._locked = {tuple(int(v) for v in c[:3]) for c in colours}
+        self.update()
+
+    def is_locked(self, i: int) -> bool:
+        return tuple(int(v) for v in self._palette[i][:3]) in self._locked
 
     def palette_array(self) -> np.ndarray:
         return self._palette
@@ -103,6 +117,11 @@ class PaletteStrip(QWidget):
         total = float(self._counts.sum()) or 1.0
         n = int(self._counts[i])
         return f"{hex_color(self._palette[i])} — {100.0 * n / total:.2f}% of the pixels ({n:,})"
+
+    def hover_text(self, i: int) -> str:
+        """The tooltip shown: the colour's share, and what a click does."""
+        lock = "Locked: click to unlock." if self.is_locked(i) else "Click to lock this colour."
+        return f"{self.tooltip_for(i)}\n{lock}"
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -137,6 +156,8 @@ class PaletteStrip(QWidget):
                     luma = 0.299 * entry[0] + 0.587 * entry[1] + 0.114 * entry[2]
                     p.setPen(QColor(20, 20, 20) if luma > 140 else QColor(245, 245, 245))
                     p.drawText(cell, Qt.AlignmentFlag.AlignCenter, text)
+            if self.is_locked(i):
+                self._draw_lock(p, cell, entry)
         if 0 <= self._hover < self.count():
             x0, x1 = int(edges[self._hover]), int(edges[self._hover + 1])
             p.setPen(QPen(QColor(255, 255, 255), 2))
@@ -145,13 +166,35 @@ class PaletteStrip(QWidget):
             p.drawRect(QRect(x0, r.top(), max(1, x1 - x0), r.height()).adjusted(0, 0, -1, -1))
         p.end()
 
+    @staticmethod
+    def _draw_lock(p: QPainter, cell: QRect, entry) -> None:
+        """A small padlock at the swatch's top: a body and a shackle, in the contrasting shade."""
+        luma = 0.299 * entry[0] + 0.587 * entry[1] + 0.114 * entry[2]
+        ink = QColor(20, 20, 20) if luma > 140 else QColor(245, 245, 245)
+        w = min(8, max(3, cell.width() - 2))
+        x = cell.center().x() - w // 2
+        p.setPen(QPen(ink, 1.2))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawArc(QRect(x + 1, cell.top() + 2, max(1, w - 2), 6), 0, 180 * 16)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(ink)
+        p.drawRect(QRect(x, cell.top() + 5, w, 5))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        i = self.swatch_at(event.position().x())
+        if event.button() == Qt.MouseButton.LeftButton and i >= 0:
+            self.swatchClicked.emit(tuple(int(v) for v in self._palette[i][:3]))
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         i = self.swatch_at(event.position().x())
         if i != self._hover:
             self._hover = i
             self.update()
             if i >= 0 and QToolTip.isVisible():
-                QToolTip.showText(event.globalPosition().toPoint(), self.tooltip_for(i), self)
+                QToolTip.showText(event.globalPosition().toPoint(), self.hover_text(i), self)
         super().mouseMoveEvent(event)
 
     def leaveEvent(self, event: QEvent) -> None:
@@ -165,7 +208,7 @@ class PaletteStrip(QWidget):
             help_event: QHelpEvent = event  # type: ignore[assignment]
             i = self.swatch_at(help_event.pos().x())
             if i >= 0:
-                QToolTip.showText(help_event.globalPos(), self.tooltip_for(i), self)
+                QToolTip.showText(help_event.globalPos(), self.hover_text(i), self)
             else:
                 QToolTip.hideText()
                 event.ignore()
