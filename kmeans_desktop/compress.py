@@ -22,6 +22,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from .core.encoding import DEFAULT_EFFORT, EXTENSIONS, FORMATS
+from .progress import ProgressBar
 
 
 class UsageError(Exception):
@@ -345,25 +346,6 @@ def _stop_workers(pool: ProcessPoolExecutor) -> None:
             proc.join(1.0)
 
 
-class _ProgressBar:
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.done, self.enabled = total, 0, enabled
-
-    def step(self, label: str) -> None:
-        self.done += 1
-        if self.enabled:
-            width = 28
-            filled = round(width * self.done / self.total)
-            name = label if len(label) <= 40 else "…" + label[-39:]
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {name:<40}")
-            sys.stderr.flush()
-
-    def clear(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * 80 + "\r")
-            sys.stderr.flush()
-
-
 def run_batch(jobs: list[Job], *, workers: int, as_json: bool, out=sys.stdout) -> tuple[int, int]:
     """Run jobs (across a process pool when there are several), printing each result or error as it
     completes and a summary at the end; returns (succeeded, failed).
@@ -371,7 +353,7 @@ def run_batch(jobs: list[Job], *, workers: int, as_json: bool, out=sys.stdout) -
     Workers only compute; this process writes each file atomically as its result arrives. Ctrl-C or
     SIGTERM ends the workers at once, reports what was and wasn't written, and raises `Interrupted`.
     """
-    bar = _ProgressBar(len(jobs), sys.stderr.isatty())
+    bar = ProgressBar(len(jobs), sys.stderr.isatty())
     done: set[int] = set()
     written: dict[Path, Path] = {}  # final output -> its input
     ok, failed, bytes_in, bytes_out = 0, 0, 0, 0

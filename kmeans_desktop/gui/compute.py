@@ -8,7 +8,9 @@ threads safely.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,8 @@ from . import helper as _helper
 from .helper import OUT_OF_PROCESS_ABOVE, HelperProcess
 from ..core.encoding import DEFAULT_EFFORT
 from .render import ImagePyramid, pyramid_from_indexed, pyramid_from_pixels
+
+log = logging.getLogger("kmeans_desktop.gui.worker")  # the worker's log: these are its messages
 
 #: Images with more pixels than this get a quick preview from a sample first.
 PROXY_ABOVE = 1_500_000
@@ -178,3 +182,24 @@ def encode_result(image_id: int, q: Quantized, fmt: str, icc_profile: bytes | No
 def dither_value(q: Quantized) -> float:
     """The dithering half of a result's key: its strength, 0.0 when not dithered."""
     return float(q.dither_strength) if q.dither else 0.0
+
+
+@dataclass
+class SaveWait:
+    """A Save waiting for the exact bytes of a result (the preview worker keeps a queue of them)."""
+
+    image_id: int
+    quantized: Quantized
+    fmt: str
+    icc_profile: bytes | None
+    callback: Callable[[Encoded | None, str | None], None]
+
+
+def load_failure_message(exc: BaseException | None, trace: str | None) -> str:
+    """What the window says when opening an image failed (the traceback goes to the log)."""
+    if isinstance(exc, KMeansDesktopError):
+        return str(exc)
+    log.error("loading an image failed:\n%s", trace)
+    if isinstance(exc, MemoryError):
+        return "There is not enough memory to open this image."
+    return f"The image can't be opened ({exc or type(exc).__name__})."

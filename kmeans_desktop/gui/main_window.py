@@ -49,13 +49,14 @@ from .files_and_colours import FilesAndColours, WindowContract
 from .file_ops import STATUS_MS
 from .helper import HelperProcess
 from .icons import app_icon
+from .messages import open_message
 from .quality import PerceivedQuality
 from .requirements import RequirementsControl
 from .result_view import ResultViews
 from .scheduler import Scheduler
 from .session import Session
 from .settings import AppSettings
-from .side_panel import build_side_panel
+from .side_panel import build_side_panel, show_values
 from .worker import Encoded, LoadedImage, Preview, PreviewWorker
 
 log = logging.getLogger("kmeans_desktop.gui")
@@ -166,8 +167,7 @@ class MainWindow(QMainWindow, WindowContract):
         return self.session.current_palette()
 
     def play_kmeans(self) -> bool:
-        """Play k-means in the colour cloud (see `colour_space`); False when it can't (the
-        playback controls say why)."""
+        """Play k-means in the colour cloud; False when it can't (the playback controls say why)."""
         return self.colour_space.player.play()
 
     # ---------------------------------------------------------------------------------------
@@ -376,17 +376,12 @@ class MainWindow(QMainWindow, WindowContract):
 
     def show_message(self, title: str, text: str, icon: QMessageBox.Icon = QMessageBox.Icon.Warning) -> QMessageBox:
         """Open a message without blocking (window-modal where the platform has sheets)."""
-        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self)
-        box.setObjectName("messageBox")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.setWindowModality(Qt.WindowModality.WindowModal)
-        box.open()
+        box = open_message(self, title, text, icon)
         self.messageShown.emit(text)
         return box
 
     def show_about(self) -> QMessageBox:
-        text = actions.about_text()
-        box = self.show_message("About kmeans-desktop", text, QMessageBox.Icon.Information)
+        box = self.show_message("About kmeans-desktop", actions.about_text(), QMessageBox.Icon.Information)
         box.setTextFormat(Qt.TextFormat.RichText)
         return box
 
@@ -411,14 +406,7 @@ class MainWindow(QMainWindow, WindowContract):
     def _restore_settings(self) -> None:
         st = self.settings
         self.session.restore(st.k(), st.dither(), st.dither_strength())
-        for widget, value in ((self.k_slider, self.session.k), (self.k_spin, self.session.k),
-                              (self.dither_check, self.session.dither),
-                              (self.dither_strength, self.session.dither_strength)):
-            widget.blockSignals(True)
-            widget.setChecked(value) if widget is self.dither_check else widget.setValue(value)
-            widget.blockSignals(False)
-        self.dither_strength.setEnabled(self.dither())
-        self.dither_strength_label.setText(f"{self.dither_strength.value()} %")
+        show_values(self, self.session.k, self.session.dither, self.session.dither_strength)
         geometry = self.settings.geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(window_layout.FIRST_RUN_SIZE)

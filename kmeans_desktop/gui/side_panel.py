@@ -137,6 +137,17 @@ def build_side_panel(window: MainWindow) -> None:
     w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, w.controls_dock)
 
 
+def show_values(window: MainWindow, k: int, dither: bool, strength: int) -> None:
+    """Set the K and dithering controls to restored values without their change signals."""
+    w = window
+    for widget, value in ((w.k_slider, k), (w.k_spin, k), (w.dither_check, dither), (w.dither_strength, strength)):
+        widget.blockSignals(True)
+        widget.setChecked(value) if widget is w.dither_check else widget.setValue(value)
+        widget.blockSignals(False)
+    w.dither_strength.setEnabled(dither)
+    w.dither_strength_label.setText(f"{w.dither_strength.value()} %")
+
+
 def heading(text: str) -> QLabel:
     label = QLabel(text)
     font = label.font()

@@ -36,7 +36,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -51,8 +50,10 @@ from .compute import (
     Key,
     LoadedImage,
     Preview,
+    SaveWait,
     compute_preview,
     encode_result,
+    load_failure_message,
     load_source,
 )
 from .helper import PRIORITY_PREVIEW, PRIORITY_SAVE, HelperProcess
@@ -77,15 +78,6 @@ __all__ = [
     "CACHE_BYTES", "PROXY_ABOVE", "PROXY_PIXELS", "Encoded", "Key", "LoadedImage", "Preview", "PreviewWorker",
     "compute_preview", "encode_result", "load_source", "wait_for_pool",
 ]
-
-
-@dataclass
-class _SaveWait:
-    image_id: int
-    quantized: Quantized
-    fmt: str
-    icc_profile: bytes | None
-    callback: Callable[[Encoded | None, str | None], None]
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,7 +132,7 @@ class PreviewWorker(QObject):
         self._failed_generation = -1
         self._cache = ResultCache(CACHE_BYTES)
         self._quick = ResultCache(CACHE_BYTES // 8)
-        self._save_waits: list[_SaveWait] = []
+        self._save_waits: list[SaveWait] = []
         self.effort = DEFAULT_EFFORT  # PNG packing effort of every encode (set_effort changes it)
         if self._own_helper:
             self.destroyed.connect(self.helper.close)
@@ -210,7 +202,7 @@ class PreviewWorker(QObject):
             callback(encoded, None)
             return
         icc = self._image.source.icc_profile if self._image and self._image.image_id == preview.image_id else None
-        self._save_waits.append(_SaveWait(preview.image_id, preview.quantized, fmt, icc, callback))
+        self._save_waits.append(SaveWait(preview.image_id, preview.quantized, fmt, icc, callback))
         self._pump_encode()
         self._update_busy()
 
@@ -385,7 +377,7 @@ class PreviewWorker(QObject):
         if job.generation != self._load_generation or self._pending_load is not None:
             return  # a newer load was asked for: this one no longer matters
         if job.error is not None:
-            self.loadFailed.emit(self._load_message(job))
+            self.loadFailed.emit(load_failure_message(job.error, job.trace))
             return
         image: LoadedImage = job.result
         self._image = image
@@ -397,15 +389,6 @@ class PreviewWorker(QObject):
         self._full_seconds = self._quick_seconds = None
         self.helper.set_image(image.image_id, image.source, image.histogram)
         self.imageLoaded.emit(image)
-
-    def _load_message(self, job: Ticket) -> str:
-        exc = job.error
-        if isinstance(exc, KMeansDesktopError):
-            return str(exc)
-        log.error("loading an image failed:\n%s", job.trace)
-        if isinstance(exc, MemoryError):
-            return "There is not enough memory to open this image."
-        return f"The image can't be opened ({exc or type(exc).__name__})."
 
     def _finish_compute(self, job: Ticket) -> None:
         if job.error is not None:
