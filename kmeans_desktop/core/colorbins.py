@@ -50,15 +50,21 @@ class _Nearest:
         return self._tree.query(x, k=k, workers=_workers if len(x) > _THREADED_ABOVE else 1)
 
 
-def _dense_query(c: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distances and indices of the k (1 or 2) nearest centres, as cKDTree.query gives them."""
-    x = np.asarray(x, dtype=np.float64)
+def squared_distances(x: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Squared distances, points × centres, one dimension at a time: no BLAS call, whose thread
+    pool costs far more than these few-column products on a busy machine (0.1 s a call at load 8)."""
     d = np.subtract.outer(x[:, 0], c[:, 0])
     d *= d
     for j in range(1, x.shape[1]):
         t = np.subtract.outer(x[:, j], c[:, j])
         t *= t
         d += t
+    return d
+
+
+def _dense_query(c: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distances and indices of the k (1 or 2) nearest centres, as cKDTree.query gives them."""
+    d = squared_distances(np.asarray(x, dtype=np.float64), c)
     rows = np.arange(len(x))
     first = np.argmin(d, axis=1)
     d0 = d[rows, first]

@@ -13,36 +13,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from .colorbins import squared_distances
+
 _TOL = 1e-4  # stop when the centres' squared shift is under this share of the data's variance
-
-
-def _sq_dist(x: np.ndarray, c: np.ndarray, x2: np.ndarray | None = None) -> np.ndarray:
-    """Squared distances, points × centres, one dimension at a time: no BLAS call, whose thread
-    pool costs far more than these few-column products on a busy machine (0.1 s a call at load 8)."""
-    d = np.subtract.outer(x[:, 0], c[:, 0])
-    d *= d
-    for j in range(1, x.shape[1]):
-        t = np.subtract.outer(x[:, j], c[:, j])
-        t *= t
-        d += t
-    return d
 
 
 def kmeans_plusplus(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Greedy weighted k-means++ centres (at most k; fewer when the points run out)."""
     n = len(x)
     trials = 2 + int(np.log(k))
-    x2 = (x * x).sum(axis=1)
     first = int(rng.choice(n, p=w / w.sum()))
     centres = [x[first]]
-    closest = _sq_dist(x, x[first][None, :], x2)[:, 0]
+    closest = squared_distances(x, x[first][None, :])[:, 0]
     potential = float(closest @ w)
     for _ in range(1, k):
         if potential <= 0.0:  # every point sits on a centre already
             break
         cum = np.cumsum(closest * w)
         cand = np.minimum(np.searchsorted(cum, rng.random(trials) * cum[-1]), n - 1)
-        d = np.minimum(_sq_dist(x, x[cand], x2), closest[:, None])
+        d = np.minimum(squared_distances(x, x[cand]), closest[:, None])
         pots = w @ d
         best = int(np.argmin(pots))
         centres.append(x[cand[best]])
