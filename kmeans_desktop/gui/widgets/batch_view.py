@@ -14,18 +14,15 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QImageReader, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
+from .stats_panel import human_bytes
+
 COLUMNS = ("File", "Dimensions", "Colours", "Bytes before → after", "SSIMULACRA2", "Status")
 FILE, DIMS, COLOURS, BYTES, SCORE, STATUS = range(len(COLUMNS))
 THUMB = 40
 
 
 def _bytes(n: int | None) -> str:
-    if n is None:
-        return "…"
-    for unit, size in (("MB", 10**6), ("KB", 10**3)):
-        if n >= size:
-            return f"{n / size:.1f} {unit}"
-    return f"{n} B"
+    return "…" if n is None else human_bytes(n)  # the one formatting the stats panel uses too
 
 
 class BatchView(QTableWidget):
