@@ -205,6 +205,7 @@ class HelperProcess:
         self._image: tuple[int, SourceImage, ColorHistogram | None] | None = None
         self._sent_image_id: int | None = None  # the image the running process has
         self._running_owner: object = None
+        self._running_name: str | None = None  # the request being served, for `running_request`
         self._local_state = HelperState()  # when no process can be started (frozen without a flag)
         #: Requests sent to the process, and bytes of image sent (tests and benchmarks read them).
         self.requests = 0
@@ -241,7 +242,7 @@ class HelperProcess:
                 raise HelperGone("the helper was stopped")
             proc = self._ensure_started(command)
             image = self._image_for(image_id, self._sent_image_id)
-            self._running_owner = owner
+            self._running_owner, self._running_name = owner, name
             try:
                 _send(proc.stdin, (name, image, args))
                 self.requests += 1
@@ -253,7 +254,7 @@ class HelperProcess:
                 self._reset()
                 raise HelperGone("the helper process ended") from exc
             finally:
-                self._running_owner = None
+                self._running_owner = self._running_name = None
         finally:
             self._lock.release()
         if ok:
@@ -285,7 +286,13 @@ class HelperProcess:
 
     @property
     def running(self) -> bool:
+        """Whether the process is alive (it may be idle between requests)."""
         return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def running_request(self) -> str | None:
+        """The name of the request the process is serving now ("encode", "fit", …), or None."""
+        return self._running_name
 
     # -- internal -----------------------------------------------------------------------------
 

@@ -193,7 +193,9 @@ def test_closing_while_a_fit_runs_in_the_helper_ends_it(window, qtbot, make_imag
         window.open_image(path)
     fits = window.requirements.worker
     window.requirements_panel.set_target(1000, "KB")  # 1 KB: many candidates, then shrinking
-    qtbot.waitUntil(lambda: fits.helper.running, timeout=20_000)
+    # the fit itself must be in the helper: the process also serves the K curve's and the
+    # preview's encodes, so "the process runs" alone doesn't say the fit has started there
+    qtbot.waitUntil(lambda: fits.helper.running_request == "fit", timeout=20_000)
     proc = fits.helper._proc
     assert fits.busy
     t0 = time.monotonic()
