@@ -192,13 +192,10 @@ class BatchRun:
         if pool is not None:
             procs = list((getattr(pool, "_processes", None) or {}).values())  # this pool's workers only
             self._manager = getattr(pool, "_executor_manager_thread", None)  # shutdown forgets it
+            from .compress import end_processes
+
             pool.shutdown(wait=False, cancel_futures=True)
-            for p in procs:
-                p.terminate()
-            for p in procs:
-                p.join(1.0)
-                if p.is_alive():
-                    p.kill()
+            end_processes(procs)
         self._finish()
 
     def _finish(self) -> None:

@@ -334,12 +334,16 @@ class _StopOnSignal:
 
 
 def _stop_workers(pool: ProcessPoolExecutor) -> None:
-    """Cancel what hasn't started and end the workers now (an sklearn fit can't be interrupted)."""
+    """Cancel what hasn't started and end the workers now (a k-means run can't be interrupted)."""
     pool.shutdown(wait=False, cancel_futures=True)
-    children = multiprocessing.active_children()
-    for proc in children:
+    end_processes(multiprocessing.active_children())
+
+
+def end_processes(procs: list) -> None:
+    """Terminate worker processes, then kill those still alive after a second each."""
+    for proc in procs:
         proc.terminate()
-    for proc in children:
+    for proc in procs:
         proc.join(1.0)
         if proc.is_alive():
             proc.kill()
