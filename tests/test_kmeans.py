@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from kmeans_desktop.core.colourspace import to_working
+from kmeans_desktop.core.colourspace import chroma_for_k, to_working
 from kmeans_desktop.core import Quantized, build_histogram, mse, quantize
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -109,8 +109,9 @@ def test_alpha_rules_hold_with_dithering(rgba_mixed):
 def _assert_nearest_in_working_space(pixels, q):
     # Colours are clustered and mapped in OKLab (core/colourspace.py): each pixel's entry is its
     # exact nearest there.
-    px = to_working(pixels.reshape(-1, 3))
-    pal = to_working(q.palette)
+    chroma = chroma_for_k(q.k)  # the weight the palette of K entries was chosen and mapped with
+    px = to_working(pixels.reshape(-1, 3), chroma=chroma)
+    pal = to_working(q.palette, chroma=chroma)
     chosen = ((px - pal[q.indices.reshape(-1)]) ** 2).sum(1)
     best = ((px[:, None, :] - pal[None, :, :]) ** 2).sum(2).min(1)
     np.testing.assert_allclose(chosen, best, rtol=0, atol=1e-9)
@@ -125,21 +126,36 @@ class _Sub:
     """A Quantized's palette with a strided part of its indices."""
 
     def __init__(self, q, rows_cols):
-        self.palette, self.indices = q.palette, q.indices[rows_cols]
+        self.palette, self.indices, self.k = q.palette, q.indices[rows_cols], q.k
 
 
 @pytest.mark.parametrize("k,psnr_floor,s2_floor", [(16, 25.0, 19.0), (64, 30.0, 60.0), (256, 33.8, 74.0)])
 def test_quality_on_a_real_photo(china, k, psnr_floor, s2_floor):
-    # The palette minimises the perceived error (OKLab, chroma weighted 150 to lightness's 255),
-    # not the squared sRGB error: PSNR is 2 dB below an sRGB k-means (27.55 / 32.34 / 36.49 dB;
-    # now 25.5 / 30.4 / 34.3), SSIMULACRA2 is what counts (an sRGB k-means: 17.4 / 50.7 / 72.7;
-    # now 19.7 / 62.7 / 76.3; pngquant --nofs 16.2 / 56.6 / 75.8).
+    # The palette minimises the perceived error (OKLab, chroma weighted per K against lightness's
+    # 255, colourspace.CHROMA_BY_K), not the squared sRGB error: PSNR is below an sRGB k-means
+    # (27.55 / 32.34 / 36.49 dB; now 26.9 / 31.0 / 34.2), SSIMULACRA2 is what counts (an sRGB
+    # k-means: 17.4 / 50.7 / 72.7; now 20.2 / 61.1 / 76.4; pngquant --nofs 16.2 / 56.6 / 75.8).
     from kmeans_desktop.core.metrics import ssimulacra2
 
     q = quantize(china, k)
     assert q.n_colors == k
     assert q.psnr > psnr_floor
     assert ssimulacra2(china, q.to_array()) > s2_floor
+
+
+@pytest.mark.parametrize("dither", [False, True])
+def test_low_k_keeps_the_photos_saturated_colours(china, dither):
+    # Issue 12: with chroma weighted 150 at every K, china at K=16 had no entry with OKLab chroma
+    # above 0.045, so the orange roofs and red pillars turned grey-brown (pngquant --nofs keeps
+    # three); its worst 16×16 block was 9.9 ΔE against pngquant --nofs's 8.07. With the weight per
+    # K (colourspace.CHROMA_BY_K): two entries above 0.07 (0.076, 0.102) and a worst block of 6.7.
+    from kmeans_desktop.core.quality import delta_e_map, oklab, worst_block
+
+    q = quantize(china, 16, dither=dither)
+    lab = oklab(q.palette[None, :, :])[0]
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+    assert (chroma > 0.07).sum() >= 2
+    assert worst_block(delta_e_map(china, q.to_array())) < 8.07
 
 
 def test_histogram_can_be_reused_and_must_match(gradient, china):

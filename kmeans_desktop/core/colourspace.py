@@ -6,8 +6,8 @@ K=32 scored −7.9 undithered, pngquant --nofs 5.2). In OKLab (Björn Ottosson's
 the same k-means scores 23; dithered in OKLab too, flower at K=16 went from −16 to 19
 (pngquant's default: 3).
 
-Chroma (a, b) is weighted 150 per OKLab unit against lightness's 255: lightness errors count more,
-as they do for the eye and for SSIMULACRA2. Measured with benchmarks/bench_perceptual.py against
+Chroma (a, b) was first weighted 150 per OKLab unit against lightness's 255 at every K: lightness
+errors count more, as they do for SSIMULACRA2. Measured with benchmarks/bench_perceptual.py against
 plain OKLab (255), mean SSIMULACRA2 difference to pngquant's default at equal K and bytes for equal
 SSIMULACRA2: photos undithered −7.7 → −0.3 and 0.76× → 0.74×, dithered +8.1 → +10.8 (0.86× →
 0.85×); icons undithered −6.0 → −3.9; flat graphics dithered +11.4 → +10.9 (0.88× → 0.92×), icons
@@ -15,6 +15,22 @@ dithered −1.4 → −2.0; translucent images unchanged. Plain OKLab also stopp
 photos (flower: 68.5 at K=128, 65.9 at 192, 68.5 at 256; with 150: 71.7, 78.3 at 256). 120 and 180
 were within a point or two of 150 on photos. PSNR is 0.7–1 dB lower than with 255: the palette
 spends less on chroma differences that squared sRGB error counts and the eye barely sees.
+
+**The weight depends on K** (`CHROMA_BY_K`: 200 at K ≤ 8, 255 at 16, 200 at 64, 175 at 256,
+interpolated in log2 K). With 150 at every K, the palettes of K ≤ 16 lost a photo's saturated
+colours, which people see at once and SSIMULACRA2 barely scores: china.jpg at K=16 had no entry
+with OKLab chroma above 0.045 (the orange roofs and red pillars turned grey-brown; pngquant kept
+them), coffee's orange crema went pinkish grey, the astronaut's blue flag grey. Measured on seven
+photos (china, flower and five of scikit-image's sample photos), K = 8…256, against pngquant
+(`--nofs` for undithered, its default for dithered), 150 everywhere → this schedule:
+- the worst 16×16 block (mean OKLab ΔE, `core.quality.worst_block`), ours − pngquant's, mean over
+  the photos: −0.08…−0.77 → −0.9…−2.0 (K=16: −0.27 → −1.97); worst single photo +5.0 → +0.2;
+- chroma lost (mean drop of OKLab chroma, ×100), ours − pngquant's: +0.07…+0.33 → +0.04…+0.12;
+- bytes for equal SSIMULACRA2: undithered 0.838× → 0.845× pngquant `--nofs`'s, dithered 0.811× →
+  0.809× pngquant default's (unchanged); SSIMULACRA2 at equal K falls most at K=16 (undithered
+  +17.4 → +8.1 points above `--nofs`), stays above pngquant's at every K.
+Flat 255 was best at K=16 but worse at K=8 (−3 points, a worse worst block) and at K=256
+(undithered 1.8 points below `--nofs`); flat 200 lost colour at K=16 (china's worst block +0.8).
 
 Coordinates are scaled to 0..255 (L × 255, a and b × 255 + 128) so the colour-bin code that works
 on 0..255 points works on them unchanged; they are not integers (see `Points(integer=False)`).
@@ -24,8 +40,19 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Chroma (a, b) weight relative to lightness, in 0..255 units per OKLab unit.
+#: Chroma (a, b) weight relative to lightness, in 0..255 units per OKLab unit: the default of
+#: `to_working` (fixed palettes, the colour views, playback).
 CHROMA_SCALE = 150.0
+#: (K, chroma weight) the palette of K entries is clustered, mapped and dithered with
+#: (`chroma_for_k`; see the module note for the measurements).
+CHROMA_BY_K = ((8, 200.0), (16, 255.0), (64, 200.0), (256, 150.0))
+
+def chroma_for_k(k: int) -> float:
+    """The chroma weight for a palette of `k` entries: `CHROMA_BY_K`, interpolated in log2 K and
+    held flat beyond its ends."""
+    ks, weights = zip(*CHROMA_BY_K)
+    return float(np.interp(np.log2(max(int(k), 1)), np.log2(ks), weights))
+
 
 _M1 = np.array([[0.4122214708, 0.5363325363, 0.0514459929],
                 [0.2119034982, 0.6806995451, 0.1073969566],
@@ -40,15 +67,16 @@ _LINEAR = np.where(np.arange(256) / 255.0 <= 0.04045, np.arange(256) / 255.0 / 1
                    ((np.arange(256) / 255.0 + 0.055) / 1.055) ** 2.4)
 
 
-def to_working(rgb: np.ndarray, dtype=np.float64) -> np.ndarray:
+def to_working(rgb: np.ndarray, dtype=np.float64, chroma: float = CHROMA_SCALE) -> np.ndarray:
     """n×3 sRGB (uint8, or float 0..255) -> n×3 working coordinates (float64; float32 on request
-    for per-pixel use, about twice as fast)."""
+    for per-pixel use, about twice as fast), chroma weighted by `chroma` (see `chroma_for_k`)."""
     rgb = np.asarray(rgb)
+    scale = _SCALE if chroma == CHROMA_SCALE else np.array([255.0, chroma, chroma])
     if rgb.dtype == np.uint8 and dtype == np.float32:
         lin = _LINEAR.astype(np.float32)
         chans = [lin[np.ascontiguousarray(rgb[:, i])] for i in range(3)]  # contiguous: 1.7× faster
         lms = [np.cbrt(_combine(_M1[i], chans)) for i in range(3)]
-        m2 = _M2 * _SCALE[:, None]  # scale folded into the second matrix
+        m2 = _M2 * scale[:, None]  # scale folded into the second matrix
         return np.stack([_combine(m2[i], lms) + np.float32(_OFFSET[i]) for i in range(3)], axis=1)
     if rgb.dtype == np.uint8:
         lin = _LINEAR[rgb]
@@ -56,7 +84,7 @@ def to_working(rgb: np.ndarray, dtype=np.float64) -> np.ndarray:
         c = np.clip(rgb / 255.0, 0.0, 1.0)
         lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
     lab = _mat3(np.cbrt(_mat3(lin, _M1)), _M2)
-    return lab * _SCALE + _OFFSET
+    return lab * scale + _OFFSET
 
 
 def _mat3(x: np.ndarray, m: np.ndarray) -> np.ndarray:
@@ -74,9 +102,10 @@ def _combine(row: np.ndarray, chans: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def from_working(x: np.ndarray) -> np.ndarray:
-    """n×3 working coordinates -> n×3 float sRGB 0..255 (out-of-gamut values clipped)."""
-    lab = (np.asarray(x, dtype=np.float64) - _OFFSET) / _SCALE
+def from_working(x: np.ndarray, chroma: float = CHROMA_SCALE) -> np.ndarray:
+    """n×3 working coordinates (chroma weighted by `chroma`) -> n×3 float sRGB 0..255
+    (out-of-gamut values clipped)."""
+    lab = (np.asarray(x, dtype=np.float64) - _OFFSET) / np.array([255.0, chroma, chroma])
     lin = np.clip(_mat3(_mat3(lab, _M2_INV) ** 3, _M1_INV), 0.0, 1.0)
     srgb = np.where(lin <= 0.0031308, lin * 12.92, 1.055 * lin ** (1 / 2.4) - 0.055)
     return srgb * 255.0

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .colourspace import to_working
+from .colourspace import CHROMA_SCALE, to_working
 
 #: Floyd–Steinberg weights: right, below-left, below, below-right.
 _FS = (7 / 16, 3 / 16, 5 / 16, 1 / 16)
@@ -62,11 +62,11 @@ _RANGE_RGB = (0.5, 0.7)
 _TEXTURE_SD = 6.0
 
 
-def features(pixels: np.ndarray) -> np.ndarray:
+def features(pixels: np.ndarray, chroma: float = CHROMA_SCALE) -> np.ndarray:
     """H×W×3 OKLab working coordinates (the space `quantize` clusters RGB in, see `colourspace`)
     or, for RGBA, H×W×6 (composite on black, composite on white minus 255) float32."""
     if pixels.shape[-1] == 3:
-        return to_working(pixels.reshape(-1, 3), np.float32).reshape(pixels.shape)
+        return to_working(pixels.reshape(-1, 3), np.float32, chroma).reshape(pixels.shape)
     c = pixels.astype(np.float32)
     a = c[..., 3:4] / 255.0
     black = c[..., :3] * a
@@ -240,7 +240,8 @@ def _tile_map(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     return src, keep
 
 
-def diffuse(pixels: np.ndarray, palette: np.ndarray, exact: np.ndarray, strength: np.ndarray) -> np.ndarray:
+def diffuse(pixels: np.ndarray, palette: np.ndarray, exact: np.ndarray, strength: np.ndarray,
+            chroma: float = CHROMA_SCALE) -> np.ndarray:
     """Palette indices with error diffusion scaled per pixel by `strength` (H×W, 0..1).
 
     Pixels of strength 0 keep their `exact` index (the nearest entry). The image is cut into
@@ -249,12 +250,13 @@ def diffuse(pixels: np.ndarray, palette: np.ndarray, exact: np.ndarray, strength
     step, so the number of numpy steps is set by the tile size, not by the image's."""
     h, w = exact.shape
     rgba = pixels.shape[-1] == 4
-    pal = features(palette[None, :, :])[0].astype(np.float32)
+    pal = features(palette[None, :, :], chroma)[0].astype(np.float32)
     pal_sq = (pal * pal).sum(axis=1)
     max_err = _error_limit(pal, _MAX_ERR if rgba else _MAX_ERR_RGB)
     if not rgba:  # OKLab: a and b span about 0.4 of L's range; the same clamp there let pale
         # areas (a hazy sky) carry enough hue error to pick a saturated entry now and then.
-        max_err = max_err * np.array([1.0, _CHROMA_CLAMP, _CHROMA_CLAMP])
+        ab = _CHROMA_CLAMP * chroma / CHROMA_SCALE  # the same OKLab chroma error whatever its weight
+        max_err = max_err * np.array([1.0, ab, ab])
     hi = np.asarray(max_err, np.float32)
     lo = -hi
     table = _nearest_table(pal) if not rgba and len(pal) > _TABLE_MIN and h * w * len(pal) > _TABLE_ABOVE else None
@@ -267,7 +269,7 @@ def diffuse(pixels: np.ndarray, palette: np.ndarray, exact: np.ndarray, strength
     S = strength.reshape(-1)[cells]
     S[empty] = 0.0
     out = exact.reshape(-1)[cells]
-    F = np.take(features(pixels).reshape(-1, 6 if rgba else 3), cells, axis=0)
+    F = np.take(features(pixels, chroma).reshape(-1, 6 if rgba else 3), cells, axis=0)
     # A pixel of strength 0 keeps its entry and passes on no error: standing at its entry's
     # coordinates, its error is zero without a multiplication per step.
     off = S == 0
@@ -315,11 +317,13 @@ def diffuse(pixels: np.ndarray, palette: np.ndarray, exact: np.ndarray, strength
 
 
 def dither_indices(
-    pixels: np.ndarray, palette: np.ndarray, exact: np.ndarray, strength: float = 1.0
+    pixels: np.ndarray, palette: np.ndarray, exact: np.ndarray, strength: float = 1.0, *,
+    chroma: float = CHROMA_SCALE,
 ) -> np.ndarray:
     """Per-pixel palette indices with masked error diffusion at `strength` (0..1); strength 0
-    gives `exact` (the nearest-entry indices) unchanged."""
+    gives `exact` (the nearest-entry indices) unchanged. RGB is compared in the working space
+    with chroma weight `chroma` (`quantize` passes the one its palette was chosen with)."""
     if strength <= 0 or len(palette) < 2:
         return exact
     s = strength_map(pixels, palette, exact, strength)
-    return diffuse(pixels, palette, exact, s)
+    return diffuse(pixels, palette, exact, s, chroma)

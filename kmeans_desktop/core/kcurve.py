@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .colourspace import chroma_for_k
 from .dither import dither_indices
 from .histogram import ColorHistogram, build_histogram
 from .kmeans import Quantized, quantize
@@ -110,7 +111,7 @@ def curve_quality(inp: CurveInput, k: int, dither: bool) -> tuple[CurvePoint, Qu
     indices = mh.indices_for(nearest_palette(mh.colors, palette))
     value = qs.psnr
     if dither and len(palette) < mh.n_colors:
-        indices = dither_indices(mosaic, palette, indices)
+        indices = dither_indices(mosaic, palette, indices, chroma=chroma_for_k(k))
         value = psnr(mosaic, palette[indices])  # dithering's error shows in the tiles only
     counts = np.bincount(indices.reshape(-1), minlength=len(palette)).astype(np.int64)
     mapped = palette[indices]

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .colorbins import Points, assign, nearest, set_workers  # noqa: F401 (set_workers: public)
-from .colourspace import from_working, to_working
+from .colourspace import CHROMA_SCALE, chroma_for_k, from_working, to_working
 from .histogram import ColorHistogram, build_histogram
 from .metrics import mse as pixel_mse
 from .metrics import psnr_from_mse
@@ -87,19 +87,21 @@ class Quantized:
         return self.palette[self.indices]
 
 
-def _rgb_points(hist: ColorHistogram) -> Points:
-    """The distinct colours in the working space (see `colourspace`), weighted by pixel count;
-    built once per histogram, so every K after the first reuses them and their bins."""
-    cached = hist.cache.get("points")
+def _rgb_points(hist: ColorHistogram, chroma: float) -> Points:
+    """The distinct colours in the working space (see `colourspace`) with chroma weight `chroma`,
+    weighted by pixel count; built once per histogram and weight, so every K after the first
+    reuses them and their bins."""
+    key = ("points", chroma)
+    cached = hist.cache.get(key)
     if cached is None:
-        x = to_working(hist.colors[:, :3])
-        cached = hist.cache["points"] = Points(x, hist.counts.astype(np.float64), integer=False)
+        x = to_working(hist.colors[:, :3], chroma=chroma)
+        cached = hist.cache[key] = Points(x, hist.counts.astype(np.float64), integer=False)
     return cached
 
 
-def _opaque_palette(centres: np.ndarray) -> np.ndarray:
+def _opaque_palette(centres: np.ndarray, chroma: float) -> np.ndarray:
     """Working-space centres -> distinct uint8 sRGB entries."""
-    return _round_palette(from_working(centres))
+    return _round_palette(from_working(centres, chroma))
 
 
 def check_k(k) -> int:
@@ -155,7 +157,8 @@ def quantize(
     hist = histogram if histogram is not None else build_histogram(pixels)
     if hist.shape != pixels.shape[:2] or hist.channels != pixels.shape[2]:
         raise ValueError("the histogram was built from another image.")
-    if palette is not None:
+    fixed = palette is not None
+    if fixed:
         from .fixed_colours import fixed_palette, map_to_palette
 
         has_transparent = hist.channels == 4 and bool((hist.colors[:, 3] == 0).any())
@@ -170,7 +173,8 @@ def quantize(
         from .dither import dither_indices
 
         exact = hist.indices_for(labels)
-        indices = dither_indices(pixels, palette, exact, strength)
+        chroma = CHROMA_SCALE if fixed else chroma_for_k(k)  # the weight the palette was mapped with
+        indices = dither_indices(pixels, palette, exact, strength, chroma=chroma)
         counts = np.bincount(indices.reshape(-1), minlength=palette.shape[0]).astype(np.int64)
         err = pixel_mse(pixels, palette[indices])
     else:
@@ -204,24 +208,26 @@ def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0, locked
     colors, weights = hist.colors, hist.counts.astype(np.float64)
     lock = as_colours(locked)
     check_locked(lock, k)
+    chroma = chroma_for_k(k)
     if hist.channels == 3:
-        pts = _rgb_points(hist)
-        palette = _with_locked(_cluster(pts, k, seed, to_working(lock)), lock)
-        labels = assign(to_working(palette), pts)
+        pts = _rgb_points(hist, chroma)
+        palette = _with_locked(_cluster(pts, k, seed, to_working(lock, chroma=chroma)), lock, chroma)
+        labels = assign(to_working(palette, chroma=chroma), pts)
         return _tidy(palette, labels, weights, keep=lock)
     lock4 = np.concatenate([lock, np.full((len(lock), 1), 255, np.uint8)], axis=1)
-    return _tidy(*_rgba_palette(colors, weights, k, seed, lock4), weights, keep=lock4)
+    return _tidy(*_rgba_palette(colors, weights, k, seed, lock4, chroma), weights, keep=lock4)
 
 
-def _with_locked(centres: np.ndarray, lock: np.ndarray) -> np.ndarray:
+def _with_locked(centres: np.ndarray, lock: np.ndarray, chroma: float) -> np.ndarray:
     """Opaque working-space centres (the locked ones first) -> uint8 palette holding the locked
     colours exactly (not their rounded round trip through the working space)."""
-    free = _opaque_palette(centres[len(lock):]) if len(centres) > len(lock) else np.zeros((0, 3), np.uint8)
+    free = _opaque_palette(centres[len(lock):], chroma) if len(centres) > len(lock) else np.zeros((0, 3), np.uint8)
     return np.unique(np.concatenate([lock, free], axis=0), axis=0)
 
 
 def _rgba_palette(colors: np.ndarray, weights: np.ndarray, k: int, seed: int,
-                  lock: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  lock: np.ndarray | None = None, chroma: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    chroma = chroma_for_k(k) if chroma is None else chroma
     lock = np.zeros((0, 4), np.uint8) if lock is None else lock  # opaque RGBA, counted toward k
     alpha = colors[:, 3]
     transparent, opaque = alpha == 0, alpha == 255
@@ -257,10 +263,11 @@ def _rgba_palette(colors: np.ndarray, weights: np.ndarray, k: int, seed: int,
         base += len(lock)
     for g, n in zip(groups, shares):
         if g is opaque:
-            x = to_working(colors[g, :3])
-            fixed = to_working(lock[:, :3])
-            pal = _with_locked(_cluster(Points(x, weights[g], integer=False), n + len(lock), seed, fixed), lock[:, :3])
-            lab = nearest(to_working(pal), x)
+            x = to_working(colors[g, :3], chroma=chroma)
+            fixed = to_working(lock[:, :3], chroma=chroma)
+            pal = _with_locked(_cluster(Points(x, weights[g], integer=False), n + len(lock), seed, fixed),
+                               lock[:, :3], chroma)
+            lab = nearest(to_working(pal, chroma=chroma), x)
             pal = np.concatenate([pal, np.full((len(pal), 1), 255, np.uint8)], axis=1)
         else:
             x = _composites(colors[g])
