@@ -16,7 +16,7 @@ photos (flower: 68.5 at K=128, 65.9 at 192, 68.5 at 256; with 150: 71.7, 78.3 at
 were within a point or two of 150 on photos. PSNR is 0.7–1 dB lower than with 255: the palette
 spends less on chroma differences that squared sRGB error counts and the eye barely sees.
 
-**The weight depends on K** (`CHROMA_BY_K`: 200 at K ≤ 8, 255 at 16, 200 at 64, 175 at 256,
+**The weight depends on K** (`CHROMA_BY_K`: 200 at K ≤ 8, 255 at 16, 200 at 64, 150 at 256,
 interpolated in log2 K). With 150 at every K, the palettes of K ≤ 16 lost a photo's saturated
 colours, which people see at once and SSIMULACRA2 barely scores: china.jpg at K=16 had no entry
 with OKLab chroma above 0.045 (the orange roofs and red pillars turned grey-brown; pngquant kept
@@ -24,13 +24,16 @@ them), coffee's orange crema went pinkish grey, the astronaut's blue flag grey. 
 photos (china, flower and five of scikit-image's sample photos), K = 8…256, against pngquant
 (`--nofs` for undithered, its default for dithered), 150 everywhere → this schedule:
 - the worst 16×16 block (mean OKLab ΔE, `core.quality.worst_block`), ours − pngquant's, mean over
-  the photos: −0.08…−0.77 → −0.9…−2.0 (K=16: −0.27 → −1.97); worst single photo +5.0 → +0.2;
-- chroma lost (mean drop of OKLab chroma, ×100), ours − pngquant's: +0.07…+0.33 → +0.04…+0.12;
+  the photos per K: −0.08…−0.86 → −0.47…−1.97 (K=16 undithered: −0.27 → −1.97); the worst single
+  photo at any K: +5.0 → +0.26;
+- chroma lost (mean drop of OKLab chroma × 100), ours − pngquant's: +0.07…+0.33 → +0.04…+0.21;
 - bytes for equal SSIMULACRA2: undithered 0.838× → 0.845× pngquant `--nofs`'s, dithered 0.811× →
-  0.809× pngquant default's (unchanged); SSIMULACRA2 at equal K falls most at K=16 (undithered
-  +17.4 → +8.1 points above `--nofs`), stays above pngquant's at every K.
-Flat 255 was best at K=16 but worse at K=8 (−3 points, a worse worst block) and at K=256
-(undithered 1.8 points below `--nofs`); flat 200 lost colour at K=16 (china's worst block +0.8).
+  0.811× pngquant default's; SSIMULACRA2 at equal K falls most at K=16 (undithered +17.4 → +8.1
+  points above `--nofs`, dithered +7.6 → +5.0 above pngquant's default), above pngquant's at
+  every K on average; K=256 is unchanged.
+Tried: 255 at every K was best at K=16 but 3 points lower at K=8 with a worse worst block, and at
+K=256 1.8 points below `--nofs`; 200 at every K lost colour at K=16 (worst photo +0.8); 320 at
+K ≤ 16 scored lower with worse worst blocks; 175 at K=256 cost china 4.5 points.
 
 Coordinates are scaled to 0..255 (L × 255, a and b × 255 + 128) so the colour-bin code that works
 on 0..255 points works on them unchanged; they are not integers (see `Points(integer=False)`).
