@@ -148,7 +148,7 @@ def test_low_k_keeps_the_photos_saturated_colours(china, dither):
     # Issue 12: with chroma weighted 150 at every K, china at K=16 had no entry with OKLab chroma
     # above 0.045, so the orange roofs and red pillars turned grey-brown (pngquant --nofs keeps
     # three); its worst 16×16 block was 9.9 ΔE against pngquant --nofs's 8.07. With the weight per
-    # K (colourspace.CHROMA_BY_K): two entries above 0.07 (0.076, 0.102) and a worst block of 6.7.
+    # K (colourspace.CHROMA_BY_K): four entries above 0.07 (0.076 to 0.102) and a worst block of 6.7.
     from kmeans_desktop.core.quality import delta_e_map, oklab, worst_block
 
     q = quantize(china, 16, dither=dither)

@@ -17,7 +17,7 @@ were within a point or two of 150 on photos. PSNR is 0.7–1 dB lower than with 
 spends less on chroma differences that squared sRGB error counts and the eye barely sees.
 
 **The weight depends on K** (`CHROMA_BY_K`: 200 at K ≤ 8, 255 at 16, 200 at 64, 150 at 256,
-interpolated in log2 K). With 150 at every K, the palettes of K ≤ 16 lost a photo's saturated
+interpolated in log2 K and snapped to one of five levels). With 150 at every K, the palettes of K ≤ 16 lost a photo's saturated
 colours, which people see at once and SSIMULACRA2 barely scores: china.jpg at K=16 had no entry
 with OKLab chroma above 0.045 (the orange roofs and red pillars turned grey-brown; pngquant kept
 them), coffee's orange crema went pinkish grey, the astronaut's blue flag grey. Measured on seven
@@ -34,6 +34,7 @@ photos (china, flower and five of scikit-image's sample photos), K = 8…256, ag
 Tried: 255 at every K was best at K=16 but 3 points lower at K=8 with a worse worst block, and at
 K=256 1.8 points below `--nofs`; 200 at every K lost colour at K=16 (worst photo +0.8); 320 at
 K ≤ 16 scored lower with worse worst blocks; 175 at K=256 cost china 4.5 points.
+(Measured before the snapping, which moves only K=32's weight, 227.5 → 225.)
 
 Coordinates are scaled to 0..255 (L × 255, a and b × 255 + 128) so the colour-bin code that works
 on 0..255 points works on them unchanged; they are not integers (see `Points(integer=False)`).
@@ -49,12 +50,16 @@ CHROMA_SCALE = 150.0
 #: (K, chroma weight) the palette of K entries is clustered, mapped and dithered with
 #: (`chroma_for_k`; see the module note for the measurements).
 CHROMA_BY_K = ((8, 200.0), (16, 255.0), (64, 200.0), (256, 150.0))
+#: The weights used: the working coordinates of an image's colours (and their bins) are built once
+#: per weight, so K's in between share a few levels instead of each building its own.
+CHROMA_LEVELS = (150.0, 175.0, 200.0, 225.0, 255.0)
 
 def chroma_for_k(k: int) -> float:
-    """The chroma weight for a palette of `k` entries: `CHROMA_BY_K`, interpolated in log2 K and
-    held flat beyond its ends."""
+    """The chroma weight for a palette of `k` entries: `CHROMA_BY_K`, interpolated in log2 K,
+    held flat beyond its ends and snapped to the nearest of `CHROMA_LEVELS`."""
     ks, weights = zip(*CHROMA_BY_K)
-    return float(np.interp(np.log2(max(int(k), 1)), np.log2(ks), weights))
+    w = float(np.interp(np.log2(max(int(k), 1)), np.log2(ks), weights))
+    return min(CHROMA_LEVELS, key=lambda level: abs(level - w))
 
 
 _M1 = np.array([[0.4122214708, 0.5363325363, 0.0514459929],

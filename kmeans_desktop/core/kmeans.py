@@ -94,6 +94,10 @@ def _rgb_points(hist: ColorHistogram, chroma: float) -> Points:
     key = ("points", chroma)
     cached = hist.cache.get(key)
     if cached is None:
+        # Keep the last weight's points too, no more (tens of MB each on a 9 MP photo). list() of a
+        # dict runs in C under the GIL, so another thread's quantize can't change it mid-way.
+        for old in [c for c in list(hist.cache) if isinstance(c, tuple) and c[0] == "points"][:-1]:
+            hist.cache.pop(old, None)
         x = to_working(hist.colors[:, :3], chroma=chroma)
         cached = hist.cache[key] = Points(x, hist.counts.astype(np.float64), integer=False)
     return cached
