@@ -31,13 +31,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import K_MAX, K_MIN, check_k, check_pixels, check_strength  # noqa: F401 (public here too)
 from .colorbins import Points, assign, nearest, set_workers  # noqa: F401 (set_workers: public)
 from .colourspace import CHROMA_SCALE, chroma_for_k, from_working, to_working
 from .histogram import ColorHistogram, build_histogram
 from .metrics import mse as pixel_mse
 from .metrics import psnr_from_mse
-
-K_MIN, K_MAX = 1, 256
 
 _COARSE_WORK = 100_000  # coarse points × K for the k-means++ search; finer bins until reached
 _EXACT_LLOYD_LIMIT = 150_000  # above this many colours, polish on 6- and 7-bit bin means instead
@@ -106,30 +105,6 @@ def _rgb_points(hist: ColorHistogram, chroma: float) -> Points:
 def _opaque_palette(centres: np.ndarray, chroma: float) -> np.ndarray:
     """Working-space centres -> distinct uint8 sRGB entries."""
     return _round_palette(from_working(centres, chroma))
-
-
-def check_k(k) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise ValueError(f"K must be a whole number from {K_MIN} to {K_MAX}, not {k!r}.")
-    if not K_MIN <= int(k) <= K_MAX:
-        raise ValueError(f"K must be from {K_MIN} to {K_MAX} colours, not {int(k)}.")
-    return int(k)
-
-
-def check_strength(strength) -> float:
-    if isinstance(strength, bool) or not isinstance(strength, (int, float, np.integer, np.floating)):
-        raise ValueError(f"the dithering strength must be a number from 0 to 1, not {strength!r}.")
-    if not 0.0 <= float(strength) <= 1.0:
-        raise ValueError(f"the dithering strength must be from 0 to 1, not {float(strength):g}.")
-    return float(strength)
-
-
-def check_pixels(pixels) -> np.ndarray:
-    if not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint8:
-        raise TypeError("pixels must be a numpy uint8 array of shape H×W×3 or H×W×4.")
-    if pixels.ndim != 3 or pixels.shape[2] not in (3, 4) or pixels.shape[0] == 0 or pixels.shape[1] == 0:
-        raise ValueError(f"pixels must have shape H×W×3 or H×W×4, not {pixels.shape}.")
-    return pixels
 
 
 def quantize(
