@@ -372,12 +372,25 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0) ->
     return centres
 
 
+def _coarse_level(pts: Points, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The bin means the k-means++ search runs on: of the levels with at least 0.8 of the wanted
+    `_COARSE_WORK // k` points (and 2 K), the one nearest that number in ratio (else the finest). A higher
+    chroma weight spreads the colours over more bins, and "the first level with enough points"
+    then jumped to 7-bit bins, 6× the points: 9 MP china at K=16 (weight 255) ran on 36,303 bin
+    means, now 5,748 (1.57 s → 0.41 s CPU, SSIMULACRA2 −0.35); 7 web-size photos at K = 8…64: mean
+    SSIMULACRA2 per K within ±0.6, 12 % less CPU. (At least half the points: −1.0 at K=16.)"""
+    want = _COARSE_WORK // k
+    levels = [pts.levels[b] for b in sorted(pts.levels)] or [(pts.x, pts.w)]
+    fit = [lv for lv in levels if len(lv[0]) >= max(want * 0.8, 2 * k)]  # K=256: 5-bit china had 379
+    return min(fit, key=lambda lv: abs(math.log(len(lv[0]) / want))) if fit else levels[-1]
+
+
 def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None) -> np.ndarray:
     """Weighted k-means centres (at most k) for points (U×d, 0..255) with weights. `fixed`
     centres (m×d, m ≤ k) come first in the answer, unmoved; they count toward k."""
     from .seeding import weighted_kmeans
 
-    x, w, n = pts.x, pts.w, len(pts)
+    x, n = pts.x, len(pts)
     m = 0 if fixed is None else len(fixed)
     if m:
         if m >= k:
@@ -387,11 +400,7 @@ def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None) ->
     elif n <= k:
         return x.copy()
     levels = pts.levels
-    coarse, cw = x, w
-    for bits in sorted(levels):  # coarsest first; stop at the first with enough points for K
-        coarse, cw = levels[bits]
-        if len(coarse) >= _COARSE_WORK // k:
-            break
+    coarse, cw = _coarse_level(pts, k)
     if m:  # the locked colours seed the coarse stage, the other seeds are chosen around them
         from .fixed_colours import coarse_with_fixed
 
