@@ -12,6 +12,7 @@ from hypothesis.extra.numpy import arrays
 
 from kmeans_desktop.core.colourspace import to_working
 from kmeans_desktop.core import Quantized, build_histogram, mse, quantize
+from kmeans_desktop.core.kmeans import palette_for_histogram
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -106,19 +107,29 @@ def test_alpha_rules_hold_with_dithering(rgba_mixed):
     assert ((semi > 0) & (semi < 255)).all()
 
 
-def _assert_nearest_in_working_space(pixels, q):
+def _assert_nearest_in_working_space(pixels, q, share_exact=0.8):
     # Colours are clustered and mapped in OKLab (core/colourspace.py): each pixel's entry is its
-    # exact nearest there.
-    px = to_working(pixels.reshape(-1, 3))
+    # exact nearest there, or (undithered RGB, core/runmap.py) its left neighbour's entry when
+    # that is nearly as close.
+    from kmeans_desktop.core.runmap import RUN_SLACK
+
+    px = to_working(pixels.reshape(-1, 3)).reshape(pixels.shape)
     pal = to_working(q.palette)
-    chosen = ((px - pal[q.indices.reshape(-1)]) ** 2).sum(1)
-    best = ((px[:, None, :] - pal[None, :, :]) ** 2).sum(2).min(1)
-    np.testing.assert_allclose(chosen, best, rtol=0, atol=1e-9)
+    chosen = ((px - pal[q.indices]) ** 2).sum(2)
+    best = ((px[:, :, None, :] - pal[None, None, :, :]) ** 2).sum(3).min(2)
+    exact = np.isclose(chosen, best, rtol=0, atol=1e-9)
+    assert (chosen <= best * (1 + RUN_SLACK) + 1e-4).all()
+    moved = ~exact
+    moved[:, 0] &= False
+    assert not (~exact[:, 0]).any(), "a row's first pixel has no left neighbour to follow"
+    assert (q.indices[:, 1:][moved[:, 1:]] == q.indices[:, :-1][moved[:, 1:]]).all()
+    assert exact.mean() > share_exact
 
 
-def test_mapping_is_exact_nearest_colour(china):
+def test_mapping_is_nearest_colour_or_the_left_neighbours(china):
     q = quantize(china, 32)
-    _assert_nearest_in_working_space(china[::7, ::5], _Sub(q, (slice(None, None, 7), slice(None, None, 5))))
+    part = (slice(None, None, 7), slice(None))  # whole rows: every left neighbour included
+    _assert_nearest_in_working_space(china[part], _Sub(q, part))
 
 
 class _Sub:
@@ -128,18 +139,27 @@ class _Sub:
         self.palette, self.indices = q.palette, q.indices[rows_cols]
 
 
-@pytest.mark.parametrize("k,psnr_floor,s2_floor", [(16, 25.0, 19.0), (64, 30.0, 60.0), (256, 33.8, 74.0)])
-def test_quality_on_a_real_photo(china, k, psnr_floor, s2_floor):
+@pytest.mark.parametrize("k,psnr_floor,s2_floor,s2_runs_floor", [(16, 25.0, 19.0, 19.0), (64, 30.0, 60.0, 57.0),
+                                                                    (256, 33.8, 74.0, 72.5)])
+def test_quality_on_a_real_photo(china, k, psnr_floor, s2_floor, s2_runs_floor, monkeypatch):
     # The palette minimises the perceived error (OKLab, chroma weighted 150 to lightness's 255),
     # not the squared sRGB error: PSNR is 2 dB below an sRGB k-means (27.55 / 32.34 / 36.49 dB;
     # now 25.5 / 30.4 / 34.3), SSIMULACRA2 is what counts (an sRGB k-means: 17.4 / 50.7 / 72.7;
     # now 19.7 / 62.7 / 76.3; pngquant --nofs 16.2 / 56.6 / 75.8).
+    # With the byte-aware mapping (core/runmap.py, the default) the same palette scores less at
+    # equal K (24.7 / 58.6 / 74.3) in fewer bytes (0.95× / 0.95× / 0.96× the PNG); the floors
+    # with exact nearest mapping hold the palette's quality, the others the mapping's.
+    from kmeans_desktop.core import runmap
     from kmeans_desktop.core.metrics import ssimulacra2
 
     q = quantize(china, k)
     assert q.n_colors == k
     assert q.psnr > psnr_floor
-    assert ssimulacra2(china, q.to_array()) > s2_floor
+    assert ssimulacra2(china, q.to_array()) > s2_runs_floor
+    monkeypatch.setattr(runmap, "RUN_SLACK", 0.0)
+    nearest = quantize(china, k)
+    np.testing.assert_array_equal(nearest.palette, q.palette)
+    assert ssimulacra2(china, nearest.to_array()) > s2_floor
 
 
 def test_histogram_can_be_reused_and_must_match(gradient, china):
@@ -207,5 +227,11 @@ def test_cell_shortcut_gives_exact_nearest_on_many_colours(k):
     rng = np.random.default_rng(k)
     img = rng.integers(0, 256, (160, 200, 3), dtype=np.uint8)
     img[:80] //= 3  # uneven density, so that cells of every kind occur
-    q = quantize(img, k)
-    _assert_nearest_in_working_space(img, q)
+    hist = build_histogram(img)
+    palette, labels = palette_for_histogram(hist, k)
+    x, pal = to_working(hist.colors), to_working(palette)
+    chosen = ((x - pal[labels]) ** 2).sum(1)
+    best = ((x[:, None, :] - pal[None, :, :]) ** 2).sum(2).min(1)
+    np.testing.assert_allclose(chosen, best, rtol=0, atol=1e-9)
+    # and the pixels follow their colour's entry, or their left neighbour's (core/runmap.py)
+    _assert_nearest_in_working_space(img, quantize(img, k), share_exact=0.5)
