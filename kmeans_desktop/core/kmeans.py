@@ -11,7 +11,9 @@ pixel count as weight):
    last step on 7-bit bin means (within 0.005 dB of exact steps at half the cost);
 3. the palette is rounded to uint8 and every distinct colour is mapped to its *exact* nearest
    palette entry (a k-d tree, with whole colour cells settled at once where the triangle
-   inequality allows); pixels then take their colour's entry through a look-up table.
+   inequality allows); pixels then take their colour's entry through a look-up table. Without
+   dithering, an RGB pixel nearly as close to its left neighbour's entry takes that one
+   (`runmap.py`: longer runs, smaller PNG files for the same perceived quality).
 
 Alpha: fully transparent pixels share one entry; opaque pixels are clustered in RGB among opaque
 entries only; semi-transparent pixels are clustered in premultiplied RGBA (colour error scaled by

@@ -12,9 +12,18 @@ space, `colourspace`) is at most (1 + RUN_SLACK) × its error at the nearest ent
 only pixels that lie about as far from both entries move (a boundary shifts by its noise) and a
 pixel that is exactly an entry keeps it (an image with at most K colours stays lossless); an
 absolute tolerance also moved pixels that sit close to an entry, and cost SSIMULACRA2 more than
-it saved bytes. Measured (benchmarks/bench_perceptual.py photos, K = 16…256,
-bytes to reach the same SSIMULACRA2 as nearest mapping, interpolated across K; see the note in
-issue 13): flower 0.89–0.90×, china 0.99–1.05× (even on the whole), 9 MP china K=64 0.97×.
+it saved bytes.
+
+Measured with RUN_SLACK = 1 against exact nearest mapping (same palettes; 2026-12-02):
+- bytes at equal K: china 0.94–0.96×, flower 0.83–0.88× (K = 8…256), 9 MP china K=64 0.918×
+  (1,242,938 against 1,353,345; `pngquant --nofs 64`: 1,305,300, so 0.952× its bytes);
+- SSIMULACRA2 at equal K drops (china K=64 61.6 -> 58.6, flower 58.5 -> 54.7, 9 MP 47.1 -> 42.6),
+  but the bytes needed for equal SSIMULACRA2 (interpolated across K) fall: flower 0.88–0.92×,
+  china 0.99–1.03× (1.00× on the whole), 9 MP about 0.97×. benchmarks/bench_perceptual.py,
+  against pngquant's default: photos 0.73× -> 0.69× its bytes for its score (mean ΔS2 at equal K
+  −0.4 -> −4.3), flat graphics 0.62× -> 0.61× (+2.2 -> +1.9).
+- RUN_SLACK = 2 saves more (9 MP 0.917× pngquant's bytes) for about the same bytes per score on
+  the photos, 3 reaches 0.90× but then costs more bytes per score than a smaller K would.
 
 Every row is a chain (each pixel depends on its left neighbour's final entry), so the sweep goes
 column by column, all rows at once; rows are cut into strips stacked under each other, so each step
@@ -72,17 +81,19 @@ def run_indices(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels
     `x`: working-space coordinates of the distinct colours; `centres`: of the palette entries;
     `labels`: each distinct colour's nearest entry; `palette`: the entries in sRGB (uint8)."""
     h, w = hist.shape
-    xf = np.asarray(x, dtype=np.float32)
     cf = np.asarray(centres, dtype=np.float32)
-    d = xf - cf[labels]
-    limit = (d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1] + d[:, 2] * d[:, 2]) * np.float32(1.0 + RUN_SLACK)
-    x_cols = [np.ascontiguousarray(xf[:, i]) for i in range(3)]
+    x_cols = [x[:, i].astype(np.float32) for i in range(3)]  # float32 columns: half the traffic
     c_cols = [np.ascontiguousarray(cf[:, i]) for i in range(3)]
+    limit = np.zeros(len(x), dtype=np.float32)
+    for xc, cc in zip(x_cols, c_cols):
+        t = xc - cc[labels]
+        t *= t
+        limit += t
+    limit *= np.float32(1.0 + RUN_SLACK)
     lab8 = labels.astype(np.uint8)
     out = np.empty((h, w), dtype=np.uint8)
     band = max(1, min(h, _BAND_PIXELS // w))
     changed_sse = 0.0
-    col_f = hist.colors.astype(np.float64)
     pal_f = palette.astype(np.float64)
     lut = _colour_lut(hist)
     for top in range(0, h, band):
@@ -115,9 +126,9 @@ def run_indices(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels
             cur[take] = prev[take]
         moved = np.flatnonzero(res != best)
         if len(moved):
-            c = cols.reshape(-1)[moved]
-            new = col_f[c] - pal_f[res.reshape(-1)[moved]]
-            old = col_f[c] - pal_f[best.reshape(-1)[moved]]
+            src = hist.colors[cols.reshape(-1)[moved]].astype(np.float64)
+            new = src - pal_f[res.reshape(-1)[moved]]
+            old = src - pal_f[best.reshape(-1)[moved]]
             changed_sse += float((new * new).sum() - (old * old).sum())
         back = res.reshape(sw, strips, bh).transpose(2, 1, 0).reshape(bh, strips * sw)
         out[rows] = back[:, :w]
