@@ -147,7 +147,7 @@ def test_quality_on_a_real_photo(china, k, psnr_floor, s2_floor, s2_runs_floor, 
     # now 25.5 / 30.4 / 34.3), SSIMULACRA2 is what counts (an sRGB k-means: 17.4 / 50.7 / 72.7;
     # now 19.7 / 62.7 / 76.3; pngquant --nofs 16.2 / 56.6 / 75.8).
     # With the byte-aware mapping (core/runmap.py, the default) the same palette scores less at
-    # equal K (24.7 / 58.6 / 74.3) in fewer bytes (0.95× / 0.95× / 0.96× the PNG); the floors
+    # equal K (26.8 / 59.2 / 75.0) in fewer bytes (0.94× / 0.95× / 0.96× the PNG); the floors
     # with exact nearest mapping hold the palette's quality, the others the mapping's.
     from kmeans_desktop.core import runmap
     from kmeans_desktop.core.metrics import ssimulacra2

@@ -8,23 +8,27 @@ a run is cheaper to store.
 
 The rule, for each row from left to right: a pixel whose nearest entry differs from the entry its
 left neighbour ended with takes that entry when its error there (squared distance in the working
-space, `colourspace`) is at most (1 + RUN_SLACK) × its error at the nearest entry. Relative, so
-only pixels that lie about as far from both entries move (a boundary shifts by its noise) and a
-pixel that is exactly an entry keeps it (an image with at most K colours stays lossless); an
-absolute tolerance also moved pixels that sit close to an entry, and cost SSIMULACRA2 more than
-it saved bytes.
+space, `colourspace`) is at most (1 + RUN_SLACK) × its error at the nearest entry, and one of the
+next RUN_LOOKAHEAD pixels has that entry as its nearest. Relative, so only pixels that lie about
+as far from both entries move and a pixel that is exactly an entry keeps it (an image with at most
+K colours stays lossless); an absolute tolerance also moved pixels that sit close to an entry,
+and cost SSIMULACRA2 more than it saved bytes. The look-ahead lets a run bridge the speckle of a
+noisy boundary but not push on into the other side: without it, runs dragged every boundary in a
+smooth gradient to the right as horizontal streaks (visible at 4× zoom on china's sky), and
+SSIMULACRA2 at equal K fell further for the same bytes.
 
-Measured with RUN_SLACK = 1 against exact nearest mapping (same palettes; 2026-12-02):
-- bytes at equal K: china 0.94–0.96×, flower 0.83–0.88× (K = 8…256), 9 MP china K=64 0.918×
-  (1,242,938 against 1,353,345; `pngquant --nofs 64`: 1,305,300, so 0.952× its bytes);
-- SSIMULACRA2 at equal K drops (china K=64 61.6 -> 58.6, flower 58.5 -> 54.7, 9 MP 47.1 -> 42.6),
-  but the bytes needed for equal SSIMULACRA2 (interpolated across K) fall: flower 0.88–0.92×,
-  china 0.99–1.03× (1.00× on the whole), 9 MP about 0.97×. benchmarks/bench_perceptual.py,
-  against pngquant's default: photos 0.73× -> 0.69× its bytes for its score (mean ΔS2 at equal K
-  −0.4 -> −4.3), flat graphics 0.62× -> 0.61× (+2.2 -> +1.9).
-- RUN_SLACK = 2 saves more (9 MP 0.917× pngquant's bytes) for about the same bytes per score on
-  the photos, 3 reaches 0.90× but then costs more bytes per score than a smaller K would.
-
+Measured (china.jpg, flower.jpg at K = 16…256; bytes to reach the same SSIMULACRA2 as exact
+nearest mapping, interpolated across K; 2026-12-02), slack / look-ahead:
+- 1 / none: china 1.00×, flower 0.90×; 2 / 2 (the default): china 0.99×, flower 0.89×, with
+  about the same bytes at equal K (china K=64 94,099 against 98,864 nearest, flower 51,006
+  against 60,021) and a higher score than 1 / none (china K=64 59.2 against 58.6; nearest 61.6);
+  3 / 4: china 0.99×, flower 0.86×, more saved at equal K (china 92,399, flower 48,765) for a
+  lower score (58.3, 55.2). An absolute tolerance: china 1.02–1.18×.
+- SSIMULACRA2 at equal K is lower than with nearest mapping; the same score costs fewer bytes.
+- 9 MP china (upscaled), K=64: nearest 1,353,345 bytes, SSIMULACRA2 47.05; 2 / 2 1,275,065
+  (0.942×), 46.49; 3 / 4 1,232,440 (0.911×), 44.70; 1 / none 1,242,938, 42.60. `pngquant --nofs
+  64`: 1,305,300 bytes, 33.26. Its 0.90× at K=64 would take a slack that costs more score than a
+  smaller K does (3 / none: 0.902×, 32.95, where our K=40 gives 0.88× at 35.8).
 Every row is a chain (each pixel depends on its left neighbour's final entry), so the sweep goes
 column by column, all rows at once; rows are cut into strips stacked under each other, so each step
 handles tens of thousands of pixels and numpy's per-call cost stays small (a run may break at a
@@ -38,8 +42,10 @@ import numpy as np
 from .histogram import ColorHistogram
 
 #: A pixel takes its left neighbour's entry when its error there (squared working-space
-#: distance) is at most (1 + RUN_SLACK) × its error at its nearest entry.
-RUN_SLACK = 1.0  # 0 turns the pass off (exact nearest entries)
+#: distance) is at most (1 + RUN_SLACK) × its error at its nearest entry ...
+RUN_SLACK = 2.0  # 0 turns the pass off (exact nearest entries)
+#: ... and one of the next RUN_LOOKAHEAD pixels in the row has that entry as its nearest.
+RUN_LOOKAHEAD = 2
 _BAND_PIXELS = 4_000_000  # pixels per band of rows (bounds the temporary arrays)
 _STEP_PIXELS = 32_768  # pixels handled per column step (rows × strips)
 _MIN_STRIP = 64  # columns per strip at least
@@ -122,7 +128,12 @@ def run_indices(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels
                 t = x_cols[i][c] - c_cols[i][cand]
                 t *= t
                 e += t
-            take = open_[e <= limit[c]]
+            ok = e <= limit[c]
+            near, cand = open_[ok], cand[ok]
+            ahead = np.zeros(len(near), dtype=bool)
+            for a in range(j + 1, min(j + 1 + RUN_LOOKAHEAD, sw)):
+                ahead |= best[a][near] == cand
+            take = near[ahead]
             cur[take] = prev[take]
         moved = np.flatnonzero(res != best)
         if len(moved):
