@@ -11,9 +11,8 @@ pixel count as weight):
    last step on 7-bit bin means (within 0.005 dB of exact steps at half the cost);
 3. the palette is rounded to uint8 and every distinct colour is mapped to its *exact* nearest
    palette entry (a k-d tree, with whole colour cells settled at once where the triangle
-   inequality allows); pixels then take their colour's entry through a look-up table. Without
-   dithering, an RGB pixel nearly as close to its left neighbour's entry takes that one
-   (`runmap.py`: longer runs, smaller PNG files for the same perceived quality).
+   inequality allows); pixels then take their colour's entry through a look-up table (undithered
+   RGB: or their left neighbour's when nearly as close, `runmap.py`: smaller PNG files).
 
 Alpha: fully transparent pixels share one entry; opaque pixels are clustered in RGB among opaque
 entries only; semi-transparent pixels are clustered in premultiplied RGBA (colour error scaled by
@@ -375,11 +374,9 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0) ->
     """Weighted Lloyd iterations with exact assignment; empty clusters are dropped. The first
     `n_fixed` centres (locked colours) never move and are never dropped.
 
-    The assignment keeps Hamerly's bounds (as `seeding.lloyd_dense`): after the first step only
-    points whose bounds cross are measured again, the same labels as a full search every step
-    (tested). That pays at small K (china K=32: about 15 % of the colours measured per step);
-    once too many cross (K ≥ 64, where some centre always moves far) every step searches cell by
-    cell as before."""
+    Hamerly's bounds (as `seeding.lloyd_dense`) re-measure only points whose bounds cross (china
+    K=32: 15 % per step), same labels as full searches (tested); when too many cross (K ≥ 64:
+    some centre always moves far) each step searches cell by cell."""
     x, w = pts.x, pts.w
     prev = math.inf
     lab, upper, lower = assign(centres, pts, bounds=True)
