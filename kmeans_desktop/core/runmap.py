@@ -25,8 +25,10 @@ nearest mapping, interpolated across K; 2026-12-02), slack / look-ahead:
   3 / 4: china 0.99×, flower 0.86×, more saved at equal K (china 92,399, flower 48,765) for a
   lower score (58.3, 55.2). An absolute tolerance: china 1.02–1.18×.
 - SSIMULACRA2 at equal K is lower than with nearest mapping; the same score costs fewer bytes.
-- 9 MP china (upscaled), K=64: nearest 1,353,345 bytes, SSIMULACRA2 47.05; 2 / 2 1,275,065
-  (0.942×), 46.49; 3 / 4 1,232,440 (0.911×), 44.70; 1 / none 1,242,938, 42.60. `pngquant --nofs
+  benchmarks/bench_perceptual.py against pngquant's default: photos 0.73× -> 0.68× its bytes for
+  its score (mean ΔS2 at equal K −0.4 -> −2.7); flat graphics 0.62× -> 0.62× (+2.2 -> +2.1).
+- 9 MP china (upscaled), K=64: nearest 1,353,345 bytes, SSIMULACRA2 47.05; 2 / 2 1,276,987
+  (0.944×), 46.50; 3 / 4 1,232,440 (0.911×), 44.70; 1 / none 1,242,938, 42.60. `pngquant --nofs
   64`: 1,305,300 bytes, 33.26. Its 0.90× at K=64 would take a slack that costs more score than a
   smaller K does (3 / none: 0.902×, 32.95, where our K=40 gives 0.88× at 35.8).
 Every row is a chain (each pixel depends on its left neighbour's final entry), so the sweep goes
