@@ -12,6 +12,7 @@ from hypothesis.extra.numpy import arrays
 
 from kmeans_desktop.core.colourspace import chroma_for_k, to_working
 from kmeans_desktop.core import Quantized, build_histogram, mse, quantize
+from kmeans_desktop.core.kmeans import palette_for_histogram
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -106,20 +107,30 @@ def test_alpha_rules_hold_with_dithering(rgba_mixed):
     assert ((semi > 0) & (semi < 255)).all()
 
 
-def _assert_nearest_in_working_space(pixels, q):
+def _assert_nearest_in_working_space(pixels, q, share_exact=0.8):
     # Colours are clustered and mapped in OKLab (core/colourspace.py): each pixel's entry is its
-    # exact nearest there.
-    chroma = chroma_for_k(q.k)  # the weight the palette of K entries was chosen and mapped with
-    px = to_working(pixels.reshape(-1, 3), chroma=chroma)
+    # exact nearest there, or (undithered RGB, core/runmap.py) its left neighbour's entry when
+    # that is nearly as close. The chroma weight is the one the palette of K entries was made with.
+    from kmeans_desktop.core.runmap import RUN_SLACK
+
+    chroma = chroma_for_k(q.k)
+    px = to_working(pixels.reshape(-1, 3), chroma=chroma).reshape(pixels.shape)
     pal = to_working(q.palette, chroma=chroma)
-    chosen = ((px - pal[q.indices.reshape(-1)]) ** 2).sum(1)
-    best = ((px[:, None, :] - pal[None, :, :]) ** 2).sum(2).min(1)
-    np.testing.assert_allclose(chosen, best, rtol=0, atol=1e-9)
+    chosen = ((px - pal[q.indices]) ** 2).sum(2)
+    best = ((px[:, :, None, :] - pal[None, None, :, :]) ** 2).sum(3).min(2)
+    exact = np.isclose(chosen, best, rtol=0, atol=1e-9)
+    assert (chosen <= best * (1 + RUN_SLACK) + 1e-4).all()
+    moved = ~exact
+    moved[:, 0] &= False
+    assert not (~exact[:, 0]).any(), "a row's first pixel has no left neighbour to follow"
+    assert (q.indices[:, 1:][moved[:, 1:]] == q.indices[:, :-1][moved[:, 1:]]).all()
+    assert exact.mean() > share_exact
 
 
-def test_mapping_is_exact_nearest_colour(china):
+def test_mapping_is_nearest_colour_or_the_left_neighbours(china):
     q = quantize(china, 32)
-    _assert_nearest_in_working_space(china[::7, ::5], _Sub(q, (slice(None, None, 7), slice(None, None, 5))))
+    part = (slice(None, None, 7), slice(None))  # whole rows: every left neighbour included
+    _assert_nearest_in_working_space(china[part], _Sub(q, part))
 
 
 class _Sub:
@@ -129,18 +140,28 @@ class _Sub:
         self.palette, self.indices, self.k = q.palette, q.indices[rows_cols], q.k
 
 
-@pytest.mark.parametrize("k,psnr_floor,s2_floor", [(16, 25.0, 19.0), (64, 30.0, 60.0), (256, 33.8, 74.0)])
-def test_quality_on_a_real_photo(china, k, psnr_floor, s2_floor):
+@pytest.mark.parametrize("k,psnr_floor,s2_floor,s2_runs_floor", [(16, 25.0, 19.0, 15.0), (64, 30.0, 60.0, 57.0),
+                                                                    (256, 33.8, 74.0, 72.5)])
+def test_quality_on_a_real_photo(china, k, psnr_floor, s2_floor, s2_runs_floor, monkeypatch):
     # The palette minimises the perceived error (OKLab, chroma weighted per K against lightness's
     # 255, colourspace.CHROMA_BY_K), not the squared sRGB error: PSNR is below an sRGB k-means
-    # (27.55 / 32.34 / 36.49 dB; now 26.9 / 31.0 / 34.2), SSIMULACRA2 is what counts (an sRGB
-    # k-means: 17.4 / 50.7 / 72.7; now 20.2 / 61.1 / 76.4; pngquant --nofs 16.2 / 56.6 / 75.8).
+    # (27.55 / 32.34 / 36.49 dB; with exact nearest mapping 26.9 / 31.0 / 34.2), SSIMULACRA2 is
+    # what counts (an sRGB k-means: 17.4 / 50.7 / 72.7; with exact nearest mapping 20.2 / 61.1 /
+    # 76.4; pngquant --nofs 16.2 / 56.6 / 75.8). The byte-aware mapping (core/runmap.py, the
+    # default) scores less at equal K in fewer bytes (15.9 / 58.8 / 75.0; at K=16 0.88× the PNG,
+    # where a lower K costs far more score per byte); the floors with exact nearest mapping hold
+    # the palette's quality, the others the mapping's.
+    from kmeans_desktop.core import runmap
     from kmeans_desktop.core.metrics import ssimulacra2
 
     q = quantize(china, k)
     assert q.n_colors == k
     assert q.psnr > psnr_floor
-    assert ssimulacra2(china, q.to_array()) > s2_floor
+    assert ssimulacra2(china, q.to_array()) > s2_runs_floor
+    monkeypatch.setattr(runmap, "RUN_SLACK", 0.0)
+    nearest = quantize(china, k)
+    np.testing.assert_array_equal(nearest.palette, q.palette)
+    assert ssimulacra2(china, nearest.to_array()) > s2_floor
 
 
 @pytest.mark.parametrize("dither", [False, True])
@@ -223,5 +244,12 @@ def test_cell_shortcut_gives_exact_nearest_on_many_colours(k):
     rng = np.random.default_rng(k)
     img = rng.integers(0, 256, (160, 200, 3), dtype=np.uint8)
     img[:80] //= 3  # uneven density, so that cells of every kind occur
-    q = quantize(img, k)
-    _assert_nearest_in_working_space(img, q)
+    hist = build_histogram(img)
+    palette, labels = palette_for_histogram(hist, k)
+    chroma = chroma_for_k(k)
+    x, pal = to_working(hist.colors, chroma=chroma), to_working(palette, chroma=chroma)
+    chosen = ((x - pal[labels]) ** 2).sum(1)
+    best = ((x[:, None, :] - pal[None, :, :]) ** 2).sum(2).min(1)
+    np.testing.assert_allclose(chosen, best, rtol=0, atol=1e-9)
+    # and the pixels follow their colour's entry, or their left neighbour's (core/runmap.py)
+    _assert_nearest_in_working_space(img, quantize(img, k), share_exact=0.5)

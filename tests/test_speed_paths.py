@@ -44,6 +44,72 @@ def test_oklab_without_blas_matches_the_matrix_product():
     assert np.abs(back - rgb).max() < 1e-6
 
 
+def _plain_lloyd(x, w, centres, max_iter):
+    """Every point measured against every centre at every step (what the bounds stand in for)."""
+    from kmeans_desktop.core import seeding
+
+    mean = (w @ x) / w.sum()
+    tol = seeding._TOL * float(w @ ((x - mean) ** 2).sum(axis=1)) / w.sum()
+    k = len(centres)
+    for _ in range(max_iter):
+        lab = colorbins._dense_query(centres, x, 1)[1]
+        sw = np.bincount(lab, weights=w, minlength=k)
+        sums = np.stack([np.bincount(lab, weights=w * x[:, d], minlength=k) for d in range(3)], 1)
+        new = np.where(sw[:, None] > 0, sums / np.maximum(sw, 1e-300)[:, None], centres)
+        shift = float(((new - centres) ** 2).sum())
+        centres = new
+        if shift <= tol:
+            break
+    return centres
+
+
+@pytest.mark.parametrize("k", [1, 5, 32])
+def test_lloyd_with_bounds_matches_plain_lloyd(k):
+    from kmeans_desktop.core.seeding import kmeans_plusplus, lloyd_dense
+
+    rng = np.random.default_rng(k)
+    x = np.concatenate([rng.normal(m, 12, (400, 3)) for m in rng.uniform(30, 220, (12, 3))])
+    w = rng.uniform(1, 50, len(x))
+    start = kmeans_plusplus(x, w, k, np.random.default_rng(1))
+    got, inertia = lloyd_dense(x, w, start.copy(), 100)
+    want = _plain_lloyd(x, w, start.copy(), 100)
+    np.testing.assert_array_equal(got, want)
+    d = colorbins._dense_query(want, x, 1)[0]
+    assert inertia == pytest.approx(float(w @ (d * d)))
+
+
+@pytest.mark.parametrize("k,n_fixed", [(2, 0), (24, 0), (24, 3), (200, 0)])
+def test_polish_with_bounds_matches_full_searches(k, n_fixed):
+    import math
+
+    from kmeans_desktop.core import kmeans
+
+    rng = np.random.default_rng(k + n_fixed)
+    x = np.concatenate([rng.normal(m, 9, (2500, 3)) for m in rng.uniform(30, 220, (10, 3))])
+    pts = colorbins.Points(x, rng.uniform(1, 20, len(x)), integer=False)
+    start = x[rng.choice(len(x), k, replace=False)]
+    start[-1] = [1000.0, 1000.0, 1000.0]  # far from every point: empty, so it is dropped
+    # the same iterations with a full search every step
+    centres, prev = start.copy(), math.inf
+    for i in range(8):
+        lab = colorbins.assign(centres, pts)
+        diff = x - centres[lab]
+        inertia = float(np.einsum("ij,ij,i->", diff, diff, pts.w))
+        sw = np.bincount(lab, weights=pts.w, minlength=len(centres))
+        keep = sw > 0
+        keep[:n_fixed] = True
+        sums = np.stack([np.bincount(lab, weights=pts.w * x[:, d], minlength=len(centres)) for d in range(3)], 1)
+        moved = sums / np.maximum(sw, 1e-300)[:, None]
+        moved[:n_fixed] = centres[:n_fixed]
+        centres = moved[keep]
+        if i == 7 or prev - inertia <= kmeans._LLOYD_TOL * inertia:
+            break
+        prev = inertia
+    got = kmeans._lloyd(start.copy(), pts, max_iter=8, n_fixed=n_fixed)
+    assert len(got) == k - 1
+    np.testing.assert_array_equal(got, centres)
+
+
 def test_seeded_kmeans_is_deterministic_and_finds_separated_clusters():
     rng = np.random.default_rng(0)
     centres = np.array([[20.0, 20, 20], [200, 40, 90], [90, 220, 30], [240, 240, 240]])

@@ -75,6 +75,21 @@ def _dense_query(c: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.n
     return np.sqrt(np.stack([d0, d[rows, second]], 1)), np.stack([first, second], 1)
 
 
+#: Hamerly's bounds (seeding.lloyd_dense, kmeans._lloyd) this close count as crossed, so rounding
+#: never keeps a point at a centre that is not its nearest.
+BOUND_MARGIN = 1e-6
+
+
+def two_nearest(centres: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest centre of each point (as `nearest` and `assign` find it), its distance, and the
+    distance to the second nearest (inf with one centre): the bounds of Hamerly's k-means."""
+    if len(centres) == 1:
+        d, i = _Nearest(centres).query(x)
+        return np.asarray(i, dtype=np.int64), np.asarray(d, dtype=np.float64), np.full(len(x), np.inf)
+    d, i = _Nearest(centres).query(x, k=2)
+    return i[:, 0].astype(np.int64), d[:, 0].copy(), d[:, 1].copy()
+
+
 def set_workers(n: int) -> None:
     """Limit the k-d tree queries to n threads (-1 for all cores); a process pool that already
     runs one process per core sets 1."""
@@ -138,36 +153,54 @@ class _Cells:
     cell7_in6: np.ndarray
 
 
-def _settled(tree: _Nearest, means: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each cell: its nearest centre, and whether that holds for every member point (the
-    mean is nearer to it than to the second centre by more than twice the radius)."""
+def _settled(tree: _Nearest, means: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each cell: its nearest centre, whether that holds for every member point (the mean is
+    nearer to it than to the second centre by more than twice the radius), and bounds for every
+    member: at most d1 + radius from that centre, at least d2 − radius from any other."""
     d, i = tree.query(means, k=2)
-    return i[:, 0], (d[:, 1] - d[:, 0]) > 2.0 * radius + 1e-9
+    return i[:, 0], (d[:, 1] - d[:, 0]) > 2.0 * radius + 1e-9, np.stack([d[:, 0] + radius, d[:, 1] - radius], 1)
 
 
-def assign(centres: np.ndarray, pts: Points) -> np.ndarray:
+def assign(centres: np.ndarray, pts: Points, *, bounds: bool = False):
     """Exact nearest centre of every point, mostly decided per cell: by the triangle inequality a
     cell whose mean is clearly nearer one centre than any other has all its members nearest that
     centre too. 6-bit cells first, then the 7-bit cells inside the undecided ones; only points
-    right at a boundary are searched one by one. Same answer as searching every point."""
+    right at a boundary are searched one by one. Same answer as searching every point.
+
+    With `bounds`, (labels, upper, lower): per point an upper bound on the distance to its centre
+    and a lower bound on the distance to any other (its cell's, or exact where searched one by
+    one), for Hamerly's k-means (`kmeans._lloyd`)."""
     tree = _Nearest(centres)
     cells = pts.cells if len(centres) >= 2 else None
     if cells is None:
+        if bounds:
+            return two_nearest(centres, pts.x)
         return tree.query(pts.x)[1].astype(np.int64)
-    near6, sure6 = _settled(tree, cells.means6, cells.radius6)
+    near6, sure6, b6 = _settled(tree, cells.means6, cells.radius6)
     labels = near6[cells.point6].astype(np.int64)
+    if bounds:
+        b = b6[cells.point6]
     open7 = np.flatnonzero(~sure6[cells.cell7_in6])
     if len(open7):
-        near7, sure7 = _settled(tree, cells.means7[open7], cells.radius7[open7])
+        near7, sure7, b7 = _settled(tree, cells.means7[open7], cells.radius7[open7])
         label7 = np.full(len(cells.means7), -1, dtype=np.int64)
         label7[open7[sure7]] = near7[sure7]
         via7 = label7[cells.point7]
         unsure6 = ~sure6[cells.point6]
         from7 = unsure6 & (via7 >= 0)
         labels[from7] = via7[from7]
+        if bounds:
+            row7 = np.full(len(cells.means7), -1, dtype=np.int64)
+            row7[open7] = np.arange(len(open7))
+            b[from7] = b7[row7[cells.point7[from7]]]
         rest = np.flatnonzero(unsure6 & (via7 < 0))
         if len(rest):
-            labels[rest] = tree.query(pts.x[rest])[1]
+            if bounds:
+                labels[rest], b[rest, 0], b[rest, 1] = two_nearest(centres, pts.x[rest])
+            else:
+                labels[rest] = tree.query(pts.x[rest])[1]
+    if bounds:
+        return labels, np.ascontiguousarray(b[:, 0]), np.ascontiguousarray(b[:, 1])
     return labels
 
 
