@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .colourspace import chroma_for_k
+from . import runmap
+from .colorbins import nearest
+from .colourspace import chroma_for_k, to_working
 from .dither import dither_indices
 from .histogram import ColorHistogram, build_histogram
 from .kmeans import Quantized, quantize
@@ -110,6 +112,10 @@ def curve_quality(inp: CurveInput, k: int, dither: bool) -> tuple[CurvePoint, Qu
     palette = qs.palette
     indices = mh.indices_for(nearest_palette(mh.colors, palette))
     value = qs.psnr
+    if not dither and len(palette) > 1 and runmap.RUN_SLACK > 0:  # the tiles mapped as Save maps
+        chroma = chroma_for_k(k)
+        x, centres = to_working(mh.colors, chroma=chroma), to_working(palette, chroma=chroma)
+        indices, _ = runmap.run_indices(mh, x, centres, nearest(centres, x), palette)
     if dither and len(palette) < mh.n_colors:
         indices = dither_indices(mosaic, palette, indices, chroma=chroma_for_k(k))
         value = psnr(mosaic, palette[indices])  # dithering's error shows in the tiles only
