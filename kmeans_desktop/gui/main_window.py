@@ -53,7 +53,7 @@ from .messages import open_message
 from .quality import PerceivedQuality
 from .requirements import RequirementsControl
 from .result_view import ResultViews
-from .scheduler import Scheduler
+from .scheduler import WORKER_NICE, Scheduler
 from .session import Session
 from .settings import AppSettings
 from .side_panel import build_side_panel, show_values
@@ -93,7 +93,7 @@ class MainWindow(QMainWindow, WindowContract):
         self.settings = AppSettings()
         self.session = Session(parent=self)
         self.scheduler = Scheduler(self)
-        self.helper = HelperProcess()
+        self.helper = HelperProcess(nice=WORKER_NICE)  # below the GUI thread, like the pool threads
         self.destroyed.connect(self.helper.close)
         self.worker = PreviewWorker(self, self.scheduler, self.helper)
         self._load_note = ""
@@ -116,7 +116,7 @@ class MainWindow(QMainWindow, WindowContract):
         self.help_menu.insertAction(self.action_about, self.colour_space.action_help)
         self.requirements = RequirementsControl(s, self.requirements_panel, self.settings, self.scheduler,
                                                 self.helper, self._mark_fitted_k, self)
-        self.quality = PerceivedQuality(s, self.compare_view, self.stats, self.scheduler, self.worker.is_computing,
+        self.quality = PerceivedQuality(s, self.compare_view, self.stats, self.scheduler, self._preview_busy,
                                         self.worker.computeIdle, self)
         self.files_colours = FilesAndColours(
             self, s, self.worker, self.compare_view, self.palette_strip, self.requirements_panel,
@@ -270,7 +270,7 @@ class MainWindow(QMainWindow, WindowContract):
 
     def _preview_busy(self) -> bool:
         """Whether the preview computes or is about to (background work waits for it)."""
-        return self.worker.is_computing() or self.session.request_pending()
+        return self.worker.is_computing() or self.session.request_pending() or self.worker.encoding()
 
     def _send_request(self, settled: bool) -> None:
         if self._closing:

@@ -93,8 +93,8 @@ class PreviewWorker(QObject):
     encodedAvailable = Signal(object)  # Encoded (PNG) for a result of the current image
     computeFailed = Signal(str)  # a plain sentence for the user
     busyChanged = Signal(bool)
-    #: Loading and quantizing have nothing left to do (encoding may still run): background
-    #: work of lower priority (the K curve) may start now.
+    #: Loading, quantizing and encoding have nothing left to do: background work of lower
+    #: priority (the K curve, the quality score) may start now.
     computeIdle = Signal()
 
     LANES = ("load", "quick", "full", "encode")
@@ -133,6 +133,7 @@ class PreviewWorker(QObject):
         self._cache = ResultCache(CACHE_BYTES)
         self._quick = ResultCache(CACHE_BYTES // 8)
         self._save_waits: list[SaveWait] = []
+        self._encode_failed: Quantized | None = None  # the last result whose encode failed
         self.effort = DEFAULT_EFFORT  # PNG packing effort of every encode (set_effort changes it)
         if self._own_helper:
             self.destroyed.connect(self.helper.close)
@@ -247,6 +248,17 @@ class PreviewWorker(QObject):
             return True
         return (self._image is not None and self._target is not None and self._target not in self._cache
                 and self._failed_generation != self._generation)
+
+    def encoding(self) -> bool:
+        """Whether exact bytes are being packed or are still to pack (the result on show's, or a
+        save's): background work waits for them, so the byte count the user waits for comes first."""
+        if self._closed:
+            return False
+        if self._running("encode") or self._save_waits:
+            return True
+        entry = self._cache.get(self._target) if self._image is not None and self._target is not None else None
+        return (entry is not None and "png" not in entry.encoded and self._shown_generation == self._generation
+                and entry.preview.quantized is not self._encode_failed)
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
         """Stop scheduling and wait up to `timeout_ms` for running jobs; True if none is left."""
@@ -370,7 +382,7 @@ class PreviewWorker(QObject):
             self._pump()
             self._pump_encode()
             self._update_busy()
-            if job.lane != "encode" and not self.is_computing():
+            if not self.is_computing() and not self.encoding():
                 self.computeIdle.emit()
 
     def _finish_load(self, job: Ticket) -> None:
@@ -418,6 +430,7 @@ class PreviewWorker(QObject):
         waits = [w for w in self._save_waits if w.quantized is quantized]
         if job.error is not None:
             log.error("encoding failed:\n%s", job.trace)
+            self._encode_failed = quantized
             exc = job.error
             message = str(exc) if isinstance(exc, KMeansDesktopError) else (
                 f"The file could not be encoded ({exc or type(exc).__name__}).")
