@@ -15,7 +15,8 @@ What it measures (printed, never asserted):
   on screen). The median over --trials runs is reported (goals: 250 ms at K=16/64, 1 s at 256),
   with the time to the first quick preview, and the core's own quantize time for the final
   result (the part of the latency the GUI can't remove), beside it; and the time from that final
-  preview to its exact PNG byte count (`sizeReady`; issue 13's goal: ≤ 2 s at 9 MP).
+  preview to its exact PNG byte count (`sizeReady`; issue 13's goal: ≤ 2 s at 9 MP), and to the
+  estimate of it shown first (`estimateAvailable`, above 4 MP).
 
 The colour-space views (issue 4; `--part views` runs only these):
 
@@ -179,10 +180,12 @@ class Recorder:
         self.ready: list[tuple[float, int]] = []
         self.quick: list[tuple[float, int]] = []
         self.sizes: list[tuple[float, int]] = []
+        self.estimates: list[tuple[float, int]] = []  # an estimate of the size, before the exact one
         self.core: list[tuple[float, int, float]] = []  # (time, K, quantize seconds) of finals
         window.previewReady.connect(lambda k: self.ready.append((time.perf_counter(), k)))
         window.sizeReady.connect(lambda k, n: self.sizes.append((time.perf_counter(), k)))
         window.worker.previewAvailable.connect(self._preview)
+        window.worker.estimateAvailable.connect(lambda e: self.estimates.append((time.perf_counter(), e.k)))
 
     def _preview(self, p) -> None:
         if p.final:
@@ -256,7 +259,7 @@ def scrub(window: MainWindow, rec: Recorder, changes: int, interval_ms: float, t
 
 
 def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms: float, timeline=None) -> dict:
-    finals, quicks, cores, sizes = [], [], [], []
+    finals, quicks, cores, sizes, estimates = [], [], [], [], []
     for i in range(trials):
         window.worker.clear_cache()
         start = max(2, k - 24 - 7 * i) if k > 30 else min(256, k + 24 + 7 * i)
@@ -275,11 +278,14 @@ def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms:
         wait_until(lambda last=last: rec.first(rec.sizes, k, last) is not None, 120)
         size_at = rec.first(rec.sizes, k, last)
         sizes.append((size_at - ready) * 1000 if size_at and ready else float("nan"))
+        estimate_at = rec.first(rec.estimates, k, last)
+        estimates.append((estimate_at - ready) * 1000 if estimate_at and ready else float("nan"))
         wait_until(window.worker.is_idle, 120)
         if timeline is not None:
             timeline.report(last, size_at, f"K={k}, trial {i + 1}")
     return {"k": k, "finals": finals, "quicks": quicks, "median": statistics.median(finals),
             "core_median": statistics.median(cores), "size_median": statistics.median(sizes),
+            "estimate_median": statistics.median(estimates),
             "quick_median": statistics.median(quicks) if not any(np.isnan(quicks)) else float("nan")}
 
 
@@ -669,14 +675,14 @@ def main() -> int:
 
     print(f"\nLatency, last slider change → previewReady (cold cache, {args.trials} trials)")
     print(f"  {'K':>4} {'median ms':>10} {'goal ms':>8} {'verdict':>8} {'first quick ms':>15} "
-          f"{'core quantize ms':>17} {'bytes after ms':>15}  all (ms)")
+          f"{'core quantize ms':>17} {'bytes after ms':>15} {'estimate after':>15}  all (ms)")
     for k in (int(v) for v in args.ks.split(",")):
         r = latency(window, rec, k, args.trials, args.interval_ms, timeline)
         goal = GOALS.get(k, float("nan"))
         verdict = "meets" if r["median"] <= goal else "misses"
         runs = " ".join(f"{v:.0f}" for v in r["finals"])
         print(f"  {k:>4} {r['median']:>10.0f} {goal:>8.0f} {verdict:>8} {r['quick_median']:>15.0f} "
-              f"{r['core_median']:>17.0f} {r['size_median']:>15.0f}  {runs}")
+              f"{r['core_median']:>17.0f} {r['size_median']:>15.0f} {r['estimate_median']:>15.0f}  {runs}")
     window.close()
     app.processEvents()
     return 0

@@ -135,6 +135,7 @@ class MainWindow(QMainWindow, WindowContract):
         w.loadFailed.connect(self._on_load_failed)
         w.previewAvailable.connect(self._on_preview)
         w.encodedAvailable.connect(self._on_encoded)
+        w.estimateAvailable.connect(lambda estimate: self.result_views.show_estimate(estimate, self.session))
         w.computeFailed.connect(lambda text: self.show_message("Preview failed", text))
         w.busyChanged.connect(lambda busy: self.session.set_busy("preview", busy))
         s.requestWanted.connect(self._send_request)
@@ -304,8 +305,7 @@ class MainWindow(QMainWindow, WindowContract):
                 self.compare_view.repaint()  # on screen before we say so
             self.previewReady.emit(result.k)  # a final result is on screen, fitted or not
 
-    def _show_result(self, result: Preview | None) -> None:
-        """Show a result, whatever made it (see `result_view`)."""
+    def _show_result(self, result: Preview | None) -> None:  # whatever made it (see `result_view`)
         self.result_views.show(result, self.session.image, self.session.requirements_active)
 
     def _on_preview(self, preview: Preview) -> None:

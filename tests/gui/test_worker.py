@@ -395,3 +395,26 @@ def test_background_work_waits_for_the_exact_bytes_of_the_result_on_show(opened,
         w.k_slider.setValue(7)
     qtbot.waitUntil(lambda: ("quality", 7) in events and ("size", 7) in events, timeout=20_000)
     assert events.index(("size", 7)) < events.index(("quality", 7))
+
+
+def test_large_results_show_an_estimate_first_then_the_exact_bytes(window, qtbot, make_image, monkeypatch):
+    """Above ESTIMATE_ABOVE the stats show "≈ … (estimate …)" until the exact bytes, which Save writes."""
+    from kmeans_desktop.gui import compute
+
+    monkeypatch.setattr(worker_module, "ESTIMATE_ABOVE", 10_000)
+    path = make_image("big.png", w=400, h=300)
+    estimates, sizes = [], []
+    window.worker.estimateAvailable.connect(lambda e: estimates.append((e, window.stats.value_text("bytes"),
+                                                                        window.stats.bytes_shown)))
+    window.sizeReady.connect(lambda k, n: sizes.append(n))
+    with qtbot.waitSignal(window.previewReady, timeout=20_000):
+        window.open_image(path)
+    qtbot.waitUntil(lambda: bool(sizes), timeout=20_000)
+    assert len(estimates) == 1
+    estimate, text, shown = estimates[0]
+    assert isinstance(estimate, compute.SizeEstimate) and text.startswith("≈") and "estimate" in text
+    assert shown is None  # an estimate is never given as the bytes Save writes
+    q = window.current_preview().quantized
+    assert window.stats.bytes_shown == sizes[0] == len(encode(q, "png"))
+    assert 0.7 < estimate.nbytes / sizes[0] < 1.3
+    assert not window.stats.value_text("bytes").startswith("≈")
