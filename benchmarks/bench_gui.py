@@ -203,9 +203,11 @@ def settle_at(window: MainWindow, rec: Recorder, k: int) -> None:
     if window.k() != k:
         window.k_slider.setValue(k)
         wait_until(lambda: rec.first(rec.ready, k, t) is not None, 120)
-    idle = lambda: window.worker.is_idle() and window.colour_space.analysis.is_idle()  # noqa: E731
+    # every lane of the window's scheduler: the preview's, the cloud and curve, the quality score;
+    # past the curve's settling pause (it goes on 300 ms after the preview stopped), and again
+    idle = lambda: window.worker.is_idle() and window.scheduler.is_idle()  # noqa: E731
     wait_until(idle, 120)
-    spin(100)
+    spin(400)
     wait_until(idle, 120)
 
 
