@@ -185,7 +185,8 @@ class Recorder:
         window.previewReady.connect(lambda k: self.ready.append((time.perf_counter(), k)))
         window.sizeReady.connect(lambda k, n: self.sizes.append((time.perf_counter(), k)))
         window.worker.previewAvailable.connect(self._preview)
-        window.worker.estimateAvailable.connect(lambda e: self.estimates.append((time.perf_counter(), e.k)))
+        if hasattr(window.worker, "estimateAvailable"):  # (an older checkout has none)
+            window.worker.estimateAvailable.connect(lambda e: self.estimates.append((time.perf_counter(), e.k)))
 
     def _preview(self, p) -> None:
         if p.final:
