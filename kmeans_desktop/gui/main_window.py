@@ -53,7 +53,7 @@ from .messages import open_message
 from .quality import PerceivedQuality
 from .requirements import RequirementsControl
 from .result_view import ResultViews
-from .scheduler import WORKER_NICE, Scheduler
+from .scheduler import Scheduler
 from .session import Session
 from .settings import AppSettings
 from .side_panel import build_side_panel, show_values
@@ -93,7 +93,7 @@ class MainWindow(QMainWindow, WindowContract):
         self.settings = AppSettings()
         self.session = Session(parent=self)
         self.scheduler = Scheduler(self)
-        self.helper = HelperProcess(nice=WORKER_NICE)  # below the GUI thread, like the pool threads
+        self.helper = HelperProcess()
         self.destroyed.connect(self.helper.close)
         self.worker = PreviewWorker(self, self.scheduler, self.helper)
         self._load_note = ""
