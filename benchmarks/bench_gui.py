@@ -15,7 +15,8 @@ What it measures (printed, never asserted):
   on screen). The median over --trials runs is reported (goals: 250 ms at K=16/64, 1 s at 256),
   with the time to the first quick preview, and the core's own quantize time for the final
   result (the part of the latency the GUI can't remove), beside it; and the time from that final
-  preview to its exact PNG byte count (`sizeReady`; issue 13's goal: ≤ 2 s at 9 MP).
+  preview to its exact PNG byte count (`sizeReady`; issue 13's goal: ≤ 2 s at 9 MP), and to the
+  estimate of it shown first (`estimateAvailable`, above 4 MP).
 
 The colour-space views (issue 4; `--part views` runs only these):
 
@@ -100,18 +101,26 @@ class Heartbeat:
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self._beat)
         self.beats: list[float] = []
+        self.cpu: list[float] = []  # the GUI thread's CPU time at each beat
 
     def _beat(self) -> None:
         self.beats.append(time.perf_counter())
+        self.cpu.append(time.thread_time())
 
     def start(self) -> None:
         self.beats = [time.perf_counter()]
+        self.cpu = [time.thread_time()]
         self.timer.start()
 
     def stop(self) -> np.ndarray:
         self.timer.stop()
-        self.beats.append(time.perf_counter())
+        self._beat()
         return np.diff(np.array(self.beats)) * 1000.0
+
+    def cpu_ms(self) -> np.ndarray:
+        """The GUI thread's own CPU time in each gap (the rest of a gap it waited: for a core,
+        for the GIL, or idly for the timer)."""
+        return np.diff(np.array(self.cpu)) * 1000.0
 
 
 class StallTracer:
@@ -171,10 +180,13 @@ class Recorder:
         self.ready: list[tuple[float, int]] = []
         self.quick: list[tuple[float, int]] = []
         self.sizes: list[tuple[float, int]] = []
+        self.estimates: list[tuple[float, int]] = []  # an estimate of the size, before the exact one
         self.core: list[tuple[float, int, float]] = []  # (time, K, quantize seconds) of finals
         window.previewReady.connect(lambda k: self.ready.append((time.perf_counter(), k)))
         window.sizeReady.connect(lambda k, n: self.sizes.append((time.perf_counter(), k)))
         window.worker.previewAvailable.connect(self._preview)
+        if hasattr(window.worker, "estimateAvailable"):  # (an older checkout has none)
+            window.worker.estimateAvailable.connect(lambda e: self.estimates.append((time.perf_counter(), e.k)))
 
     def _preview(self, p) -> None:
         if p.final:
@@ -192,9 +204,11 @@ def settle_at(window: MainWindow, rec: Recorder, k: int) -> None:
     if window.k() != k:
         window.k_slider.setValue(k)
         wait_until(lambda: rec.first(rec.ready, k, t) is not None, 120)
-    idle = lambda: window.worker.is_idle() and window.colour_space.analysis.is_idle()  # noqa: E731
+    # every lane of the window's scheduler: the preview's, the cloud and curve, the quality score;
+    # past the curve's settling pause (it goes on 300 ms after the preview stopped), and again
+    idle = lambda: window.worker.is_idle() and window.scheduler.is_idle()  # noqa: E731
     wait_until(idle, 120)
-    spin(100)
+    spin(400)
     wait_until(idle, 120)
 
 
@@ -229,10 +243,13 @@ def scrub(window: MainWindow, rec: Recorder, changes: int, interval_ms: float, t
     ready = rec.first(rec.ready, values[-1], last)
     wait_until(lambda: rec.first(rec.sizes, values[-1], last) is not None, 120)
     gaps = hb.stop()
+    cpu = hb.cpu_ms()
     if tracer:
         tracer.stop()
         tracer.report()
     return {
+        "worst_gap_cpu_ms": float(cpu[int(np.argmax(gaps))]),
+        "worst_cpu_ms": float(cpu.max()),
         "changes": len(values),
         "drag_s": drag_s,
         "worst_gap_ms": float(gaps.max()),
@@ -244,8 +261,8 @@ def scrub(window: MainWindow, rec: Recorder, changes: int, interval_ms: float, t
     }
 
 
-def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms: float) -> dict:
-    finals, quicks, cores, sizes = [], [], [], []
+def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms: float, timeline=None) -> dict:
+    finals, quicks, cores, sizes, estimates = [], [], [], [], []
     for i in range(trials):
         window.worker.clear_cache()
         start = max(2, k - 24 - 7 * i) if k > 30 else min(256, k + 24 + 7 * i)
@@ -264,9 +281,14 @@ def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms:
         wait_until(lambda last=last: rec.first(rec.sizes, k, last) is not None, 120)
         size_at = rec.first(rec.sizes, k, last)
         sizes.append((size_at - ready) * 1000 if size_at and ready else float("nan"))
+        estimate_at = rec.first(rec.estimates, k, last)
+        estimates.append((estimate_at - ready) * 1000 if estimate_at and ready else float("nan"))
         wait_until(window.worker.is_idle, 120)
+        if timeline is not None:
+            timeline.report(last, size_at, f"K={k}, trial {i + 1}")
     return {"k": k, "finals": finals, "quicks": quicks, "median": statistics.median(finals),
             "core_median": statistics.median(cores), "size_median": statistics.median(sizes),
+            "estimate_median": statistics.median(estimates),
             "quick_median": statistics.median(quicks) if not any(np.isnan(quicks)) else float("nan")}
 
 
@@ -586,6 +608,8 @@ def main() -> int:
     ap.add_argument("--curve-runs", type=int, default=2, help="K curve runs (default 2)")
     ap.add_argument("--trace-stalls", action="store_true",
                     help="sample the threads' stacks while the GUI thread is late (diagnosis)")
+    ap.add_argument("--timeline", action="store_true",
+                    help="print what ran when during each latency trial (diagnosis; see gui_timeline)")
     ap.add_argument("--no-views", action="store_true",
                     help="switch the colour-space views off (no cloud or curve work, docks hidden): "
                          "the preview's figures without them, for comparison")
@@ -609,6 +633,12 @@ def main() -> int:
         window.session.resultChanged.disconnect(panels._on_result)
     window.show()
     rec = Recorder(window)
+    timeline = None
+    if args.timeline:
+        from gui_timeline import Timeline
+
+        timeline = Timeline()
+        timeline.install(window)
     spin(200)
 
     t0 = time.perf_counter()
@@ -641,19 +671,21 @@ def main() -> int:
           f"{s['beats']} beats until the final K=256 preview and its PNG size")
     print(f"  worst GUI-thread stall: {s['worst_gap_ms']:.0f} ms (p99 {s['p99_gap_ms']:.0f} ms)  "
           f"goal ≤ {GOALS['stall_ms']:.0f} ms: {verdict}")
+    print(f"  GUI thread's own CPU time in that gap: {s['worst_gap_cpu_ms']:.0f} ms (the rest it waited for a core "
+          f"or the GIL); most CPU in any gap: {s['worst_cpu_ms']:.0f} ms; load average {os.getloadavg()[0]:.1f}")
     print(f"  jobs run: {s['quick_jobs']} quick previews, {s['full_jobs']} full results; "
           f"final K=256 on screen {s['final_after_ms']:.0f} ms after the last change")
 
     print(f"\nLatency, last slider change → previewReady (cold cache, {args.trials} trials)")
     print(f"  {'K':>4} {'median ms':>10} {'goal ms':>8} {'verdict':>8} {'first quick ms':>15} "
-          f"{'core quantize ms':>17} {'bytes after ms':>15}  all (ms)")
+          f"{'core quantize ms':>17} {'bytes after ms':>15} {'estimate after':>15}  all (ms)")
     for k in (int(v) for v in args.ks.split(",")):
-        r = latency(window, rec, k, args.trials, args.interval_ms)
+        r = latency(window, rec, k, args.trials, args.interval_ms, timeline)
         goal = GOALS.get(k, float("nan"))
         verdict = "meets" if r["median"] <= goal else "misses"
         runs = " ".join(f"{v:.0f}" for v in r["finals"])
         print(f"  {k:>4} {r['median']:>10.0f} {goal:>8.0f} {verdict:>8} {r['quick_median']:>15.0f} "
-              f"{r['core_median']:>17.0f} {r['size_median']:>15.0f}  {runs}")
+              f"{r['core_median']:>17.0f} {r['size_median']:>15.0f} {r['estimate_median']:>15.0f}  {runs}")
     window.close()
     app.processEvents()
     return 0

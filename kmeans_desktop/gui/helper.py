@@ -111,6 +111,14 @@ def _encode(state: HelperState, q: Quantized, fmt: str, icc: bytes | None, effor
     return encode(q, fmt, icc_profile=icc, effort=effort)
 
 
+@handler("estimate")
+def _estimate(state: HelperState, sample: Quantized, icc: bytes | None, effort: int, pixels: int) -> int:
+    """The PNG size of a sample of rows, packed the way the whole image of `pixels` pixels is."""
+    from ..core.encoding import encode_png, packing_for
+
+    return len(encode_png(sample, icc_profile=icc, effort=effort, packing=packing_for(effort, pixels)))
+
+
 @handler("fit")
 def _fit(state: HelperState, req: Requirements) -> Fitted:
     from ..core.budget import fit

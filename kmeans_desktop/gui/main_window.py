@@ -116,7 +116,7 @@ class MainWindow(QMainWindow, WindowContract):
         self.help_menu.insertAction(self.action_about, self.colour_space.action_help)
         self.requirements = RequirementsControl(s, self.requirements_panel, self.settings, self.scheduler,
                                                 self.helper, self._mark_fitted_k, self)
-        self.quality = PerceivedQuality(s, self.compare_view, self.stats, self.scheduler, self.worker.is_computing,
+        self.quality = PerceivedQuality(s, self.compare_view, self.stats, self.scheduler, self._preview_busy,
                                         self.worker.computeIdle, self)
         self.files_colours = FilesAndColours(
             self, s, self.worker, self.compare_view, self.palette_strip, self.requirements_panel,
@@ -135,6 +135,7 @@ class MainWindow(QMainWindow, WindowContract):
         w.loadFailed.connect(self._on_load_failed)
         w.previewAvailable.connect(self._on_preview)
         w.encodedAvailable.connect(self._on_encoded)
+        w.estimateAvailable.connect(lambda estimate: self.result_views.show_estimate(estimate, self.session))
         w.computeFailed.connect(lambda text: self.show_message("Preview failed", text))
         w.busyChanged.connect(lambda busy: self.session.set_busy("preview", busy))
         s.requestWanted.connect(self._send_request)
@@ -270,7 +271,7 @@ class MainWindow(QMainWindow, WindowContract):
 
     def _preview_busy(self) -> bool:
         """Whether the preview computes or is about to (background work waits for it)."""
-        return self.worker.is_computing() or self.session.request_pending()
+        return self.worker.is_computing() or self.session.request_pending() or self.worker.encoding()
 
     def _send_request(self, settled: bool) -> None:
         if self._closing:
@@ -304,8 +305,7 @@ class MainWindow(QMainWindow, WindowContract):
                 self.compare_view.repaint()  # on screen before we say so
             self.previewReady.emit(result.k)  # a final result is on screen, fitted or not
 
-    def _show_result(self, result: Preview | None) -> None:
-        """Show a result, whatever made it (see `result_view`)."""
+    def _show_result(self, result: Preview | None) -> None:  # whatever made it (see `result_view`)
         self.result_views.show(result, self.session.image, self.session.requirements_active)
 
     def _on_preview(self, preview: Preview) -> None:

@@ -7,14 +7,18 @@ when `Preview.fit` is set). The window calls it on the session's `resultChanged`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLabel
 
-from .compute import Encoded, LoadedImage, Preview
+from .compute import Encoded, LoadedImage, Preview, SizeEstimate
 from .widgets.compare_view import CompareView
 from .widgets.palette_strip import PaletteStrip
 from .widgets.requirements_panel import FORMATS
 from .widgets.stats_panel import StatsPanel, human_bytes, seconds_text
+
+if TYPE_CHECKING:
+    from .session import Session
 
 
 @dataclass(frozen=True)
@@ -57,3 +61,12 @@ class ResultViews:
             self.stats.set_time(f"{seconds_text(fit.seconds)} to fit ({tries})",
                                 "Finding the best-looking size, K and dithering (or JPEG quality) that meet the "
                                 "requirements")
+
+    def show_estimate(self, estimate: SizeEstimate, session: Session) -> None:
+        """An estimate of the PNG size of the result on show (marked as one), while its exact bytes
+        are packed; dropped when it is for another result or the exact bytes are known."""
+        r = session.result
+        if (r is None or not r.final or r.fit is not None or session.requirements_active or session.encoded is not None
+                or estimate.image_id != r.image_id or estimate.key != r.key):
+            return
+        self.stats.set_estimate(estimate.nbytes)

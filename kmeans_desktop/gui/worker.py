@@ -1,34 +1,28 @@
 """Background work for the window: loading, quantizing and encoding, off the GUI thread.
 
 The compute steps are plain functions of plain arguments (`load_source`, `compute_preview`,
-`encode_result`, in `compute`): they call the core and build images ready to paint, and know
-nothing about the window. `PreviewWorker` schedules them on `QThreadPool.globalInstance()` in lanes (loading, quick
-previews, full results, encoding), each with at most one job running:
+`encode_result`, in `compute`). `PreviewWorker` runs them in lanes of the window's
+`scheduler.Scheduler` (load, quick, full, encode; it decides what a free lane runs next by pulling
+from its one target), each with at most one job running:
 
 * **Latest request wins.** Every `request(k, dither)` bumps a generation id and becomes the one
-  target. A scikit-learn fit can't be interrupted, so nothing is cancelled: when a running job
-  ends, its result is cached, shown only if its generation is still current, and the lane's next
-  job is started for whatever the target is *then*. Requests in between simply replace each
-  other, so per lane at most one job runs and one (the target) waits.
+  target. A quantize can't be interrupted, so when a running job ends its result is cached, shown
+  only if its generation is still current, and the lane's next job is started for the target then.
 * **Quick previews.** For large images a strided sample of about half a megapixel is quantized in
-  the quick lane and shown scaled up. While the slider is still being dragged (`settled=False`)
-  only quick previews start, so the full lane is free the moment the slider stops. When it stops,
-  the full-image result is computed: beside a quick preview with four cores or more; on fewer
-  (where running both at once only slows each down) straight away, unless full results on this
-  image are so slow that a quick preview first is worth its delay. A quick preview that arrives late is still shown if
-  nothing newer is on screen, so a drag gets feedback; `final` results only for the current
-  generation.
-* **Cache** per (K, dither) for the current image (least recently used, bounded in bytes, see
-  `result_cache`); a new image clears it.
-* **Encoding** (to know the exact bytes Save writes) runs after the final preview is shown and
-  only when no quantizing is waiting, so it never holds back the preview. A save that needs
-  bytes not encoded yet is served first. Large images are encoded in the window's helper
-  process, because the PNG encoder keeps the GIL (see `helper`).
+  the quick lane and shown scaled up. While the slider moves (`settled=False`) only quick previews
+  start, so the full lane is free the moment it stops; then the full result is computed, beside a
+  quick preview with four cores or more, else straight away unless full results on this image are
+  so slow that a quick one first is worth its delay. A late quick preview is still shown if nothing
+  newer is on screen; `final` results only for the current generation.
+* **Cache** per (K, dither) for the current image (LRU, bounded in bytes, `result_cache`).
+* **Encoding** (the exact bytes Save writes) runs after the final preview is shown, only when no
+  quantizing waits; a save's is served first; large images in the helper process (the PNG encoder
+  keeps the GIL, see `helper`). Above `ESTIMATE_ABOVE` pixels an estimate from a sample of rows
+  (`estimateAvailable`, a tenth of the time) comes first. Background work waits for both
+  (`encoding`, `computeIdle`).
 
-The lanes are the window's `scheduler.Scheduler` lanes (this worker decides what a free lane runs
-next: it pulls from its target), and the helper process is the window's one `helper.HelperProcess`;
-standing alone (tests), the worker makes its own. `shutdown` stops all scheduling and waits for
-running jobs with a bound.
+Standing alone (tests), the worker makes its own scheduler and helper. `shutdown` stops all
+scheduling and waits for running jobs with a bound.
 """
 
 from __future__ import annotations
@@ -45,6 +39,7 @@ from ..core import KMeansDesktopError, Quantized
 from ..core.encoding import DEFAULT_EFFORT, check_effort
 from .compute import (
     PROXY_ABOVE,
+    ESTIMATE_ABOVE,
     PROXY_PIXELS,
     Encoded,
     Key,
@@ -53,6 +48,7 @@ from .compute import (
     SaveWait,
     compute_preview,
     encode_result,
+    estimate_png_size,
     load_failure_message,
     load_source,
 )
@@ -91,10 +87,11 @@ class PreviewWorker(QObject):
     loadFailed = Signal(str)  # a plain sentence for the user
     previewAvailable = Signal(object)  # Preview to show: quick ones, then the final one
     encodedAvailable = Signal(object)  # Encoded (PNG) for a result of the current image
+    estimateAvailable = Signal(object)  # compute.SizeEstimate of a large result, before its exact bytes
     computeFailed = Signal(str)  # a plain sentence for the user
     busyChanged = Signal(bool)
-    #: Loading and quantizing have nothing left to do (encoding may still run): background
-    #: work of lower priority (the K curve) may start now.
+    #: Loading, quantizing and encoding have nothing left to do: background work of lower
+    #: priority (the K curve, the quality score) may start now.
     computeIdle = Signal()
 
     LANES = ("load", "quick", "full", "encode")
@@ -133,6 +130,8 @@ class PreviewWorker(QObject):
         self._cache = ResultCache(CACHE_BYTES)
         self._quick = ResultCache(CACHE_BYTES // 8)
         self._save_waits: list[SaveWait] = []
+        self._encode_failed: Quantized | None = None  # the last result whose encode failed
+        self._estimated: Quantized | None = None  # the last result whose size was estimated
         self.effort = DEFAULT_EFFORT  # PNG packing effort of every encode (set_effort changes it)
         if self._own_helper:
             self.destroyed.connect(self.helper.close)
@@ -157,10 +156,6 @@ class PreviewWorker(QObject):
         return self._image
 
     @property
-    def generation(self) -> int:
-        return self._generation
-
-    @property
     def busy(self) -> bool:
         return self._busy
 
@@ -174,11 +169,8 @@ class PreviewWorker(QObject):
         self._update_busy()
 
     def request(self, k: int, dither: bool, settled: bool = True) -> None:
-        """Make (K, dither) the one wanted result for the current image.
-
-        `settled=False` says the slider is still moving: only a quick preview is started then
-        (for images that have one); a settled request follows when it stops.
-        """
+        """Make (K, dither) the one wanted result for the current image. `settled=False`: the slider
+        still moves, only a quick preview starts (for images that have one); a settled request follows."""
         if self._closed:
             return
         self._generation += 1
@@ -222,8 +214,7 @@ class PreviewWorker(QObject):
             self._generation += 1
 
     def _lock_args(self) -> tuple:
-        """compute_preview's `locked` argument, only when there are locked colours (tests wrap
-        compute_preview with the four-argument signature)."""
+        """compute_preview's `locked`, only when there are locked colours (tests wrap it with four arguments)."""
         return (self.locked,) if self.locked else ()
 
     def clear_cache(self) -> None:
@@ -247,6 +238,17 @@ class PreviewWorker(QObject):
             return True
         return (self._image is not None and self._target is not None and self._target not in self._cache
                 and self._failed_generation != self._generation)
+
+    def encoding(self) -> bool:
+        """Whether exact bytes are being packed or are still to pack (the result on show's, or a
+        save's): background work waits for them, so the byte count the user waits for comes first."""
+        if self._closed:
+            return False
+        if self._running("encode") or self._save_waits:
+            return True
+        entry = self._cache.get(self._target) if self._image is not None and self._target is not None else None
+        return (entry is not None and "png" not in entry.encoded and self._shown_generation == self._generation
+                and entry.preview.quantized is not self._encode_failed)
 
     def shutdown(self, timeout_ms: int = 1000) -> bool:
         """Stop scheduling and wait up to `timeout_ms` for running jobs; True if none is left."""
@@ -312,12 +314,9 @@ class PreviewWorker(QObject):
                         tag=self.locked)
 
     def _quick_helps(self) -> bool:
-        """Whether a settled request should get a quick preview too.
-
-        Beside the full result (spare cores) it costs little. Before it, it delays the final
-        result by its own time, which is worth it only when the full result is much slower:
-        measured on this image once known, else guessed from its size.
-        """
+        """Whether a settled request gets a quick preview too: beside the full result (spare cores) it
+        costs little; before it, it delays the final result by its own time, worth it only when the full
+        result is much slower (measured on this image once known, else guessed from its size)."""
         if self.overlap:
             return True
         if self._full_seconds is None:
@@ -343,6 +342,11 @@ class PreviewWorker(QObject):
             return
         self.started["encode"] += 1
         q = entry.preview.quantized
+        if q.width * q.height > ESTIMATE_ABOVE and self._estimated is not q:  # an estimate first
+            self._estimated = q
+            self._start("encode", self._generation, estimate_png_size, self._image.image_id, q,
+                        self._image.source.icc_profile, self.helper, self.effort, tag=("estimate", q))
+            return
         self._start("encode", self._generation, encode_result, self._image.image_id, q, "png",
                     self._image.source.icc_profile, self.helper, PRIORITY_PREVIEW, self.effort, tag=q)
 
@@ -363,6 +367,9 @@ class PreviewWorker(QObject):
                 self._finish_load(job)
             elif job.lane in ("quick", "full"):
                 self._finish_compute(job)
+            elif isinstance(job.tag, tuple):  # an estimate (a failed one is dropped: the exact follows)
+                if job.error is None and job.result.effort == self.effort and self._image is not None:
+                    self.estimateAvailable.emit(job.result)  # the window checks it is for the result shown
             else:
                 self._finish_encode(job)
         finally:
@@ -370,7 +377,7 @@ class PreviewWorker(QObject):
             self._pump()
             self._pump_encode()
             self._update_busy()
-            if job.lane != "encode" and not self.is_computing():
+            if not self.is_computing() and not self.encoding():
                 self.computeIdle.emit()
 
     def _finish_load(self, job: Ticket) -> None:
@@ -418,6 +425,7 @@ class PreviewWorker(QObject):
         waits = [w for w in self._save_waits if w.quantized is quantized]
         if job.error is not None:
             log.error("encoding failed:\n%s", job.trace)
+            self._encode_failed = quantized
             exc = job.error
             message = str(exc) if isinstance(exc, KMeansDesktopError) else (
                 f"The file could not be encoded ({exc or type(exc).__name__}).")

@@ -355,3 +355,66 @@ def test_frozen_apps_run_the_helper_through_their_own_entry_point(monkeypatch):
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert helper_command() == [sys.executable, HELPER_FLAG]
     assert cli.ENCODER_HELPER_FLAG == HELPER_FLAG  # the entry point's main() serves it
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice values are Linux's")
+def test_jobs_run_below_the_gui_threads_cpu_priority(qapp, qtbot):
+    """A window frame must not wait for a core behind quantizing: every job's thread is niced."""
+    import os
+
+    from kmeans_desktop.gui.scheduler import WORKER_NICE, Scheduler
+
+    def own_nice():
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    gui_before = own_nice()
+    scheduler = Scheduler()
+    seen = []
+    lane = scheduler.add_lane("probe", lambda ticket, _current: seen.append(ticket.result))
+    lane.submit(own_nice)
+    qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
+    assert seen[0] >= WORKER_NICE > gui_before
+    assert own_nice() == gui_before  # the GUI thread keeps its priority
+    scheduler.shutdown()
+
+
+def test_background_work_waits_for_the_exact_bytes_of_the_result_on_show(opened, qtbot):
+    """The quality score (and the K curve) start only once the byte count the user waits for is known."""
+    w = opened
+    events = []
+    lane = w.quality._lane
+    start = lane.start
+
+    def spy(*args, **kwargs):
+        events.append(("quality", w.k()))
+        return start(*args, **kwargs)
+
+    lane.start = spy
+    w.sizeReady.connect(lambda k, _n: events.append(("size", k)))
+    with qtbot.waitSignal(w.previewReady, timeout=20_000):
+        w.k_slider.setValue(7)
+    qtbot.waitUntil(lambda: ("quality", 7) in events and ("size", 7) in events, timeout=20_000)
+    assert events.index(("size", 7)) < events.index(("quality", 7))
+
+
+def test_large_results_show_an_estimate_first_then_the_exact_bytes(window, qtbot, make_image, monkeypatch):
+    """Above ESTIMATE_ABOVE the stats show "≈ … (estimate …)" until the exact bytes, which Save writes."""
+    from kmeans_desktop.gui import compute
+
+    monkeypatch.setattr(worker_module, "ESTIMATE_ABOVE", 10_000)
+    path = make_image("big.png", w=400, h=300)
+    estimates, sizes = [], []
+    window.worker.estimateAvailable.connect(lambda e: estimates.append((e, window.stats.value_text("bytes"),
+                                                                        window.stats.bytes_shown)))
+    window.sizeReady.connect(lambda k, n: sizes.append(n))
+    with qtbot.waitSignal(window.previewReady, timeout=20_000):
+        window.open_image(path)
+    qtbot.waitUntil(lambda: bool(sizes), timeout=20_000)
+    assert len(estimates) == 1
+    estimate, text, shown = estimates[0]
+    assert isinstance(estimate, compute.SizeEstimate) and text.startswith("≈") and "estimate" in text
+    assert shown is None  # an estimate is never given as the bytes Save writes
+    q = window.current_preview().quantized
+    assert window.stats.bytes_shown == sizes[0] == len(encode(q, "png"))
+    assert 0.7 < estimate.nbytes / sizes[0] < 1.3
+    assert not window.stats.value_text("bytes").startswith("≈")

@@ -152,6 +152,17 @@ class StatsPanel(QWidget):
     def set_quality_pending(self, text: str) -> None:
         self._set("ssimulacra2", text, SSIMULACRA2_TIP)
 
+    def set_estimate(self, nbytes: int) -> None:
+        """An estimate of the file's size, marked as one, until `set_encoded` gives the exact bytes
+        (`bytes_shown` stays None: an estimate is never what Save is said to write)."""
+        if self.bytes_shown is not None:
+            return
+        self._set("bytes", f"≈ {human_bytes(nbytes)} (estimate; exact size follows)",
+                  "Estimated by packing an eighth of the rows; the exact size of the file that "
+                  "File > Save compressed… writes is being computed.")
+        if self._original_size:
+            self._set("ratio", f"≈ {ratio_text(nbytes, self._original_size)}")
+
     def set_encoded(self, nbytes: int, encode_seconds: float) -> None:
         self.bytes_shown = int(nbytes)
         self._set("bytes", f"{nbytes:,} bytes ({human_bytes(nbytes)})",
