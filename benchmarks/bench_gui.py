@@ -68,6 +68,7 @@ from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from kmeans_desktop.gui import MainWindow  # noqa: E402
+from kmeans_desktop.gui.app import freeze_startup_objects  # noqa: E402
 
 GOALS = {"stall_ms": 100.0, 16: 250.0, 64: 250.0, 256: 1000.0, "cloud_ms": 30.0, "fps": 30.0, "curve_s": 5.0,
          "frame_ms": 33.0}
@@ -631,6 +632,7 @@ def main() -> int:
         window.session.imageChanged.disconnect(panels._on_image)  # the docks stay hidden
         window.session.resultChanged.disconnect(panels._on_result)
     window.show()
+    freeze_startup_objects()  # as app.run does
     rec = Recorder(window)
     spin(200)
 
