@@ -491,6 +491,31 @@ def bench_views(window: MainWindow, rec: Recorder, photo: Path, args) -> None:
 
 
 
+class FullCollections:
+    """When the garbage collector's full (generation 2) collections ran, and for how long (ms)."""
+
+    def __init__(self):
+        import gc
+
+        self.runs: list[tuple[float, float]] = []
+        self._start = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict) -> None:
+        if info.get("generation") != 2:
+            return
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.runs.append((self._start, (time.perf_counter() - self._start) * 1000))
+
+    def between(self, t0: float, t1: float) -> list[float]:
+        return [ms for t, ms in self.runs if t0 <= t <= t1]
+
+
+FULL_GC = FullCollections()
+
+
 def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, frames: int = 25) -> dict:
     """GUI-thread ms per playback frame (see the module doc), stepped `frames` times."""
     panels = window.colour_space
@@ -504,7 +529,7 @@ def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, fr
     tick = player._tick = Timed(player._tick)
     compare = window.compare_view
     paint = compare.paintEvent = Timed(compare.paintEvent)  # PySide calls the instance's override
-    costs, baseline, ticks, cpu, previews = [], [], [], [], []
+    costs, baseline, ticks, cpu, previews, gcs = [], [], [], [], [], []
     if flat:
         view = cloud.view
         apply = view._apply_next = Timed(view._apply_next)
@@ -525,6 +550,7 @@ def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, fr
             c1 = time.thread_time()
             if i >= 2:  # the first frames set up the points
                 cpu.append((c1 - c0) * 1000)
+                gcs += FULL_GC.between(t0, time.perf_counter())
                 previews.append(sum(paint.since(t0)))
                 ticks.append(sum(tick.since(t0)))
                 costs.append(sum(tick.since(t0)) + sum(apply.since(t0)) + repaint)
@@ -549,6 +575,7 @@ def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, fr
                 cost += sum(paint.since(t0))
             if i >= 2:
                 cpu.append((c1 - c0) * 1000)
+                gcs += FULL_GC.between(t0, time.perf_counter())
                 previews.append(sum(paint.since(t0)))
                 ticks.append(sum(tick.since(t0)))
                 costs.append(cost)
@@ -563,7 +590,7 @@ def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, fr
     return {"median": statistics.median(costs), "p90": float(np.percentile(costs, 90)), "worst": max(costs),
             "baseline": statistics.median(baseline), "tick": statistics.median(ticks), "n": len(costs),
             "points": len(cloud.sample.colors), "cpu": statistics.median(cpu), "cpu_worst": max(cpu),
-            "preview": statistics.median(previews)}
+            "preview": statistics.median(previews), "gc": gcs}
 
 
 def bench_playback(window: MainWindow, rec: Recorder, only: str = "") -> None:
@@ -588,7 +615,8 @@ def bench_playback(window: MainWindow, rec: Recorder, only: str = "") -> None:
         print(f"  {'2-D' if flat else '3-D':<8} {space:<6} {'on' if follow else 'off':<6} {r['points']:>7,} "
               f"{r['median']:>7.1f} {r['p90']:>6.1f} {r['worst']:>6.1f} {r['tick']:>11.1f} {r['preview']:>7.1f} {r['baseline']:>12.1f} "
               f"{r['median'] / r['baseline']:>6.2f} {r['cpu']:>7.1f} {r['cpu_worst']:>7.1f} {GOALS['frame_ms']:>5.0f}  "
-              f"{verdict} (worst of {r['n']})")
+              f"{verdict} (worst of {r['n']})" + (f"; full GC in a frame: {', '.join(f'{ms:.0f}' for ms in r['gc'])} ms"
+                                                   if r["gc"] else ""))
     window.colour_space.cloud.set_flat(False)
     window.colour_space.cloud.set_space("rgb")
 
