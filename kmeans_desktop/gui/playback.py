@@ -399,7 +399,9 @@ class KMeansPlayer(QObject):
         self.iterationShown.emit(frame.iteration)
         if frame.ended:
             self._finish(frame)
-        self._fetch()
+        # The next frames are asked for once this one is drawn (the repaint is already queued),
+        # so the worker's numpy doesn't compete with the drawing for the CPUs and the GIL.
+        QTimer.singleShot(0, self, self._fetch)
 
     def _label(self) -> str:
         return f"K = {self._k} · {PLAYBACK_LABEL}"
