@@ -162,6 +162,30 @@ def test_recolour_maps_pixels_to_nearest_centre():
     assert idx.shape == (4, 5) and (idx[:, :2] == 0).all() and (idx[:, 2:] == 1).all()
 
 
+@pytest.mark.parametrize("space", ["engine", "rgb"])
+@pytest.mark.parametrize("k", [3, 40, 90])
+def test_prepared_recolour_gives_the_same_picture(space, k):
+    """Follow in preview's per-frame recolouring (prepared once, float32 below 65 centres, the k-d
+    tree above) gives `recolour`'s picture; only a pixel all but equally near two centres may differ."""
+    rng = np.random.default_rng(k)
+    img = photo_like(60 * 70).reshape(60, 70, 3)
+    img[::7] = rng.integers(0, 256, (len(img[::7]), 70, 3), dtype=np.uint8)  # some rows of noise
+    centres = pb.start_centres(pb.to_cluster_space(img.reshape(-1, 3), space), k, "kmeans++", 1)
+    prepared = pb.picture_colours(img, space)
+    for _ in range(2):  # prepared once, used for more than one frame
+        palette, idx = pb.recolour(img, centres, space)
+        palette2, idx2 = pb.recolour_prepared(prepared, centres)
+        assert palette2.tolist() == palette.tolist() and idx2.shape == idx.shape and idx2.dtype == np.uint8
+        differ = idx2 != idx
+        assert differ.mean() < 0.002
+        if differ.any():  # a tie: both centres as near, to float32 precision
+            x = pb.to_cluster_space(img[differ], space)
+            d1 = ((x - centres[idx[differ]]) ** 2).sum(axis=1)
+            d2 = ((x - centres[idx2[differ]]) ** 2).sum(axis=1)
+            np.testing.assert_allclose(d1, d2, rtol=1e-3, atol=1e-2)
+        centres = centres + 0.5
+
+
 def test_run_to_end():
     colors = photo_like(800)
     x = pb.to_cluster_space(colors, "engine")

@@ -327,3 +327,54 @@ def recolour(pixels: np.ndarray, centres: np.ndarray, space: str = "engine") -> 
     palette = np.clip(np.rint(from_cluster_space(centres, space)), 0, 255).astype(np.uint8)
     dtype = np.uint8 if len(centres) <= 256 else np.int32
     return palette, nearest.astype(dtype)[inverse.reshape(-1)].reshape(pixels.shape[:2])
+
+
+@dataclass(frozen=True, eq=False)
+class PictureColours:
+    """A picture prepared for recolouring every frame (`recolour_prepared`): its distinct colours
+    in the clustered space and, per pixel, which of them it is. Preparing costs a sort of the
+    pixels, once; each frame then costs a nearest-centre query of the distinct colours and a
+    gather."""
+
+    axes: np.ndarray  # 3×u float32: the distinct colours in the clustered space, one row per axis
+    inverse: np.ndarray  # H×W int32 into the distinct colours
+    space: str
+
+
+def picture_colours(pixels: np.ndarray, space: str = "engine") -> PictureColours:
+    """Prepare an H×W×3|4 uint8 picture (alpha ignored) for `recolour_prepared`."""
+    rgb = np.ascontiguousarray(pixels[..., :3]).reshape(-1, 3)
+    code = (rgb[:, 0].astype(np.int32) << 16) | (rgb[:, 1].astype(np.int32) << 8) | rgb[:, 2]
+    unique, inverse = np.unique(code, return_inverse=True)
+    colours = np.stack([(unique >> 16) & 255, (unique >> 8) & 255, unique & 255], axis=1).astype(np.uint8)
+    return PictureColours(np.ascontiguousarray(to_cluster_space(colours, space).T, dtype=np.float32),
+                          inverse.astype(np.int32).reshape(pixels.shape[:2]), space)
+
+
+def recolour_prepared(picture: PictureColours, centres: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Like `recolour`, for a prepared picture: (palette k×3 uint8, indices H×W). Up to 64
+    centres in float32, one pass per centre (a pixel almost equally near two centres may take the
+    other one: this is a picture to look at); more with the k-d tree."""
+    x = picture.axes
+    n = x.shape[1]
+    dtype = np.uint8 if len(centres) <= 256 else np.int32
+    if len(centres) > 64:
+        _, nearest = cKDTree(np.asarray(centres, dtype=np.float64)).query(x.T, workers=1)
+        nearest = nearest.astype(dtype)
+    else:
+        c = np.asarray(centres, dtype=np.float32)
+        lift, step = (c * c).sum(axis=1), -2 * c  # |x - c|² - |x|² = |c|² - 2 x·c
+        nearest = np.zeros(n, dtype)
+        best = np.full(n, np.inf, np.float32)
+        d, term, nearer = np.empty(n, np.float32), np.empty(n, np.float32), np.empty(n, bool)
+        for k in range(len(c)):
+            np.multiply(x[0], step[k, 0], out=d)
+            d += lift[k]
+            for axis in (1, 2):
+                np.multiply(x[axis], step[k, axis], out=term)
+                d += term
+            np.less(d, best, out=nearer)
+            np.copyto(best, d, where=nearer)
+            np.copyto(nearest, k, where=nearer, casting="unsafe")
+    palette = np.clip(np.rint(from_cluster_space(centres, picture.space)), 0, 255).astype(np.uint8)
+    return palette, nearest[picture.inverse]

@@ -6,6 +6,7 @@ their traceback and shown as one plain sentence; the app keeps running.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -90,6 +91,16 @@ def exit_code_after_loop(code: int) -> int:
     return int(code)
 
 
+def freeze_startup_objects() -> None:
+    """Leave the objects the window's start made (modules, classes, widgets: ~170,000) out of
+    every later garbage collection. A full collection walks all tracked objects with the GIL held,
+    ~130 ms that stall the GUI thread whichever thread triggers it (a k-means playback frame has
+    33 ms); with these frozen it walks only what was made since. They are live for the app's
+    whole life anyway; one collection first, so no garbage is frozen with them."""
+    gc.collect()
+    gc.freeze()
+
+
 def run(path: str | None = None) -> int:
     """Open the window (with `path`, or the drop zone), run the event loop, return the exit code."""
     app = create_app()
@@ -98,6 +109,7 @@ def run(path: str | None = None) -> int:
     sys.excepthook = make_excepthook(lambda: window)
     try:
         window.show()
+        freeze_startup_objects()
         log.info("window ready")
         if path:
             window.open_image(path)

@@ -191,7 +191,7 @@ class ColourSpacePanels(QObject):
         image = self.session.image
         if image is not None and image.image_id == sample.image_id:
             self.player.set_k(self.session.k)
-            self.player.set_sample(sample.colors, image.source.pixels)
+            self.player.set_sample(sample.colors, image.source.pixels, image.pyramid)
 
     def _show_frame(self, frame, trails) -> None:
         self.cloud.show_playback(frame.point_rgba, frame.labels, frame.centre_rgb, frame.centre_srgb,

@@ -9,6 +9,12 @@ arrive (each job carries its run's number). A run that reaches its end (converge
 `MAX_ITERATIONS`) is scored: the SSIMULACRA2 of the picture its centres give (a 0.25 MP sample of
 the image), and is added to the list of runs.
 
+"Follow in preview" recolours a preview-size level of the image's pyramid (`follow_level`, about
+0.6 MP, area-averaged like the original beside it), not the scoring sample: its distinct colours
+are prepared once per image and space (`core.playback.picture_colours`), so each frame costs the
+worker a small matrix product, a gather and Qt's colour-table expansion, and the GUI thread
+only draws the picture.
+
 `KMeansPlayer` takes narrow callbacks, never the window: `show_cloud(frame, trails)` /
 `end_cloud()` for the colour cloud, `show_picture(pyramid | None, label)` for the preview; and
 the window's `Scheduler`, in which it adds the "playback" lane.
@@ -17,6 +23,7 @@ the window's `Scheduler`, in which it adds the "playback" lane.
 from __future__ import annotations
 
 import logging
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,11 +31,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QSize, QTimer, Signal
+from PySide6.QtGui import QImage
 
 from ..core import playback as pb
 from ..core import ssimulacra2
 from ..core.sampling import strided_sample
-from .render import ImagePyramid, pyramid_from_pixels
+from .render import ImagePyramid, pyramid_from_indexed, pyramid_from_pixels
 
 if TYPE_CHECKING:
     from .scheduler import Scheduler, Ticket
@@ -37,7 +45,8 @@ log = logging.getLogger("kmeans_desktop.gui.playback")
 
 AHEAD = 6  # frames computed ahead of the one on show
 TRAIL = 6  # centre positions kept behind each centroid
-PICTURE_PIXELS = 250_000  # the image sample "follow in preview" recolours and runs are scored on
+PICTURE_PIXELS = 250_000  # the image sample runs are scored on
+FOLLOW_PIXELS = 600_000  # about the size of the pyramid level "follow in preview" recolours
 PLAYBACK_LABEL = "playback — not the saved result"
 
 
@@ -86,6 +95,8 @@ class _Run:
     space: str
     picture_pixels: np.ndarray | None
     picture_size: QSize
+    follow_source: QImage | np.ndarray | None = None  # what "follow in preview" recolours
+    prepared: dict = field(default_factory=dict)  # space -> pb.PictureColours of follow_source (shared by runs)
     frames: object = None
     done: bool = False
     errors: list = field(default_factory=list)
@@ -94,6 +105,32 @@ class _Run:
 def _picture(run: _Run, centres: np.ndarray) -> np.ndarray:
     palette, indices = pb.recolour(run.picture_pixels, centres, run.space)
     return palette[indices]
+
+
+def follow_level(pyramid: ImagePyramid) -> QImage:
+    """The level of the image's pyramid that "follow in preview" recolours: the one nearest
+    `FOLLOW_PIXELS` (a whole small image)."""
+    return min(pyramid.levels, key=lambda level: abs(math.log(max(1, level.width() * level.height()) / FOLLOW_PIXELS)))
+
+
+def _rgb_of(image: QImage) -> np.ndarray:
+    """H×W×3 uint8 (straight, not premultiplied) of a QImage; a copy."""
+    rgba = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    w, h = rgba.width(), rgba.height()
+    rows = np.frombuffer(rgba.constBits(), np.uint8, count=rgba.sizeInBytes()).reshape(h, rgba.bytesPerLine())
+    return rows[:, :w * 4].reshape(h, w, 4)[..., :3].copy()
+
+
+def _follow_picture(run: _Run, centres: np.ndarray) -> ImagePyramid:
+    prepared = run.prepared.get(run.space)
+    if prepared is None:  # once per image and space; later runs find it
+        source = run.follow_source
+        pixels = _rgb_of(source) if isinstance(source, QImage) else source
+        prepared = run.prepared[run.space] = pb.picture_colours(pixels, run.space)
+    palette, indices = pb.recolour_prepared(prepared, centres)
+    if palette.shape[0] > 256:
+        return pyramid_from_pixels(palette[indices], run.picture_size)
+    return pyramid_from_indexed(indices, palette, run.picture_size)
 
 
 def _next_frames(ticket, run: _Run, n: int, follow: bool) -> list[ShownFrame]:
@@ -116,12 +153,10 @@ def _next_frames(ticket, run: _Run, n: int, follow: bool) -> list[ShownFrame]:
         rgb = np.clip(np.rint(srgb), 0, 255).astype(np.uint8)
         table = np.concatenate([rgb.astype(np.float32) / 255, np.ones((len(rgb), 1), np.float32)], axis=1)
         picture = score = None
-        if run.picture_pixels is not None and (follow or ended):
-            pixels = _picture(run, frame.centres)
-            if follow:
-                picture = pyramid_from_pixels(pixels, run.picture_size)
-            if ended:
-                score = float(ssimulacra2(run.picture_pixels, pixels))
+        if follow and run.follow_source is not None:
+            picture = _follow_picture(run, frame.centres)
+        if ended and run.picture_pixels is not None:
+            score = float(ssimulacra2(run.picture_pixels, _picture(run, frame.centres)))
         out.append(ShownFrame(run.number, frame.iteration, frame.error, frame.changes, frame.converged, ended,
                               pb.describe_end(frame), frame.labels, table[frame.labels], rgb, srgb,
                               np.bincount(frame.labels, minlength=frame.k), picture, score))
@@ -162,6 +197,8 @@ class KMeansPlayer(QObject):
         self._colors: np.ndarray | None = None
         self._distinct = 0
         self._picture: np.ndarray | None = None
+        self._follow_source: QImage | np.ndarray | None = None
+        self._prepared: dict = {}
         self._picture_size = QSize()
         self._k = 16
         self._run: _Run | None = None
@@ -178,12 +215,16 @@ class KMeansPlayer(QObject):
 
     # -- inputs -------------------------------------------------------------------------------
 
-    def set_sample(self, colors: np.ndarray | None, pixels: np.ndarray | None = None) -> None:
-        """The cloud's points (n×3 uint8) and the image (for the picture), or None: no image."""
+    def set_sample(self, colors: np.ndarray | None, pixels: np.ndarray | None = None,
+                   pyramid: ImagePyramid | None = None) -> None:
+        """The cloud's points (n×3 uint8) and the image (for the picture; `pyramid`, the image's
+        as the preview shows it, for "follow in preview"), or None: no image."""
         self.reset()
         self._colors = colors
         self._distinct = pb.distinct_count(colors) if colors is not None else 0
         self._picture = None if pixels is None else picture_sample(pixels)
+        self._follow_source = follow_level(pyramid) if pyramid is not None else self._picture
+        self._prepared = {}
         self._picture_size = QSize() if pixels is None else QSize(pixels.shape[1], pixels.shape[0])
         self._runs = []
         self.runsChanged.emit([])
@@ -310,7 +351,7 @@ class KMeansPlayer(QObject):
         self.reset()
         self._numbers += 1
         self._run = _Run(self._numbers, self._colors, self._k, self.start, int(self.seed), self.space,
-                         self._picture, self._picture_size)
+                         self._picture, self._picture_size, self._follow_source, self._prepared)
         self._fetch()
 
     def _fetch(self) -> None:
@@ -358,7 +399,9 @@ class KMeansPlayer(QObject):
         self.iterationShown.emit(frame.iteration)
         if frame.ended:
             self._finish(frame)
-        self._fetch()
+        # The next frames are asked for once this one is drawn (the repaint is already queued),
+        # so the worker's numpy doesn't compete with the drawing for the CPUs and the GIL.
+        QTimer.singleShot(0, self, self._fetch)
 
     def _label(self) -> str:
         return f"K = {self._k} · {PLAYBACK_LABEL}"

@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QCheckBox, QComboBox, QListWidget, QPushButton, QSlider, QSpinBox
 
-from kmeans_desktop.gui.playback import PLAYBACK_LABEL
+from kmeans_desktop.gui.playback import PLAYBACK_LABEL, follow_level
 
 
 def control(window, cls, name):
@@ -71,6 +72,12 @@ def test_follow_in_preview_recolours_but_never_touches_the_result(sampled, qtbot
     qtbot.waitUntil(lambda: PLAYBACK_LABEL in view._after_label, timeout=30_000)
     qtbot.waitUntil(lambda: not sampled.colour_space.player.is_playing(), timeout=60_000)
     assert view._after is not sampled.current_preview().pyramid
+    # The picture is the image's preview-size level, in the run's K colours.
+    picture = view._after.levels[0].convertToFormat(QImage.Format.Format_RGB32)
+    assert picture.size() == follow_level(sampled.current_image().pyramid).size()
+    assert view._after.size == sampled.current_image().pyramid.size
+    pixels = np.frombuffer(picture.constBits(), np.uint32, count=picture.sizeInBytes() // 4)
+    assert len(np.unique(pixels.reshape(picture.height(), -1)[:, :picture.width()])) <= 5
     assert ready == []
     np.testing.assert_array_equal(sampled.current_palette(), palette)
     control(sampled, QPushButton, "resetKMeans").click()

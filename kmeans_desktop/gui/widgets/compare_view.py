@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -108,9 +108,14 @@ class CompareView(QWidget):
         self.update()
 
     def set_result(self, pyramid: ImagePyramid | None, label: str = "") -> None:
+        old_label = self._result_text()
         self._after = pyramid
         self._after_label = label
-        self.update()
+        # Only the result's side (k-means playback sets one every frame): the original's stays.
+        x = min(math.floor(self.split_x()) - HANDLE_RADIUS - 2, self._label_box(old_label, False).left(),
+                self._label_box(self._result_text(), False).left())
+        x = max(0, math.floor(x) - 1)
+        self.update(QRect(x, 0, self.width() - x, self.height()))
 
     def clear(self) -> None:
         self._before = self._after = self._diff = None
@@ -244,7 +249,7 @@ class CompareView(QWidget):
             p.end()
             return
         img = self.image_rect()
-        shown = img.intersected(QRectF(self.rect()))
+        shown = img.intersected(QRectF(event.rect()))  # only what needs drawing
         sx = self.split_x()
         left = shown.intersected(QRectF(0, 0, sx, self.height()))
         right = shown.intersected(QRectF(sx, 0, self.width() - sx, self.height()))
@@ -258,12 +263,7 @@ class CompareView(QWidget):
             p.fillRect(right, QColor(38, 40, 44, 110))  # dim the stand-in until a result arrives
         self._draw_divider(p, sx)
         self._draw_label(p, self._before_label, left_side=True)
-        label = self._after_label
-        if self._after is None:
-            label = "Computing…"
-        elif self.diff_map_on():
-            label += " · difference map" + ("" if diff else ": computing…")
-        self._draw_label(p, label, left_side=False)
+        self._draw_label(p, self._result_text(), left_side=False)
         if diff:
             draw_diff_legend(p, QRectF(self.width() - LEGEND_WIDTH - 12, self.height() - LEGEND_HEIGHT - 12,
                                        LEGEND_WIDTH, LEGEND_HEIGHT), self.font())
@@ -322,20 +322,34 @@ class CompareView(QWidget):
             return
         p.save()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        font = QFont(self.font())
-        font.setWeight(QFont.Weight.DemiBold)
-        p.setFont(font)
-        fm = QFontMetricsF(font)
-        pad_x, pad_y, margin = 10.0, 5.0, 12.0
-        w, h = fm.horizontalAdvance(text) + 2 * pad_x, fm.height() + 2 * pad_y
-        x = margin if left_side else self.width() - margin - w
-        box = QRectF(x, margin, w, h)
+        p.setFont(self._label_font())
+        box = self._label_box(text, left_side)
+        h = box.height()
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(20, 22, 26, 185))
         p.drawRoundedRect(box, h / 2, h / 2)
         p.setPen(QColor(245, 245, 245))
         p.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         p.restore()
+
+    def _result_text(self) -> str:
+        """The result side's label as drawn."""
+        if self._after is None:
+            return "Computing…"
+        if self.diff_map_on():
+            return self._after_label + " · difference map" + ("" if self.showing_diff_map() else ": computing…")
+        return self._after_label
+
+    def _label_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setWeight(QFont.Weight.DemiBold)
+        return font
+
+    def _label_box(self, text: str, left_side: bool) -> QRectF:
+        fm = QFontMetricsF(self._label_font())
+        pad_x, pad_y, margin = 10.0, 5.0, 12.0
+        w, h = fm.horizontalAdvance(text) + 2 * pad_x, fm.height() + 2 * pad_y
+        return QRectF(margin if left_side else self.width() - margin - w, margin, w, h)
 
     # -- interaction ---------------------------------------------------------------------------
 

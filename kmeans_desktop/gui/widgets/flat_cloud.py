@@ -57,7 +57,7 @@ class FlatCloudView(QWidget):
             points = pg.ScatterPlotItem(size=POINT_PX, pen=None, symbol="s", pxMode=True)
             centroids = pg.ScatterPlotItem(symbol="o", pen=pg.mkPen((20, 20, 22), width=1.5), pxMode=True)
             centroids.setZValue(10)
-            trail = pg.PlotDataItem(pen=pg.mkPen((235, 236, 240, 200), width=1.5), connect="pairs")
+            trail = pg.PlotCurveItem(pen=pg.mkPen((235, 236, 240, 200), width=1.5), connect="pairs")  # no data pipeline
             trail.setZValue(9)
             raster = pg.ImageItem(axisOrder="row-major")
             raster.setRect(0, 0, 256, 256)
