@@ -34,7 +34,8 @@ STARTS = {"kmeans++": "k-means++", "random": "Random pixels", "median_cut": "Med
 #: The space the iterations cluster in: key -> label.
 CLUSTER_SPACES = {"engine": "OKLab, chroma weighted (the engine's)", "rgb": "RGB"}
 #: One line on why the engine's space is offered.
-ENGINE_SPACE_NOTE = ("The engine clusters in OKLab with chroma weighted 150 against lightness 255: "
+ENGINE_SPACE_NOTE = ("The engine clusters in OKLab, chroma weighted 150 to 255 against lightness 255 by K "
+                     "(150 here): "
                      "distances there follow what people see, so the same K looks better than in RGB.")
 #: The spaces the cloud can be drawn in (HSV only for display): key -> label.
 DISPLAY_SPACES = {"rgb": "RGB cube", "oklab": "OKLab (lightness up)", "hsv": "HSV cylinder"}
