@@ -110,12 +110,13 @@ def curve_quality(inp: CurveInput, k: int, dither: bool) -> tuple[CurvePoint, Qu
         s2 = ssimulacra2(mosaic, qm.to_array())
         return CurvePoint(inp.image_id, k, dither, qm.psnr, None, True, time.perf_counter() - t0, s2), qm
     palette = qs.palette
-    indices = mh.indices_for(nearest_palette(mh.colors, palette))
     value = qs.psnr
     if not dither and len(palette) > 1 and runmap.RUN_SLACK > 0:  # the tiles mapped as Save maps
         chroma = chroma_for_k(k)
         x, centres = to_working(mh.colors, chroma=chroma), to_working(palette, chroma=chroma)
         indices, _ = runmap.run_indices(mh, x, centres, nearest(centres, x), palette)
+    else:
+        indices = mh.indices_for(nearest_palette(mh.colors, palette))
     if dither and len(palette) < mh.n_colors:
         indices = dither_indices(mosaic, palette, indices, chroma=chroma_for_k(k))
         value = psnr(mosaic, palette[indices])  # dithering's error shows in the tiles only
