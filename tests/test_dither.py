@@ -65,3 +65,26 @@ def test_dithering_keeps_local_means_in_semi_transparent_pixels(rgba_mixed):
 def test_bad_strength_is_refused(gradient, bad):
     with pytest.raises(ValueError):
         quantize(gradient, 4, dither=True, dither_strength=bad)
+
+
+def test_rgba_entries_standing_close_together_are_not_dithered_between():
+    """A semi-transparent ramp over a fine palette (neighbouring entries 4 apart in the composites,
+    a step the eye barely sees) maps exactly; over a coarse one (entries 24 apart) it is dithered."""
+    from kmeans_desktop.core.dither import dither_indices
+
+    ramp = np.zeros((32, 96, 4), np.uint8)
+    ramp[..., :3] = (40, 90, 200)
+    ramp[..., 3] = np.linspace(60, 210, 96).astype(np.uint8)[None, :]
+
+    def run(step):
+        alphas = np.arange(56, 216, step, dtype=np.uint8)
+        palette = np.zeros((len(alphas), 4), np.uint8)
+        palette[:, :3] = (40, 90, 200)
+        palette[:, 3] = alphas
+        exact = np.abs(ramp[..., 3:4].astype(int) - alphas.astype(int)).argmin(axis=2).astype(np.uint8)
+        return exact, dither_indices(ramp, palette, exact, 1.0)
+
+    exact, fine = run(4)  # composites differ by about 4 per step: under the gate's lower end
+    np.testing.assert_array_equal(fine, exact)
+    exact, coarse = run(24)
+    assert (coarse != exact).mean() > 0.05
