@@ -16,6 +16,13 @@ import numpy as np
 from .colorbins import BOUND_MARGIN, squared_distances, two_nearest
 
 _TOL = 1e-4  # stop when the centres' squared shift is under this share of the data's variance
+#: With several starts, each runs this many Lloyd steps and only the one with the least inertia
+#: then runs to convergence (12–50 steps on web-size photos). Measured 2026-12-02 on 7 photos at
+#: K = 8…64 against running every start to convergence: 6 steps picked the same start in all but
+#: one case (K=16: mean SSIMULACRA2 +0.3, bytes +1.5 %), K = 8 and 32 identical files; the
+#: quantize at K=32 took 19 % less CPU (bench_speed's web photos). 3 steps picked worse starts
+#: more often (K=8: −0.6 points).
+_SCREEN_ITER = 6
 
 
 def kmeans_plusplus(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -74,11 +81,15 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
 
 
 def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: int, max_iter: int) -> np.ndarray:
-    """The best (least weighted inertia) of `n_init` k-means++ + Lloyd runs; at most k centres."""
+    """The best (least weighted inertia) of `n_init` k-means++ + Lloyd runs (screened after
+    `_SCREEN_ITER` steps); at most k centres."""
     rng = np.random.default_rng(seed)
+    screen = _SCREEN_ITER if n_init > 1 and max_iter > _SCREEN_ITER else max_iter
     best, best_inertia = None, np.inf
     for _ in range(n_init):
-        centres, inertia = lloyd_dense(x, w, kmeans_plusplus(x, w, k, rng), max_iter)
+        centres, inertia = lloyd_dense(x, w, kmeans_plusplus(x, w, k, rng), screen)
         if inertia < best_inertia:
             best, best_inertia = centres, inertia
+    if screen < max_iter:  # only the most promising start runs on to convergence
+        best = lloyd_dense(x, w, best, max_iter - screen)[0]
     return best
