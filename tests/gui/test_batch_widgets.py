@@ -54,6 +54,7 @@ def test_open_measures_every_row_and_a_bad_file_shows_its_error(batch, qtbot, ma
     assert view.cell_text(0, COLOURS) == "K = 8" and "→" in view.cell_text(0, BYTES)
     assert float(view.cell_text(0, SCORE)) > -100  # a number: the file was scored
     assert view.status(0) == "ready" and view.status(2).startswith("failed: ") and "bad.png" in view.status(2)
+    assert view.cell_text(2, BYTES) == "4 bytes"  # no "→ …": nothing is coming
     with qtbot.waitSignal(view.rowOpened) as sig:
         qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
                          pos=view.visualItemRect(view.item(1, 0)).center())

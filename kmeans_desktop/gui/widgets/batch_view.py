@@ -112,6 +112,9 @@ class BatchView(QTableWidget):
         item.setText(status if error is None else f"failed: {error}")
         item.setToolTip(error or "")
         item.setForeground(QColor(200, 40, 40) if error else self.palette().text().color())
+        pending = self.item(i, BYTES)
+        if (error is not None or status in ("cancelled", "skipped (exists)")) and pending.text().endswith(" → …"):
+            pending.setText(pending.text()[: -len(" → …")])  # no "after" is coming
 
     def status(self, i: int) -> str:
         return self.item(i, STATUS).text()
