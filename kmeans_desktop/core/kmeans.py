@@ -14,6 +14,8 @@ pixel count as weight):
    inequality allows); pixels then take their colour's entry through a look-up table (undithered
    RGB: or their left neighbour's when nearly as close, `runmap.py`: smaller PNG files).
 
+RGB colours weigh by `texture.importance_counts` (smooth areas count more: pngquant's importance map).
+
 Alpha: fully transparent pixels share one entry; opaque pixels are clustered in RGB among opaque
 entries only; semi-transparent pixels are clustered in premultiplied RGBA (colour error scaled by
 coverage, which is the error a viewer sees after compositing) among entries with 0 < alpha < 255.
@@ -39,6 +41,7 @@ from .colourspace import CHROMA_SCALE, chroma_for_k, from_working, to_working
 from .histogram import ColorHistogram, build_histogram
 from .metrics import mse as pixel_mse
 from .metrics import psnr_from_mse
+from .texture import importance_counts
 
 _COARSE_WORK = 100_000  # coarse points × K for the k-means++ search; finer bins until reached
 _EXACT_LLOYD_LIMIT = 150_000  # above this many colours, polish on 6- and 7-bit bin means instead
@@ -101,7 +104,8 @@ def _rgb_points(hist: ColorHistogram, chroma: float) -> Points:
         for old in [c for c in list(hist.cache) if isinstance(c, tuple) and c[0] == "points"][:-1]:
             hist.cache.pop(old, None)
         x = to_working(hist.colors[:, :3], chroma=chroma)
-        cached = hist.cache[key] = Points(x, hist.counts.astype(np.float64), integer=False)
+        w = hist.cache.get("importance")  # `texture.importance_counts`, when quantize has made them
+        cached = hist.cache[key] = Points(x, hist.counts.astype(np.float64) if w is None else w, integer=False)
     return cached
 
 
@@ -150,6 +154,8 @@ def quantize(
         labels = map_to_palette(hist.colors, palette if palette.shape[1] == 4 else np.concatenate(
             [palette, np.full((k, 1), 255, np.uint8)], axis=1), _composites, to_working, nearest)
     else:
+        if hist.channels == 3 and "importance" not in hist.cache:  # smooth areas weigh more
+            hist.cache["importance"] = importance_counts(pixels, hist)
         palette, labels = palette_for_histogram(hist, k, seed=seed, locked=locked)
     strength = check_strength(dither_strength)
     chroma = CHROMA_SCALE if fixed else chroma_for_k(k)  # the weight the palette was mapped with
