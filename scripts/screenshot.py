@@ -78,8 +78,11 @@ def batch_shot(window, args) -> int:
     dock = many.dock
     dock.resize(dock.width(), max(dock.height(), 60 * total))
     settle(300)
-    picture = dock.grab()
-    out = Path(args.out)
+    return save_picture(window, dock.grab(), args.out)
+
+
+def save_picture(window, picture, out: str) -> int:
+    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not picture.save(str(out)):
         print(f"error: could not write {out}", file=sys.stderr)
@@ -149,20 +152,13 @@ def main() -> int:
                 break
             settle(250)
     settle(300)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     # From the screen, as shown: QWidget.grab() re-renders OpenGL views and loses their text
     # (the colour cloud's R/G/B labels).
     origin = window.mapToGlobal(window.rect().topLeft())
     picture = window.screen().grabWindow(0, origin.x(), origin.y(), window.width(), window.height())
     if picture.isNull():
         picture = window.grab()
-    if not picture.save(str(out)):
-        print(f"error: could not write {out}", file=sys.stderr)
-        return 1
-    print(f"wrote {out} ({window.width()}×{window.height()})")
-    window.close()
-    return 0
+    return save_picture(window, picture, args.out)
 
 
 if __name__ == "__main__":
