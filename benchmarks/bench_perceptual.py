@@ -183,6 +183,7 @@ def main(argv=None) -> int:
           f"load average {os.getloadavg()[0]:.2f}")
     print("  method           K       bytes   PSNR      S2  worst  =S2 bytes      s")
     summary: dict[tuple[str, str], list] = {}
+    modes: dict[tuple[str, str, str], list] = {}
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         for kind, name, pixels in all_images():
@@ -204,11 +205,23 @@ def main(argv=None) -> int:
                         if need is not None:
                             acc[1].append(math.log(need / b["bytes"]))
                     print(fmt_row(method, r, eq))
+            for method in ("ours", "ours --dither"):  # equal-S2 bytes against each pngquant mode
+                for mode in ("pngquant", "pngquant --nofs"):
+                    for b in res.get(mode, []):
+                        need, _ = bytes_for_score(b["s2"], res[method])
+                        if need is not None:
+                            modes.setdefault((kind, method, mode), []).append(math.log(need / b["bytes"]))
     print("\nSummary by kind (against pngquant default at equal K):")
     print("  kind   method           mean ΔS2   equal-S2 bytes (geo. mean, where reached)")
     for (kind, method), (ds, logs) in sorted(summary.items()):
         geo = f"{math.exp(sum(logs) / len(logs)):.2f}× ({len(logs)}/{len(ds)})" if logs else "never"
         print(f"  {kind:<6} {method:<16} {sum(ds) / len(ds):+8.2f}   {geo}")
+    print("\nEqual-S2 bytes against each pngquant mode; the better mode is the one our bytes compare worst with"
+          " (issue 12 goal 4: ≤ 0.75× on photos):")
+    for kind, method in sorted({(k, m) for k, m, _ in modes}):
+        each = {mode: math.exp(sum(v) / len(v)) for (k, m, mode), v in modes.items() if (k, m) == (kind, method)}
+        text = ", ".join(f"{mode} {r:.2f}×" for mode, r in sorted(each.items()))
+        print(f"  {kind:<6} {method:<16} {text}  -> against the better mode {max(each.values()):.2f}×")
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     return 0
 
