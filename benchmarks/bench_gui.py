@@ -538,6 +538,29 @@ class FullCollections:
 FULL_GC = FullCollections()
 
 
+class ThreadClock:
+    """Where the GUI thread's wall time went between two readings (Linux schedstat): on a core,
+    waiting for one (runnable: the machine's load, or this process's other threads), or
+    blocked (the GIL, llvmpipe's rasterizer threads, the X server); and the CPU time of the
+    process's other threads meanwhile (the playback worker, llvmpipe, other lanes)."""
+
+    def __init__(self):
+        self.path = Path(f"/proc/self/task/{__import__('threading').get_native_id()}/schedstat")
+
+    def read(self) -> tuple[float, float, float, float]:
+        try:
+            run, queue = (int(v) / 1e6 for v in self.path.read_text().split()[:2])
+        except (OSError, ValueError):  # not Linux
+            run = queue = float("nan")
+        return time.perf_counter() * 1000, run, queue, time.process_time() * 1000
+
+    @staticmethod
+    def split(a, b) -> tuple[float, float, float, float]:
+        """(cpu, runnable, blocked, other threads' cpu) in ms between readings a and b."""
+        wall, run, queue = b[0] - a[0], b[1] - a[1], b[2] - a[2]
+        return run, queue, wall - run - queue, (b[3] - a[3]) - run
+
+
 def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, frames: int = 25) -> dict:
     """GUI-thread ms per playback frame (see the module doc), stepped `frames` times."""
     panels = window.colour_space
@@ -551,15 +574,20 @@ def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, fr
     tick = player._tick = Timed(player._tick)
     compare = window.compare_view
     paint = compare.paintEvent = Timed(compare.paintEvent)  # PySide calls the instance's override
-    costs, baseline, ticks, cpu, previews, gcs = [], [], [], [], [], []
+    costs, baseline, ticks, cpu, previews, gcs, splits = [], [], [], [], [], [], []
+    clock_gui = ThreadClock()
+    # a frame to show is there, or the run ended; before the first step there is no run (the
+    # first step starts it): nothing to wait for (waiting there cost 60 s per case)
+    ready = lambda: player._run is None or bool(player._buffer) or (  # noqa: E731
+        player.shown() is not None and player.shown().ended)
     if flat:
         view = cloud.view
         apply = view._apply_next = Timed(view._apply_next)
         for i in range(frames + 2):
-            wait_until(lambda: bool(player._buffer) or (player.shown() is not None and player.shown().ended), 60)
+            wait_until(ready, 60)
             if player.shown() is not None and player.shown().ended:
                 break
-            t0, c0 = time.perf_counter(), time.thread_time()
+            t0, c0, s0 = time.perf_counter(), time.thread_time(), clock_gui.read()
             player.step()
             wait_until(lambda: not view.is_drawing(), 10, poll_ms=1)
             r0 = time.perf_counter()
@@ -569,9 +597,10 @@ def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, fr
                 compare.repaint()  # the preview's new picture, if not drawn yet
             repaint = (time.perf_counter() - r0) * 1000 - sum(paint.since(r0))
             repaint += sum(paint.since(t0))
-            c1 = time.thread_time()
+            c1, s1 = time.thread_time(), clock_gui.read()
             if i >= 2:  # the first frames set up the points
                 cpu.append((c1 - c0) * 1000)
+                splits.append(ThreadClock.split(s0, s1))
                 gcs += FULL_GC.between(t0, time.perf_counter())
                 previews.append(sum(paint.since(t0)))
                 ticks.append(sum(tick.since(t0)))
@@ -584,19 +613,20 @@ def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, fr
     else:
         clock = FrameClock(cloud.view.view)
         for i in range(frames + 2):
-            wait_until(lambda: bool(player._buffer) or (player.shown() is not None and player.shown().ended), 60)
+            wait_until(ready, 60)
             if player.shown() is not None and player.shown().ended:
                 break
-            t0, c0 = time.perf_counter(), time.thread_time()
+            t0, c0, s0 = time.perf_counter(), time.thread_time(), clock_gui.read()
             player.step()
             clock.paint_ms.clear()
             clock.next_frame()  # the window's one repaint: the cloud, the preview's new picture (follow), the plot
-            c1 = time.thread_time()
+            c1, s1 = time.thread_time(), clock_gui.read()
             cost = sum(tick.since(t0)) + (clock.paint_ms[-1] if clock.paint_ms else 0.0)
             if follow:
                 cost += sum(paint.since(t0))
             if i >= 2:
                 cpu.append((c1 - c0) * 1000)
+                splits.append(ThreadClock.split(s0, s1))
                 gcs += FULL_GC.between(t0, time.perf_counter())
                 previews.append(sum(paint.since(t0)))
                 ticks.append(sum(tick.since(t0)))
@@ -612,7 +642,7 @@ def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, fr
     return {"median": statistics.median(costs), "p90": float(np.percentile(costs, 90)), "worst": max(costs),
             "baseline": statistics.median(baseline), "tick": statistics.median(ticks), "n": len(costs),
             "points": len(cloud.sample.colors), "cpu": statistics.median(cpu), "cpu_worst": max(cpu),
-            "preview": statistics.median(previews), "gc": gcs}
+            "preview": statistics.median(previews), "gc": gcs, "worst_split": splits[int(np.argmax(costs))]}
 
 
 def bench_playback(window: MainWindow, rec: Recorder, only: str = "") -> None:
@@ -639,6 +669,8 @@ def bench_playback(window: MainWindow, rec: Recorder, only: str = "") -> None:
               f"{r['median'] / r['baseline']:>6.2f} {r['cpu']:>7.1f} {r['cpu_worst']:>7.1f} {GOALS['frame_ms']:>5.0f}  "
               f"{verdict} (worst of {r['n']})" + (f"; full GC in a frame: {', '.join(f'{ms:.0f}' for ms in r['gc'])} ms"
                                                    if r["gc"] else ""))
+        print("           worst frame's GUI thread, step to on screen: {:.0f} ms on a core, {:.0f} ms waiting for one, "
+              "{:.0f} ms blocked; the process's other threads {:.0f} ms CPU meanwhile".format(*r["worst_split"]))
     window.colour_space.cloud.set_flat(False)
     window.colour_space.cloud.set_space("rgb")
 
