@@ -373,6 +373,21 @@ class Timed:
         return [ms for t, ms in self.calls if t >= t0]
 
 
+class UpdateRequests(Timed):
+    """Times a window's update requests (Qt paints every changed widget of the window in one,
+    then flushes it to the screen once); other events pass untimed."""
+
+    def __init__(self, window):
+        from PySide6.QtCore import QEvent
+
+        super().__init__(window.event)
+        self._type = QEvent.Type.UpdateRequest
+        window.event = self  # PySide calls the instance's override
+
+    def __call__(self, event):
+        return super().__call__(event) if event.type() == self._type else self.fn(event)
+
+
 def cloud_updates(window: MainWindow, rec: Recorder, ks: list[int]) -> dict:
     """GUI-thread cost of the cloud per K change in reduced colours (see the module doc)."""
     from kmeans_desktop.gui import analysis
@@ -574,7 +589,7 @@ def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, fr
     tick = player._tick = Timed(player._tick)
     compare = window.compare_view
     paint = compare.paintEvent = Timed(compare.paintEvent)  # PySide calls the instance's override
-    costs, baseline, ticks, cpu, previews, gcs, splits = [], [], [], [], [], [], []
+    costs, baseline, ticks, cpu, previews, gcs, splits, requests = [], [], [], [], [], [], [], []
     clock_gui = ThreadClock()
     # a frame to show is there, or the run ended; before the first step there is no run (the
     # first step starts it): nothing to wait for (waiting there cost 60 s per case)
@@ -583,20 +598,23 @@ def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, fr
     if flat:
         view = cloud.view
         apply = view._apply_next = Timed(view._apply_next)
+        plot_paints = []
+        for plot in view.plots:
+            plot.paintEvent = Timed(plot.paintEvent)
+            plot_paints.append(plot.paintEvent)
+        updates = UpdateRequests(window)
         for i in range(frames + 2):
             wait_until(ready, 60)
             if player.shown() is not None and player.shown().ended:
                 break
             t0, c0, s0 = time.perf_counter(), time.thread_time(), clock_gui.read()
             player.step()
-            wait_until(lambda: not view.is_drawing(), 10, poll_ms=1)
-            r0 = time.perf_counter()
-            for plot in view.plots:
-                plot.viewport().repaint()
-            if follow and not paint.since(t0):
-                compare.repaint()  # the preview's new picture, if not drawn yet
-            repaint = (time.perf_counter() - r0) * 1000 - sum(paint.since(r0))
-            repaint += sum(paint.since(t0))
+            # the window's repaint, as the app gets it: every changed widget (the projections,
+            # the preview's new picture, the error plot) in its update request, one flush
+            wait_until(lambda t0=t0: not view.is_drawing() and all(p.since(t0) for p in plot_paints), 10, poll_ms=1)
+            repaint = sum(updates.since(t0))
+            if i >= 2:
+                requests.append(len(updates.since(t0)))
             c1, s1 = time.thread_time(), clock_gui.read()
             if i >= 2:  # the first frames set up the points
                 cpu.append((c1 - c0) * 1000)
@@ -607,9 +625,13 @@ def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, fr
                 costs.append(sum(tick.since(t0)) + sum(apply.since(t0)) + repaint)
                 r0 = time.perf_counter()
                 for plot in view.plots:
-                    plot.viewport().repaint()
-                baseline.append((time.perf_counter() - r0) * 1000)
+                    plot.viewport().update()
+                wait_until(lambda r0=r0: all(p.since(r0) for p in plot_paints), 10, poll_ms=1)
+                baseline.append(sum(updates.since(r0)))
         del view._apply_next
+        for plot in view.plots:
+            del plot.paintEvent
+        del window.event
     else:
         clock = FrameClock(cloud.view.view)
         for i in range(frames + 2):
@@ -642,7 +664,8 @@ def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, fr
     return {"median": statistics.median(costs), "p90": float(np.percentile(costs, 90)), "worst": max(costs),
             "baseline": statistics.median(baseline), "tick": statistics.median(ticks), "n": len(costs),
             "points": len(cloud.sample.colors), "cpu": statistics.median(cpu), "cpu_worst": max(cpu),
-            "preview": statistics.median(previews), "gc": gcs, "worst_split": splits[int(np.argmax(costs))]}
+            "preview": statistics.median(previews), "gc": gcs, "worst_split": splits[int(np.argmax(costs))],
+            "requests": requests}
 
 
 def bench_playback(window: MainWindow, rec: Recorder, only: str = "") -> None:
@@ -670,7 +693,8 @@ def bench_playback(window: MainWindow, rec: Recorder, only: str = "") -> None:
               f"{verdict} (worst of {r['n']})" + (f"; full GC in a frame: {', '.join(f'{ms:.0f}' for ms in r['gc'])} ms"
                                                    if r["gc"] else ""))
         print("           worst frame's GUI thread, step to on screen: {:.0f} ms on a core, {:.0f} ms waiting for one, "
-              "{:.0f} ms blocked; the process's other threads {:.0f} ms CPU meanwhile".format(*r["worst_split"]))
+              "{:.0f} ms blocked; the process's other threads {:.0f} ms CPU meanwhile".format(*r["worst_split"])
+              + (f"; update requests per frame: {min(r['requests'])}-{max(r['requests'])}" if r["requests"] else ""))
     window.colour_space.cloud.set_flat(False)
     window.colour_space.cloud.set_space("rgb")
 
