@@ -32,15 +32,20 @@ The colour-space views (issue 4; `--part views` runs only these):
   GUI-thread time of one playback frame with 50,000 points, stepped frame by frame (the frames
   themselves are computed on a pool thread): the player's tick (the cloud's new colours,
   centroids and trails, the error plot, the status; "tick" in the table) plus the drawing it
-  causes: the next paintGL in the 3-D view; in the 2-D fallback the three projections' deferred
-  updates and their repaint; with "follow in preview" also the compare view's paint of the new
+  causes: the next paintGL in the 3-D view; in the 2-D fallback the window's update requests
+  until the three projections are painted (Qt paints every changed widget in one and flushes the
+  window once: the projections, the error plot, the preview; as the app draws it; until issue 17's
+  fourth helper it repainted each projection with `repaint()`, a flush each, and its baseline
+  read 0.0); with "follow in preview" also the compare view's paint of the new
   picture ("preview"), in the same repaint as the cloud (as in the window: one composition per
   frame; until issue 17's second helper the preview was repainted on its own, a second
   composition the window never makes). Goal ≤ 33 ms per frame. Beside it, as the same-run
   baseline, a repaint of an unchanged frame (the cost of just drawing 50,000 points), and the
   ratio; and "cpu": the GUI thread's CPU time (`time.thread_time`) from the step until the frame
   is on screen (composition included), which the machine's other load changes far less than
-  wall-clock times (llvmpipe's own rasterizer threads are not in it).
+  wall-clock times (llvmpipe's own rasterizer threads are not in it). Under each row, where the
+  worst frame's time went (Linux schedstat: on a core, waiting for one, blocked) and the 2-D
+  update requests per frame.
 * **K curve**: from the image being loaded to every point of the curve (K = 2…256 and the
   current K, PSNR and PNG size) being known, for the 9 MP photo, with a 10 ms heartbeat on the
   GUI thread. Goals: complete within 5 s, no GUI-thread stall over 100 ms. The K=16 preview

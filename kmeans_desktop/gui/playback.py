@@ -103,13 +103,11 @@ class _Run:
     prepared: dict = field(default_factory=dict)  # space -> pb.PictureColours of follow_source (shared by runs)
     frames: object = None
     done: bool = False
-    errors: list = field(default_factory=list)
     drawn: threading.Event = field(default_factory=threading.Event)  # the player's: set unless a frame is being drawn
 
     def wait_drawn(self) -> None:
-        """Wait (at most `DRAW_WAIT_S`) while the GUI thread draws a frame: the worker's numpy
-        holds the GIL in between its calls and takes a core, and the drawing waited for both
-        (frames of 35–50 ms where the GUI thread's own work is 10–20 ms)."""
+        """Wait (at most `DRAW_WAIT_S`) while the GUI thread draws a frame: the worker's numpy holds
+        the GIL between its calls and takes a core, and the drawing waited for both."""
         self.drawn.wait(DRAW_WAIT_S)
 
 
@@ -226,8 +224,7 @@ class KMeansPlayer(QObject):
         self._step_pending = False
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
-        # While a frame is being drawn the worker waits (`_Run.wait_drawn`): `frame_drawn`, which
-        # the window calls once it has painted, or this timer lets it go on.
+        # While a frame is drawn the worker waits (`_Run.wait_drawn`) for `frame_drawn` or this timer
         self._drawn = threading.Event()
         self._drawn.set()
         self._drawn_timer = QTimer(self)
@@ -308,8 +305,7 @@ class KMeansPlayer(QObject):
         return not self._drawn.is_set()
 
     def frame_drawn(self) -> None:
-        """The window painted the frame on show: the worker may go on, and the next frames are
-        asked for."""
+        """The window painted the frame on show: the worker goes on; the next frames are asked for."""
         self._drawn_timer.stop()
         if not self._drawn.is_set():
             self._drawn.set()
@@ -439,8 +435,6 @@ class KMeansPlayer(QObject):
         self.iterationShown.emit(frame.iteration)
         if frame.ended:
             self._finish(frame)
-        # The next frames are asked for once this one is drawn (`frame_drawn`), so the worker's
-        # numpy doesn't compete with the drawing for the CPUs and the GIL.
 
     def _label(self) -> str:
         return f"K = {self._k} · {PLAYBACK_LABEL}"
