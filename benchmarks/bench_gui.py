@@ -32,15 +32,20 @@ The colour-space views (issue 4; `--part views` runs only these):
   GUI-thread time of one playback frame with 50,000 points, stepped frame by frame (the frames
   themselves are computed on a pool thread): the player's tick (the cloud's new colours,
   centroids and trails, the error plot, the status; "tick" in the table) plus the drawing it
-  causes: the next paintGL in the 3-D view; in the 2-D fallback the three projections' deferred
-  updates and their repaint; with "follow in preview" also the compare view's paint of the new
+  causes: the next paintGL in the 3-D view; in the 2-D fallback the window's update requests
+  until the three projections are painted (Qt paints every changed widget in one and flushes the
+  window once: the projections, the error plot, the preview; as the app draws it; until issue 17's
+  fourth helper it repainted each projection with `repaint()`, a flush each, and its baseline
+  read 0.0); with "follow in preview" also the compare view's paint of the new
   picture ("preview"), in the same repaint as the cloud (as in the window: one composition per
   frame; until issue 17's second helper the preview was repainted on its own, a second
   composition the window never makes). Goal ≤ 33 ms per frame. Beside it, as the same-run
   baseline, a repaint of an unchanged frame (the cost of just drawing 50,000 points), and the
   ratio; and "cpu": the GUI thread's CPU time (`time.thread_time`) from the step until the frame
   is on screen (composition included), which the machine's other load changes far less than
-  wall-clock times (llvmpipe's own rasterizer threads are not in it).
+  wall-clock times (llvmpipe's own rasterizer threads are not in it). Under each row, where the
+  worst frame's time went (Linux schedstat: on a core, waiting for one, blocked) and the 2-D
+  update requests per frame.
 * **K curve**: from the image being loaded to every point of the curve (K = 2…256 and the
   current K, PSNR and PNG size) being known, for the 9 MP photo, with a 10 ms heartbeat on the
   GUI thread. Goals: complete within 5 s, no GUI-thread stall over 100 ms. The K=16 preview
@@ -373,6 +378,21 @@ class Timed:
         return [ms for t, ms in self.calls if t >= t0]
 
 
+class UpdateRequests(Timed):
+    """Times a window's update requests (Qt paints every changed widget of the window in one,
+    then flushes it to the screen once); other events pass untimed."""
+
+    def __init__(self, window):
+        from PySide6.QtCore import QEvent
+
+        super().__init__(window.event)
+        self._type = QEvent.Type.UpdateRequest
+        window.event = self  # PySide calls the instance's override
+
+    def __call__(self, event):
+        return super().__call__(event) if event.type() == self._type else self.fn(event)
+
+
 def cloud_updates(window: MainWindow, rec: Recorder, ks: list[int]) -> dict:
     """GUI-thread cost of the cloud per K change in reduced colours (see the module doc)."""
     from kmeans_desktop.gui import analysis
@@ -538,6 +558,29 @@ class FullCollections:
 FULL_GC = FullCollections()
 
 
+class ThreadClock:
+    """Where the GUI thread's wall time went between two readings (Linux schedstat): on a core,
+    waiting for one (runnable: the machine's load, or this process's other threads), or
+    blocked (the GIL, llvmpipe's rasterizer threads, the X server); and the CPU time of the
+    process's other threads meanwhile (the playback worker, llvmpipe, other lanes)."""
+
+    def __init__(self):
+        self.path = Path(f"/proc/self/task/{__import__('threading').get_native_id()}/schedstat")
+
+    def read(self) -> tuple[float, float, float, float]:
+        try:
+            run, queue = (int(v) / 1e6 for v in self.path.read_text().split()[:2])
+        except (OSError, ValueError):  # not Linux
+            run = queue = float("nan")
+        return time.perf_counter() * 1000, run, queue, time.process_time() * 1000
+
+    @staticmethod
+    def split(a, b) -> tuple[float, float, float, float]:
+        """(cpu, runnable, blocked, other threads' cpu) in ms between readings a and b."""
+        wall, run, queue = b[0] - a[0], b[1] - a[1], b[2] - a[2]
+        return run, queue, wall - run - queue, (b[3] - a[3]) - run
+
+
 def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, frames: int = 25) -> dict:
     """GUI-thread ms per playback frame (see the module doc), stepped `frames` times."""
     panels = window.colour_space
@@ -551,52 +594,66 @@ def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, fr
     tick = player._tick = Timed(player._tick)
     compare = window.compare_view
     paint = compare.paintEvent = Timed(compare.paintEvent)  # PySide calls the instance's override
-    costs, baseline, ticks, cpu, previews, gcs = [], [], [], [], [], []
+    costs, baseline, ticks, cpu, previews, gcs, splits, requests = [], [], [], [], [], [], [], []
+    clock_gui = ThreadClock()
+    # a frame to show is there, or the run ended; before the first step there is no run (the
+    # first step starts it): nothing to wait for (waiting there cost 60 s per case)
+    ready = lambda: player._run is None or bool(player._buffer) or (  # noqa: E731
+        player.shown() is not None and player.shown().ended)
     if flat:
         view = cloud.view
         apply = view._apply_next = Timed(view._apply_next)
+        plot_paints = []
+        for plot in view.plots:
+            plot.paintEvent = Timed(plot.paintEvent)
+            plot_paints.append(plot.paintEvent)
+        updates = UpdateRequests(window)
         for i in range(frames + 2):
-            wait_until(lambda: bool(player._buffer) or (player.shown() is not None and player.shown().ended), 60)
+            wait_until(ready, 60)
             if player.shown() is not None and player.shown().ended:
                 break
-            t0, c0 = time.perf_counter(), time.thread_time()
+            t0, c0, s0 = time.perf_counter(), time.thread_time(), clock_gui.read()
             player.step()
-            wait_until(lambda: not view.is_drawing(), 10, poll_ms=1)
-            r0 = time.perf_counter()
-            for plot in view.plots:
-                plot.viewport().repaint()
-            if follow and not paint.since(t0):
-                compare.repaint()  # the preview's new picture, if not drawn yet
-            repaint = (time.perf_counter() - r0) * 1000 - sum(paint.since(r0))
-            repaint += sum(paint.since(t0))
-            c1 = time.thread_time()
+            # the window's repaint, as the app gets it: every changed widget (the projections,
+            # the preview's new picture, the error plot) in its update request, one flush
+            wait_until(lambda t0=t0: not view.is_drawing() and all(p.since(t0) for p in plot_paints), 10, poll_ms=1)
+            repaint = sum(updates.since(t0))
+            if i >= 2:
+                requests.append(len(updates.since(t0)))
+            c1, s1 = time.thread_time(), clock_gui.read()
             if i >= 2:  # the first frames set up the points
                 cpu.append((c1 - c0) * 1000)
+                splits.append(ThreadClock.split(s0, s1))
                 gcs += FULL_GC.between(t0, time.perf_counter())
                 previews.append(sum(paint.since(t0)))
                 ticks.append(sum(tick.since(t0)))
                 costs.append(sum(tick.since(t0)) + sum(apply.since(t0)) + repaint)
                 r0 = time.perf_counter()
                 for plot in view.plots:
-                    plot.viewport().repaint()
-                baseline.append((time.perf_counter() - r0) * 1000)
+                    plot.viewport().update()
+                wait_until(lambda r0=r0: all(p.since(r0) for p in plot_paints), 10, poll_ms=1)
+                baseline.append(sum(updates.since(r0)))
         del view._apply_next
+        for plot in view.plots:
+            del plot.paintEvent
+        del window.event
     else:
         clock = FrameClock(cloud.view.view)
         for i in range(frames + 2):
-            wait_until(lambda: bool(player._buffer) or (player.shown() is not None and player.shown().ended), 60)
+            wait_until(ready, 60)
             if player.shown() is not None and player.shown().ended:
                 break
-            t0, c0 = time.perf_counter(), time.thread_time()
+            t0, c0, s0 = time.perf_counter(), time.thread_time(), clock_gui.read()
             player.step()
             clock.paint_ms.clear()
             clock.next_frame()  # the window's one repaint: the cloud, the preview's new picture (follow), the plot
-            c1 = time.thread_time()
+            c1, s1 = time.thread_time(), clock_gui.read()
             cost = sum(tick.since(t0)) + (clock.paint_ms[-1] if clock.paint_ms else 0.0)
             if follow:
                 cost += sum(paint.since(t0))
             if i >= 2:
                 cpu.append((c1 - c0) * 1000)
+                splits.append(ThreadClock.split(s0, s1))
                 gcs += FULL_GC.between(t0, time.perf_counter())
                 previews.append(sum(paint.since(t0)))
                 ticks.append(sum(tick.since(t0)))
@@ -612,7 +669,8 @@ def playback_frames(window: MainWindow, flat: bool, space: str, follow: bool, fr
     return {"median": statistics.median(costs), "p90": float(np.percentile(costs, 90)), "worst": max(costs),
             "baseline": statistics.median(baseline), "tick": statistics.median(ticks), "n": len(costs),
             "points": len(cloud.sample.colors), "cpu": statistics.median(cpu), "cpu_worst": max(cpu),
-            "preview": statistics.median(previews), "gc": gcs}
+            "preview": statistics.median(previews), "gc": gcs, "worst_split": splits[int(np.argmax(costs))],
+            "requests": requests}
 
 
 def bench_playback(window: MainWindow, rec: Recorder, only: str = "") -> None:
@@ -639,6 +697,9 @@ def bench_playback(window: MainWindow, rec: Recorder, only: str = "") -> None:
               f"{r['median'] / r['baseline']:>6.2f} {r['cpu']:>7.1f} {r['cpu_worst']:>7.1f} {GOALS['frame_ms']:>5.0f}  "
               f"{verdict} (worst of {r['n']})" + (f"; full GC in a frame: {', '.join(f'{ms:.0f}' for ms in r['gc'])} ms"
                                                    if r["gc"] else ""))
+        print("           worst frame's GUI thread, step to on screen: {:.0f} ms on a core, {:.0f} ms waiting for one, "
+              "{:.0f} ms blocked; the process's other threads {:.0f} ms CPU meanwhile".format(*r["worst_split"])
+              + (f"; update requests per frame: {min(r['requests'])}-{max(r['requests'])}" if r["requests"] else ""))
     window.colour_space.cloud.set_flat(False)
     window.colour_space.cloud.set_space("rgb")
 

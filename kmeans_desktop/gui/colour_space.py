@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QScrollArea, QSplitter, QWidget
 
@@ -96,6 +96,15 @@ class ColourSpacePanels(QObject):
         self.action_help.setStatusTip("A short page with pictures: assignment, update, K, bytes, dithering")
         self.action_help.triggered.connect(self.show_help)
         self._shown_once = False
+        for painted in (window, self.cloud_dock):  # the dock paints on its own while floating
+            painted.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """A playback frame is painted in the window's next update request (every changed
+        widget, one composition): once that has run, the player's worker may go on."""
+        if event.type() == QEvent.Type.UpdateRequest and self.player.drawing():
+            QTimer.singleShot(0, self.player.frame_drawn)  # after this event: the painting
+        return False
 
     @staticmethod
     def _beside(cloud: QWidget, controls: QWidget) -> QWidget:

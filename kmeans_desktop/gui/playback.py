@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ TRAIL = 6  # centre positions kept behind each centroid
 PICTURE_PIXELS = 250_000  # the image sample runs are scored on
 FOLLOW_PIXELS = 600_000  # about the size of the pyramid level "follow in preview" recolours
 PLAYBACK_LABEL = "playback — not the saved result"
+#: The longest the worker waits for a frame to be drawn before it computes on (a frame that is
+#: never painted, e.g. with the docks hidden, must not stop the run).
+DRAW_WAIT_S = 0.1
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,7 +103,12 @@ class _Run:
     prepared: dict = field(default_factory=dict)  # space -> pb.PictureColours of follow_source (shared by runs)
     frames: object = None
     done: bool = False
-    errors: list = field(default_factory=list)
+    drawn: threading.Event = field(default_factory=threading.Event)  # the player's: set unless a frame is being drawn
+
+    def wait_drawn(self) -> None:
+        """Wait (at most `DRAW_WAIT_S`) while the GUI thread draws a frame: the worker's numpy holds
+        the GIL between its calls and takes a core, and the drawing waited for both."""
+        self.drawn.wait(DRAW_WAIT_S)
 
 
 def _picture(run: _Run, centres: np.ndarray) -> np.ndarray:
@@ -138,11 +147,12 @@ def _next_frames(ticket, run: _Run, n: int, follow: bool) -> list[ShownFrame]:
     stops early when the ticket is cancelled (Reset, a new run)."""
     if run.frames is None:
         x = pb.to_cluster_space(run.colors, run.space)
-        run.frames = pb.lloyd_frames(x, pb.start_centres(x, run.k, run.start, run.seed))
+        run.frames = pb.lloyd_frames(x, pb.start_centres(x, run.k, run.start, run.seed), pause=run.wait_drawn)
     out = []
     for _ in range(n):
         if run.done or ticket.cancelled:
             break
+        run.wait_drawn()
         frame = next(run.frames, None)
         if frame is None:
             run.done = True
@@ -154,8 +164,10 @@ def _next_frames(ticket, run: _Run, n: int, follow: bool) -> list[ShownFrame]:
         table = np.concatenate([rgb.astype(np.float32) / 255, np.ones((len(rgb), 1), np.float32)], axis=1)
         picture = score = None
         if follow and run.follow_source is not None:
+            run.wait_drawn()
             picture = _follow_picture(run, frame.centres)
         if ended and run.picture_pixels is not None:
+            run.wait_drawn()
             score = float(ssimulacra2(run.picture_pixels, _picture(run, frame.centres)))
         out.append(ShownFrame(run.number, frame.iteration, frame.error, frame.changes, frame.converged, ended,
                               pb.describe_end(frame), frame.labels, table[frame.labels], rgb, srgb,
@@ -212,6 +224,13 @@ class KMeansPlayer(QObject):
         self._step_pending = False
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._tick)
+        # While a frame is drawn the worker waits (`_Run.wait_drawn`) for `frame_drawn` or this timer
+        self._drawn = threading.Event()
+        self._drawn.set()
+        self._drawn_timer = QTimer(self)
+        self._drawn_timer.setSingleShot(True)
+        self._drawn_timer.setInterval(round(DRAW_WAIT_S * 1000))
+        self._drawn_timer.timeout.connect(self.frame_drawn)
 
     # -- inputs -------------------------------------------------------------------------------
 
@@ -281,6 +300,17 @@ class KMeansPlayer(QObject):
     def is_idle(self) -> bool:
         return not self.lane.busy
 
+    def drawing(self) -> bool:
+        """Whether a frame handed to the views waits to be painted (`frame_drawn` ends it)."""
+        return not self._drawn.is_set()
+
+    def frame_drawn(self) -> None:
+        """The window painted the frame on show: the worker goes on; the next frames are asked for."""
+        self._drawn_timer.stop()
+        if not self._drawn.is_set():
+            self._drawn.set()
+            self._fetch()
+
     # -- commands -----------------------------------------------------------------------------
 
     def play(self) -> bool:
@@ -326,6 +356,8 @@ class KMeansPlayer(QObject):
         if self._run is not None:
             self.lane.cancel()  # the running job stops after its current frame; its frames are dropped
         self._run = None
+        self._drawn_timer.stop()
+        self._drawn.set()  # a cancelled job needn't wait to stop
         self._buffer.clear()
         self._trails.clear()
         self._errors = []
@@ -342,6 +374,8 @@ class KMeansPlayer(QObject):
     def shutdown(self) -> None:
         self._closed = True
         self._timer.stop()
+        self._drawn_timer.stop()
+        self._drawn.set()
         self._run = None
         self.lane.close()
 
@@ -351,7 +385,7 @@ class KMeansPlayer(QObject):
         self.reset()
         self._numbers += 1
         self._run = _Run(self._numbers, self._colors, self._k, self.start, int(self.seed), self.space,
-                         self._picture, self._picture_size, self._follow_source, self._prepared)
+                         self._picture, self._picture_size, self._follow_source, self._prepared, drawn=self._drawn)
         self._fetch()
 
     def _fetch(self) -> None:
@@ -385,6 +419,8 @@ class KMeansPlayer(QObject):
         if not self._timer.isActive() and not self._step_pending:
             return
         self._step_pending = False
+        self._drawn.clear()  # the worker waits until the window has painted this frame
+        self._drawn_timer.start()
         frame = self._buffer.popleft()
         if self._shown is not None:
             self._trails.append(self._shown.centre_srgb)
@@ -399,9 +435,6 @@ class KMeansPlayer(QObject):
         self.iterationShown.emit(frame.iteration)
         if frame.ended:
             self._finish(frame)
-        # The next frames are asked for once this one is drawn (the repaint is already queued),
-        # so the worker's numpy doesn't compete with the drawing for the CPUs and the GIL.
-        QTimer.singleShot(0, self, self._fetch)
 
     def _label(self) -> str:
         return f"K = {self._k} · {PLAYBACK_LABEL}"

@@ -159,11 +159,28 @@ class FlatCloudView(QWidget):
             item.setImage(image.view(np.uint8).reshape(r, r, 4), autoLevels=False, levels=(0, 255))
             item.setVisible(True)
             points.setVisible(False)
+        self._one_repaint(True)
 
     def hide_raster(self) -> None:
         for item, points in zip(self.raster_items, self.point_items):
             item.setVisible(False)
             points.setVisible(True)
+        self._one_repaint(False)
+
+    def _one_repaint(self, on: bool) -> None:
+        """While k-means plays, each frame repaints the three projections in the window's next
+        update request, all at once: left to their scenes, each projection's change reached the
+        window in an update request of its own, one after the other (and on llvmpipe, once a
+        3-D view has been in the window, every update request composes and swaps the whole
+        window). Between frames a view still repaints on a pan or zoom, at the next frame."""
+        from PySide6.QtWidgets import QGraphicsView
+
+        mode = (QGraphicsView.ViewportUpdateMode.NoViewportUpdate if on
+                else QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        for plot in self.plots:
+            if plot.viewportUpdateMode() != mode:
+                plot.setViewportUpdateMode(mode)
+            plot.viewport().update()
 
     def set_space(self, names: tuple[str, str, str], ticks: bool = True) -> None:
         """Name the three coordinates (R, G, B; a, b, L; …); ticks at 0, 128, 255 or none."""

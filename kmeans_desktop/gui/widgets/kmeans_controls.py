@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGridLayout,
+    QGraphicsView,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -98,6 +100,15 @@ class KMeansControls(QWidget):
         item.setMouseEnabled(False, False)
         item.setLabel("left", "error")
         item.setLabel("bottom", "iteration")
+        # fixed axis sizes: a longer tick label found while painting would otherwise resize the
+        # axis and lay the plot out again afterwards, one more repaint of the window per frame
+        metrics = QFontMetrics(self.plot.font())  # room for "4e+06" beside the axis's name, as pyqtgraph sized it
+        item.getAxis("left").setWidth(metrics.horizontalAdvance("4e+06") + metrics.height() + 12)
+        item.getAxis("bottom").setHeight(2 * metrics.height() + 10)
+        # and it repaints when its data are set (`_on_errors`; its autorange runs as it paints), in
+        # the window's update request with the frame's other changes: left to its scene, the new
+        # curve reached the window later, in an update request (a repaint of the window) of its own
+        self.plot.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.NoViewportUpdate)
         self.curve = item.plot([], [], pen=pg.mkPen((110, 160, 230), width=2))
         self.runs = QListWidget()
         self.runs.setObjectName("kmeansRuns")
@@ -188,6 +199,7 @@ class KMeansControls(QWidget):
 
     def _on_errors(self, errors: list) -> None:
         self.curve.setData(np.arange(len(errors), dtype=np.float64), np.asarray(errors, np.float64))
+        self.plot.viewport().update()
 
     def _on_runs(self, runs: list[RunSummary]) -> None:
         self.runs.clear()
