@@ -88,6 +88,16 @@ _SMALL_BEST = ("Entropy", "NoOp")
 #: theirs); oxipng's own full trials of several filters were not (china K=64: 104,148 bytes against
 #: effort 3's 98,864). They gain little over 3 (flat K=32: 8,440 against 8,448; photos: 0 %) for
 #: 2–3× and 4–6× its time: the default is the knee.
+#: Nothing faster keeps a large image's default bytes (measured 2026-12-02 on 9 MP china, Entropy
+#: filter, bytes and CPU seconds; level 10 is the default): K=64 d10 1,289,511 2.90 s, d9 1,391,481
+#: (+7.9 %) 1.95 s, d8 +8.5 % 1.69 s, d7 +11.0 % 0.88 s; K=16 d10 671,359 0.98 s, d9 +6.4 % 0.50 s.
+#: One libdeflate stream can't be split across cores through pyoxipng (it exposes no raw deflate
+#: and runs one trial per thread), and stdlib zlib, which can be (pigz's way: slices ended with a
+#: sync flush, each primed with the 32 KB before it), packs the same filtered rows 5.7–9.7 % larger
+#: at level 9 (K=64: 1,374,566 with Z_FILTERED, 1,414,276 default) in more CPU (2.9–4.8 s). So
+#: the exact bytes of a 9 MP K=64 result take ~3 s of one core (issue 15's 2 s is missed there);
+#: joining libdeflate streams packed on two cores needs a deflate block parser (to clear the first
+#: stream's final-block bit), which is not written.
 _PACKING: dict[int, tuple[Packing, Packing, Packing]] = {
     1: (Packing(("NoOp",), 6),) * 3,
     2: (Packing(("NoOp",), 10), Packing(("Entropy",), 8), Packing(("Entropy",), 6)),

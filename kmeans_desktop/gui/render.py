@@ -53,8 +53,11 @@ def pyramid_from_pixels(pixels: np.ndarray, size: QSize | None = None) -> ImageP
     h, w, c = pixels.shape
     arr = np.ascontiguousarray(pixels)
     src_format = QImage.Format.Format_RGB888 if c == 3 else QImage.Format.Format_RGBA8888
-    base = QImage(arr.data, w, h, arr.strides[0], src_format).convertToFormat(_paint_format(c == 4))
-    del arr  # `base` owns its pixels now
+
+    def strip(y0: int, y1: int) -> QImage:
+        return QImage(arr[y0:y1].data, w, y1 - y0, arr.strides[0], src_format)
+
+    base = _converted(strip, w, h, _paint_format(c == 4))
     return _with_halvings(base, size or QSize(w, h), c == 4)
 
 
@@ -68,12 +71,15 @@ def pyramid_from_indexed(indices: np.ndarray, palette: np.ndarray, size: QSize |
     has_alpha = palette.shape[1] == 4
     table = palette.astype(np.uint32)
     alpha = table[:, 3] if has_alpha else np.full(len(table), 255, np.uint32)
-    argb = (alpha << 24) | (table[:, 0] << 16) | (table[:, 1] << 8) | table[:, 2]
+    argb = [int(v) for v in (alpha << 24) | (table[:, 0] << 16) | (table[:, 1] << 8) | table[:, 2]]
     arr = np.ascontiguousarray(indices)
-    image = QImage(arr.data, w, h, arr.strides[0], QImage.Format.Format_Indexed8)
-    image.setColorTable([int(v) for v in argb])
-    base = image.convertToFormat(_paint_format(has_alpha))
-    del image, arr
+
+    def strip(y0: int, y1: int) -> QImage:
+        image = QImage(arr[y0:y1].data, w, y1 - y0, arr.strides[0], QImage.Format.Format_Indexed8)
+        image.setColorTable(argb)
+        return image
+
+    base = _converted(strip, w, h, _paint_format(has_alpha))
     return _with_halvings(base, size or QSize(w, h), has_alpha)
 
 
@@ -82,11 +88,57 @@ def _paint_format(has_alpha: bool) -> QImage.Format:
     return QImage.Format.Format_ARGB32_Premultiplied if has_alpha else QImage.Format.Format_RGB32
 
 
+#: Qt's image conversions and scaling keep Python's GIL for the whole call (PySide releases it
+#: for neither): a 9 MP picture converted and halved in one go held it for 50–90 ms on a pool
+#: thread, and the GUI thread could run no Python meanwhile (a stall while K is scrubbed). Done a
+#: band of rows at a time, each call holds it for about a millisecond and the GUI thread gets
+#: it between bands; numpy copies the bands into place without it.
+STRIP_PIXELS = 400000
+
+
+def _bands(h: int, w: int) -> list[tuple[int, int]]:
+    """Row ranges of about STRIP_PIXELS pixels (an even number of rows, but the last)."""
+    rows = max(2, STRIP_PIXELS // max(1, w)) // 2 * 2
+    return [(y, min(h, y + rows)) for y in range(0, h, rows)]
+
+
+def _pixels_of(image: QImage) -> np.ndarray:
+    """A writable H×W uint32 view of a 32-bit image's pixels."""
+    return np.frombuffer(image.bits(), np.uint32).reshape(image.height(), image.bytesPerLine() // 4)
+
+
+def _converted(strip, w: int, h: int, fmt: QImage.Format) -> QImage:
+    """The picture `strip(y0, y1)` gives band by band, converted to `fmt` (32-bit) in one image."""
+    out = QImage(w, h, fmt)
+    dst = _pixels_of(out)
+    for y0, y1 in _bands(h, w):
+        band = strip(y0, y1).convertToFormat(fmt)
+        dst[y0:y1, :w] = np.frombuffer(band.constBits(), np.uint32).reshape(y1 - y0, band.bytesPerLine() // 4)[:, :w]
+    return out
+
+
+def _halved(src: QImage) -> QImage:
+    """`src` at half its width and height, area-averaged (Qt's smooth scaling), band by band: each
+    band of 2n source rows gives n rows (an odd last row is dropped)."""
+    w, h = src.width(), src.height()
+    half_w, half_h = max(1, w // 2), max(1, h // 2)
+    if h < 2:
+        return src.scaled(half_w, half_h, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    fmt = src.format()
+    out = QImage(half_w, half_h, fmt)
+    dst = _pixels_of(out)
+    pixels = np.frombuffer(src.constBits(), np.uint32).reshape(h, src.bytesPerLine() // 4)
+    for y0, y1 in _bands(half_h * 2, w):
+        part = pixels[y0:y1]
+        band = QImage(part.data, w, y1 - y0, src.bytesPerLine(), fmt).scaled(
+            half_w, (y1 - y0) // 2, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        dst[y0 // 2:y1 // 2, :half_w] = np.frombuffer(band.constBits(), np.uint32).reshape(
+            band.height(), band.bytesPerLine() // 4)[:, :half_w]
+    return out
+
+
 def _with_halvings(base: QImage, size: QSize, has_alpha: bool) -> ImagePyramid:
     levels = [base]
     while max(levels[-1].width(), levels[-1].height()) > MIN_LEVEL_SIDE:
-        last = levels[-1]
-        half_w, half_h = max(1, last.width() // 2), max(1, last.height() // 2)
-        levels.append(last.scaled(half_w, half_h, Qt.AspectRatioMode.IgnoreAspectRatio,
-                                  Qt.TransformationMode.SmoothTransformation))
+        levels.append(_halved(levels[-1]))
     return ImagePyramid(levels=tuple(levels), size=size, has_alpha=has_alpha)
