@@ -49,9 +49,7 @@ TRAIL = 6  # centre positions kept behind each centroid
 PICTURE_PIXELS = 250_000  # the image sample runs are scored on
 FOLLOW_PIXELS = 600_000  # about the size of the pyramid level "follow in preview" recolours
 PLAYBACK_LABEL = "playback — not the saved result"
-#: The longest the worker waits for a frame to be drawn before it computes on (a frame that is
-#: never painted, e.g. with the docks hidden, must not stop the run).
-DRAW_WAIT_S = 0.1
+DRAW_WAIT_S = 0.1  # the worker waits this long at most for a frame to be painted (docks hidden: never)
 
 
 @dataclass(frozen=True, eq=False)
@@ -106,8 +104,7 @@ class _Run:
     drawn: threading.Event = field(default_factory=threading.Event)  # the player's: set unless a frame is being drawn
 
     def wait_drawn(self) -> None:
-        """Wait (at most `DRAW_WAIT_S`) while the GUI thread draws a frame: the worker's numpy holds
-        the GIL between its calls and takes a core, and the drawing waited for both."""
+        """Wait (at most `DRAW_WAIT_S`) while the GUI thread draws: numpy here holds the GIL and a core."""
         self.drawn.wait(DRAW_WAIT_S)
 
 
@@ -227,9 +224,7 @@ class KMeansPlayer(QObject):
         # While a frame is drawn the worker waits (`_Run.wait_drawn`) for `frame_drawn` or this timer
         self._drawn = threading.Event()
         self._drawn.set()
-        self._drawn_timer = QTimer(self)
-        self._drawn_timer.setSingleShot(True)
-        self._drawn_timer.setInterval(round(DRAW_WAIT_S * 1000))
+        self._drawn_timer = QTimer(self, singleShot=True, interval=round(DRAW_WAIT_S * 1000))
         self._drawn_timer.timeout.connect(self.frame_drawn)
 
     # -- inputs -------------------------------------------------------------------------------
