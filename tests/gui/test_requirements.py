@@ -62,7 +62,9 @@ def test_target_size_shows_the_chosen_k_and_saves_those_bytes(photo, qtbot, tmp_
     budget = round((small + big) / 2 / 100) * 100  # exact in KB with one decimal
     panel = w.requirements_panel
     assert not panel.is_active() and not panel.status.isVisible()
-    with qtbot.waitSignal(w.requirements.fitShown, timeout=30_000) as shown:
+    # The fit of this noise-like picture takes ~14 s CPU at load 5 (a search of 16 quantizes): the
+    # wait is generous because this test is about what is shown and saved, not about speed.
+    with qtbot.waitSignal(w.requirements.fitShown, timeout=75_000) as shown:
         panel.set_target(budget, "KB")
     k, nbytes = shown.args
     assert 2 <= k < 256 and nbytes <= budget
