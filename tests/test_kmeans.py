@@ -92,10 +92,22 @@ def test_alpha_rules(img, k):
     semi = ~(transparent | opaque)
     assert (out[transparent][:, 3] == 0).all(), "fully transparent pixels must stay fully transparent"
     assert (out[opaque][:, 3] == 255).all(), "opaque pixels must stay opaque"
-    assert ((out[semi][:, 3] > 0) & (out[semi][:, 3] < 255)).all(), "partial alpha stays partial"
+    # Partly transparent pixels take the entry that looks nearest on black and on white pages,
+    # whichever its alpha class (a faint shadow pixel may become transparent, as pngquant's do).
+    seen, pal = _seen(img[semi]), _seen(q.palette)
+    d = ((seen[:, None, :] - pal[None, :, :]) ** 2).sum(axis=2)
+    chosen = d[np.arange(len(seen)), q.indices[semi]]
+    np.testing.assert_allclose(chosen, d.min(axis=1), atol=1e-6)
     if transparent.any():
         assert len(np.unique(q.indices[transparent])) == 1, "transparent pixels share one entry"
         assert (q.palette[:, 3] == 0).sum() == 1
+
+
+def _seen(rgba: np.ndarray) -> np.ndarray:
+    """RGBA colours composited on black and on white (what a viewer sees), 6 values each."""
+    c = rgba.reshape(-1, 4).astype(np.float64)
+    on_black = c[:, :3] * c[:, 3:] / 255.0
+    return np.concatenate([on_black, on_black + 255.0 - c[:, 3:]], axis=1)
 
 
 def test_alpha_rules_hold_with_dithering(rgba_mixed):
@@ -103,8 +115,10 @@ def test_alpha_rules_hold_with_dithering(rgba_mixed):
     out = q.to_array()
     assert (out[:10, :, 3] == 0).all()
     assert (out[20:, :, 3] == 255).all()
-    semi = out[10:20, :, 3]
-    assert ((semi > 0) & (semi < 255)).all()
+    # The semi-transparent ramp (alpha 20..215) is dithered between entries of any class (a faint
+    # pixel may become transparent); its local coverage is kept: 10×8 blocks' mean alpha within 16.
+    blocks = lambda a: a.astype(float).reshape(10, 5, 8).mean(axis=(0, 2))  # noqa: E731
+    assert np.abs(blocks(out[10:20, :, 3]) - blocks(rgba_mixed[10:20, :, 3])).max() < 16
 
 
 def _assert_nearest_in_working_space(pixels, q, share_exact=0.8):

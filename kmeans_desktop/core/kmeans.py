@@ -16,11 +16,10 @@ pixel count as weight):
 
 RGB colours weigh by `texture.importance_counts` (smooth areas count more: pngquant's importance map).
 
-Alpha: fully transparent pixels share one entry; opaque pixels are clustered in RGB among opaque
-entries only; semi-transparent pixels are clustered in premultiplied RGBA (colour error scaled by
-coverage, which is the error a viewer sees after compositing) among entries with 0 < alpha < 255.
-K is shared between the groups in proportion to their pixels, at least one entry each. These rules
-hold whenever K is at least the number of alpha classes present.
+Alpha (`alpha.py`): fully transparent pixels share one entry and opaque pixels keep opaque
+entries, clustered like RGB; partly transparent pixels are clustered on their composites over black
+and white and take whichever entry looks nearest there (transparent and opaque ones included). K is
+split between the groups by a rule of thumb, then by the measured error.
 
 Locked colours (`locked=`) are fixed centres of the opaque clustering and count toward K; a fixed
 `palette=` maps to exactly that palette without clustering (see `fixed_colours`).
@@ -35,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import runmap
+from .alpha import composites, rgba_palette
 from .checks import K_MAX, K_MIN, check_k, check_pixels, check_strength  # noqa: F401 (public here too)
 from .colorbins import BOUND_MARGIN, Points, assign, nearest, set_workers, two_nearest  # noqa: F401 (set_workers: public)
 from .colourspace import CHROMA_SCALE, chroma_for_k, from_working, to_working
@@ -152,7 +152,7 @@ def quantize(
         palette = fixed_palette(palette, hist.channels, has_transparent)
         k = len(palette)
         labels = map_to_palette(hist.colors, palette if palette.shape[1] == 4 else np.concatenate(
-            [palette, np.full((k, 1), 255, np.uint8)], axis=1), _composites, to_working, nearest)
+            [palette, np.full((k, 1), 255, np.uint8)], axis=1), composites, to_working, nearest)
     else:
         if hist.channels == 3 and "importance" not in hist.cache:  # smooth areas weigh more
             hist.cache["importance"] = importance_counts(pixels, hist)
@@ -209,7 +209,7 @@ def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0, locked
         labels = assign(to_working(palette, chroma=chroma), pts)
         return _tidy(palette, labels, weights, keep=lock)
     lock4 = np.concatenate([lock, np.full((len(lock), 1), 255, np.uint8)], axis=1)
-    return _tidy(*_rgba_palette(colors, weights, k, seed, lock4, chroma), weights, keep=lock4)
+    return _tidy(*rgba_palette(colors, weights, k, seed, lock4, chroma, _cluster, _with_locked), weights, keep=lock4)
 
 
 def _with_locked(centres: np.ndarray, lock: np.ndarray, chroma: float) -> np.ndarray:
@@ -217,130 +217,6 @@ def _with_locked(centres: np.ndarray, lock: np.ndarray, chroma: float) -> np.nda
     colours exactly (not their rounded round trip through the working space)."""
     free = _opaque_palette(centres[len(lock):], chroma) if len(centres) > len(lock) else np.zeros((0, 3), np.uint8)
     return np.unique(np.concatenate([lock, free], axis=0), axis=0)
-
-
-def _rgba_palette(colors: np.ndarray, weights: np.ndarray, k: int, seed: int,
-                  lock: np.ndarray | None = None, chroma: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    chroma = chroma_for_k(k) if chroma is None else chroma
-    lock = np.zeros((0, 4), np.uint8) if lock is None else lock  # opaque RGBA, counted toward k
-    alpha = colors[:, 3]
-    transparent, opaque = alpha == 0, alpha == 255
-    semi = ~(transparent | opaque)
-    groups = [g for g in (opaque, semi) if g.any()]
-    slots = k - int(transparent.any()) - len(lock)
-    labels = np.zeros(len(colors), dtype=np.int64)
-    if slots < len(groups):
-        # K too small to keep every alpha class apart: one premultiplied RGBA clustering.
-        x = _composites(colors)
-        centres = _cluster(Points(x, weights), k, seed, _composites(lock))
-        palette = _unpremultiply(_from_composites(centres[len(lock):]), keep_range=False)
-        palette = np.unique(np.concatenate([lock, palette], axis=0), axis=0)
-        labels[:] = nearest(_composites(palette), x)
-        return palette, labels
-    pixels = np.array([weights[g].sum() for g in groups])
-    visual = np.array([_visual_weight(colors[g], weights[g]) for g in groups])
-    # Partly by pixel count, partly by visual weight (`_visual_share`): on icon sheets either
-    # alone loses points somewhere (count at K = 16 and 64, visual at K = 256).
-    vis = _visual_share(k)
-    share_w = (1 - vis) * pixels / pixels.sum() + vis * visual / max(visual.sum(), 1e-12)
-    shares = _share_slots(slots, list(share_w), [int(g.sum()) for g in groups])
-    parts: list[np.ndarray] = []
-    base = 0
-    if transparent.any():
-        # One shared entry; its hidden RGB is the most common one, so a single one survives exactly.
-        hidden = np.flatnonzero(transparent)
-        parts.append(colors[hidden[np.argmax(weights[hidden])]][None, :].copy())
-        labels[transparent] = 0
-        base = 1
-    if len(lock) and not opaque.any():  # nothing opaque to cluster: the locked entries stand alone
-        parts.append(lock)
-        base += len(lock)
-    for g, n in zip(groups, shares):
-        if g is opaque:
-            x = to_working(colors[g, :3], chroma=chroma)
-            fixed = to_working(lock[:, :3], chroma=chroma)
-            pal = _with_locked(_cluster(Points(x, weights[g], integer=False), n + len(lock), seed, fixed),
-                               lock[:, :3], chroma)
-            lab = nearest(to_working(pal, chroma=chroma), x)
-            pal = np.concatenate([pal, np.full((len(pal), 1), 255, np.uint8)], axis=1)
-        else:
-            x = _composites(colors[g])
-            pal = _unpremultiply(_from_composites(_cluster(Points(x, weights[g]), n, seed)), keep_range=True)
-            lab = nearest(_composites(pal), x)
-        labels[g] = lab + base
-        base += len(pal)
-        parts.append(pal)
-    return np.concatenate(parts, axis=0), labels
-
-
-def _visual_share(k: int) -> float:
-    """How much of the split between alpha groups follows visual weight (the rest: pixel count).
-    Measured on the two icon sheets (bench_perceptual, worse of black and white composites):
-    visual weight alone wins at K = 16 (icons-2 7.9 -> 16.1 undithered, 15.6 -> 30.0 dithered:
-    its few opaque entries are worth most there), pixel count alone at K = 256 (icons 92.4 ->
-    93.2, icons-2 90.4 -> 90.8); half and half stays best at K = 8, 32 and 64."""
-    lk = math.log2(k)
-    if lk <= 6.0:
-        return 0.5 + 0.5 * max(0.0, 1.0 - abs(lk - 4.0))
-    return max(0.0, 0.5 * (8.0 - lk) / 2.0)
-
-
-def _share_slots(slots: int, weights: list[float], caps: list[int]) -> list[int]:
-    """Split `slots` palette entries between groups by pixel weight: at least one each, never
-    more than a group has distinct colours, spare entries passed on by largest remainder."""
-    n = len(weights)
-    if n == 0:
-        return []
-    share = [1] * n
-    spare = slots - n
-    total = float(sum(weights)) or 1.0
-    while spare > 0:
-        want = [weights[i] / total * slots - share[i] if share[i] < caps[i] else -math.inf for i in range(n)]
-        i = int(np.argmax(want))
-        if want[i] == -math.inf:
-            break
-        share[i] += 1
-        spare -= 1
-    return share
-
-
-def _composites(colors: np.ndarray) -> np.ndarray:
-    """RGBA colours as what a viewer sees: composited on black and on white (6 values, 0..255).
-    Squared distances there are the error on a dark page plus the error on a light one, so an
-    alpha error counts as plainly as it shows on white (premultiplied RGBA alone only sees black)."""
-    p = _premultiply(colors)
-    return np.concatenate([p[:, :3], p[:, :3] + (255.0 - p[:, 3:4])], axis=1)
-
-
-def _from_composites(x: np.ndarray) -> np.ndarray:
-    """Premultiplied RGBA of the colour nearest to black/white composites (least squares)."""
-    alpha = 255.0 - (x[:, 3:] - x[:, :3]).mean(axis=1, keepdims=True)
-    return np.concatenate([x[:, :3], np.clip(alpha, 0.0, 255.0)], axis=1)
-
-
-def _visual_weight(colors: np.ndarray, weights: np.ndarray) -> float:
-    """How many palette entries an alpha group deserves, up to a common factor: the error
-    k-means leaves with n entries is about W·σ²·n^(-2/d) (W pixels, σ² their spread in what the
-    viewer sees), so the total is least when n grows as (W·σ²)^(d/(d+2)); d = 3 here. By pixel
-    count alone, an icon's thin anti-aliased edge got a few entries for a wide range of colours
-    and coverages, where the eye looks first."""
-    x = _composites(colors)
-    w = weights / max(float(weights.sum()), 1e-12)
-    var = float((w[:, None] * (x - w @ x) ** 2).sum())
-    return (float(weights.sum()) * max(var, 1e-6)) ** 0.6
-
-
-def _premultiply(colors: np.ndarray) -> np.ndarray:
-    c = colors.astype(np.float64)
-    a = c[:, 3:4] / 255.0
-    return np.concatenate([c[:, :3] * a, c[:, 3:4]], axis=1)
-
-
-def _unpremultiply(centres: np.ndarray, *, keep_range: bool) -> np.ndarray:
-    a = np.clip(np.rint(centres[:, 3]), 1 if keep_range else 0, 254 if keep_range else 255)
-    rgb = np.where(a[:, None] > 0, centres[:, :3] * 255.0 / np.maximum(a, 1)[:, None], 0.0)
-    pal = np.concatenate([np.clip(np.rint(rgb), 0, 255), a[:, None]], axis=1).astype(np.uint8)
-    return np.unique(pal, axis=0)
 
 
 def _round_palette(centres: np.ndarray) -> np.ndarray:
