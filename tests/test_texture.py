@@ -44,3 +44,17 @@ def test_the_smooth_sky_gets_more_entries_than_by_pixel_count(sky_and_gravel, mo
     weighted = sky_entries()
     monkeypatch.setattr(texture, "IMPORTANCE_FLOOR", 1.0)  # every pixel weighs 1: plain counts
     assert weighted > sky_entries()
+
+
+def test_rgba_weights_match_the_opaque_picture_and_bands_agree(sky_and_gravel, monkeypatch):
+    # An RGBA histogram has no colour codes (it maps pixels through `inverse`): the same weights
+    # per colour as the RGB picture, computed band by band as well.
+    rgba = np.dstack([sky_and_gravel, np.full(sky_and_gravel.shape[:2], 255, np.uint8)])
+    rgb_hist, hist = build_histogram(sky_and_gravel), build_histogram(rgba)
+    order = lambda c: np.lexsort(c[:, :3].T)  # noqa: E731 (the two histograms sort differently)
+    a, b = order(hist.colors), order(rgb_hist.colors)
+    np.testing.assert_array_equal(hist.colors[a, :3], rgb_hist.colors[b])
+    w = texture.importance_counts(rgba, hist)
+    np.testing.assert_allclose(w[a], texture.importance_counts(sky_and_gravel, rgb_hist)[b], rtol=1e-6)
+    monkeypatch.setattr(texture, "_BAND_PIXELS", 128 * 7)
+    np.testing.assert_allclose(texture.importance_counts(rgba, hist), w, rtol=1e-6)

@@ -154,7 +154,7 @@ def quantize(
         labels = map_to_palette(hist.colors, palette if palette.shape[1] == 4 else np.concatenate(
             [palette, np.full((k, 1), 255, np.uint8)], axis=1), composites, to_working, nearest)
     else:
-        if hist.channels == 3 and "importance" not in hist.cache:  # smooth areas weigh more
+        if "importance" not in hist.cache:  # smooth areas weigh more
             hist.cache["importance"] = importance_counts(pixels, hist)
         palette, labels = palette_for_histogram(hist, k, seed=seed, locked=locked)
     strength = check_strength(dither_strength)
@@ -209,7 +209,23 @@ def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0, locked
         labels = assign(to_working(palette, chroma=chroma), pts)
         return _tidy(palette, labels, weights, keep=lock)
     lock4 = np.concatenate([lock, np.full((len(lock), 1), 255, np.uint8)], axis=1)
-    return _tidy(*rgba_palette(colors, weights, k, seed, lock4, chroma, _cluster, _with_locked), weights, keep=lock4)
+    imp = hist.cache.get("importance")
+    if imp is not None:  # opaque colours weigh by importance, as RGB images' (see `_rgba_weights`)
+        weights = _rgba_weights(colors, weights, imp)
+    return _tidy(*rgba_palette(colors, weights, k, seed, lock4, chroma, _cluster, _with_locked), hist.counts, keep=lock4)
+
+
+def _rgba_weights(colors: np.ndarray, counts: np.ndarray, importance: np.ndarray) -> np.ndarray:
+    """Opaque colours' weights from `texture.importance_counts`, partly transparent ones' pixel
+    counts. Measured with bench_perceptual's RGBA images (K = 8…256, both modes, SSIMULACRA2 against
+    pngquant's at equal K, summed): +123.8 -> +136.5 points; icons-2 K=32 +3.3 and +3.4, K=64 +1.1
+    and +0.9 (now above pngquant's), the gradient and panels unchanged (no opaque pixels). On the
+    partly transparent ones too it cost the translucent gradient up to 5 points; importance
+    measured on alpha-weighted luma instead of plain luma 0.2–0.4 points less at K=64 on icons-2."""
+    out = counts.astype(np.float64)
+    opaque = colors[:, 3] == 255
+    out[opaque] = importance[opaque]
+    return out
 
 
 def _with_locked(centres: np.ndarray, lock: np.ndarray, chroma: float) -> np.ndarray:

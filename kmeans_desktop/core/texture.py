@@ -51,13 +51,15 @@ def local_sd(lum: np.ndarray) -> np.ndarray:
 
 
 def importance_counts(pixels: np.ndarray, hist: ColorHistogram) -> np.ndarray:
-    """Per distinct RGB colour of `hist`, the sum of its pixels' importance, scaled so that the
-    total is the pixel count (float64, same order as `hist.colors`)."""
+    """Per distinct colour of `hist`, the sum of its pixels' importance, scaled so that the
+    total is the pixel count (float64, same order as `hist.colors`). RGBA: measured on the RGB
+    (`kmeans` uses it for the opaque colours only)."""
     h, w, _ = pixels.shape
-    # Colour number of every code: a table of all 2^24 codes, only the image's entries ever written
-    # or read (np.empty: the untouched pages are never allocated), twice as fast as a binary search.
-    lut = np.empty(1 << 24, dtype=np.int32)
-    lut[hist._unique_codes()] = np.arange(hist.n_colors, dtype=np.int32)
+    if hist.inverse is None:
+        # Colour number of every code: a table of all 2^24 codes, only the image's entries ever written
+        # or read (np.empty: the untouched pages are never allocated), twice as fast as a binary search.
+        lut = np.empty(1 << 24, dtype=np.int32)
+        lut[hist._unique_codes()] = np.arange(hist.n_colors, dtype=np.int32)
     total = np.zeros(hist.n_colors, np.float64)
     band = max(1, _BAND_PIXELS // w)
     for top in range(0, h, band):
@@ -72,6 +74,7 @@ def importance_counts(pixels: np.ndarray, hist: ColorHistogram) -> np.ndarray:
         sd += 1.0
         weight = np.float32(1 - IMPORTANCE_FLOOR) / sd
         weight += np.float32(IMPORTANCE_FLOOR)
-        c = hist.codes[top * w: (top + len(weight)) * w]
-        total += np.bincount(lut[c], weights=weight.reshape(-1), minlength=hist.n_colors)
+        rows = slice(top * w, (top + len(weight)) * w)
+        number = hist.inverse.reshape(-1)[rows] if hist.inverse is not None else lut[hist.codes[rows]]
+        total += np.bincount(number, weights=weight.reshape(-1), minlength=hist.n_colors)
     return total * (hist.n_pixels / max(float(total.sum()), 1e-12))
