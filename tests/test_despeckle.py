@@ -1,0 +1,55 @@
+"""Speckle removal (core/despeckle.py): a pixel takes the entry three of its four neighbours share
+when that costs it little; exact colours and distinct details stay."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kmeans_desktop.core import build_histogram, quantize
+from kmeans_desktop.core import despeckle as ds
+from kmeans_desktop.core.colourspace import CHROMA_SCALE, to_working
+
+
+def _run(pixels, palette, indices):
+    hist = build_histogram(pixels)
+    x, centres = to_working(hist.colors, chroma=CHROMA_SCALE), to_working(palette, chroma=CHROMA_SCALE)
+    nearest = ((x[:, None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)
+    return ds.despeckle(indices, hist, x, centres, nearest, palette)
+
+
+def test_a_pixel_between_two_entries_joins_its_neighbours_and_the_error_is_accounted():
+    palette = np.array([[100, 100, 100], [140, 140, 140]], np.uint8)
+    px = np.full((5, 5, 3), 104, np.uint8)  # near entry 0
+    px[2, 2] = 121  # a hair nearer entry 1 than entry 0
+    idx = np.zeros((5, 5), np.uint8)
+    idx[2, 2] = 1
+    out, delta = _run(px, palette, idx)
+    assert out[2, 2] == 0 and (out == 0).all()
+    before = ((px.astype(float) - palette[idx]) ** 2).sum()
+    after = ((px.astype(float) - palette[out]) ** 2).sum()
+    assert delta == np.float64(after - before)
+
+
+def test_exact_colours_and_distinct_details_stay():
+    palette = np.array([[100, 100, 100], [140, 140, 140], [250, 20, 20]], np.uint8)
+    px = np.full((5, 5, 3), 100, np.uint8)
+    px[1, 1] = (140, 140, 140)  # exactly an entry: zero error there, kept
+    px[3, 3] = (245, 25, 25)  # a red dot: far nearer its own entry
+    idx = np.zeros((5, 5), np.uint8)
+    idx[1, 1], idx[3, 3] = 1, 2
+    out, delta = _run(px, palette, idx)
+    np.testing.assert_array_equal(out, idx)
+    assert delta == 0.0
+
+
+def test_quantize_uses_it_and_its_mse_describes_the_saved_indices(monkeypatch):
+    rng = np.random.default_rng(3)
+    ramp = np.linspace(60, 200, 96)[None, :, None] + rng.normal(0, 6, (64, 96, 1))
+    px = np.clip(np.repeat(ramp, 3, axis=2), 0, 255).astype(np.uint8)
+    q = quantize(px, 4)
+    mse = ((px.astype(float) - q.to_array()) ** 2).mean()
+    assert abs(q.mse - mse) < 1e-9 * max(1.0, mse)
+    monkeypatch.setattr(ds, "SPECKLE_SLACK", 0.0)
+    plain = quantize(px, 4)
+    speck = lambda i: int((i[1:-1, 1:-1] != i[:-2, 1:-1]).sum() + (i[1:-1, 1:-1] != i[1:-1, :-2]).sum())  # noqa: E731
+    assert speck(q.indices) < speck(plain.indices)
