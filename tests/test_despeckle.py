@@ -53,3 +53,38 @@ def test_quantize_uses_it_and_its_mse_describes_the_saved_indices(monkeypatch):
     plain = quantize(px, 4)
     speck = lambda i: int((i[1:-1, 1:-1] != i[:-2, 1:-1]).sum() + (i[1:-1, 1:-1] != i[1:-1, :-2]).sum())  # noqa: E731
     assert speck(q.indices) < speck(plain.indices)
+
+
+def test_rgba_opaque_pixels_keep_opaque_entries_and_transparent_ones_stay():
+    palette = np.array([[0, 0, 0, 0], [90, 90, 90, 120], [100, 100, 100, 255]], np.uint8)
+    px = np.zeros((5, 5, 4), np.uint8)
+    px[...] = (90, 90, 90, 120)  # partly transparent all round
+    px[2, 2] = (97, 97, 97, 195)  # a hair nearer the opaque entry than the partly transparent one
+    px[1, 1] = (100, 100, 100, 255)  # opaque: must keep the opaque entry
+    px[3, 3] = (5, 5, 5, 0)  # transparent
+    idx = np.ones((5, 5), np.uint8)
+    idx[2, 2], idx[1, 1], idx[3, 3] = 2, 2, 0
+    hist = build_histogram(px)
+    from kmeans_desktop.core.alpha import composites
+
+    x, centres = composites(hist.colors), composites(palette)
+    nearest = ((x[:, None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)
+    nearest[hist.colors[:, 3] == 255] = 2
+    out, _ = ds.despeckle(idx, hist, x, centres, nearest, palette)
+    assert out[2, 2] == 1, "a partly transparent speckle joins its neighbours"
+    assert out[1, 1] == 2 and out[3, 3] == 0
+
+
+def test_an_opaque_pixel_never_takes_a_partly_transparent_entry():
+    palette = np.array([[0, 0, 0, 0], [0, 0, 0, 200], [100, 100, 100, 255]], np.uint8)
+    px = np.zeros((3, 3, 4), np.uint8)
+    px[...] = (0, 0, 0, 200)
+    px[1, 1] = (28, 28, 28, 255)  # looks nearer the dark shadow entry, but it is opaque
+    idx = np.ones((3, 3), np.uint8)
+    idx[1, 1] = 2
+    hist = build_histogram(px)
+    from kmeans_desktop.core.alpha import composites
+
+    labels = np.where(hist.colors[:, 3] == 255, 2, 1)
+    out, delta = ds.despeckle(idx, hist, composites(hist.colors), composites(palette), labels, palette)
+    assert out[1, 1] == 2 and delta == 0.0

@@ -177,6 +177,11 @@ def quantize(
             indices, extra2 = despeckle(indices, hist, x, centres, labels, palette)
             counts = np.bincount(indices.reshape(-1), minlength=palette.shape[0]).astype(np.int64)
             sse += extra + extra2
+        elif hist.channels == 4 and not fixed and palette.shape[0] > 1:  # composites, as `alpha` maps
+            indices, extra = despeckle(hist.indices_for(labels), hist, composites(hist.colors), composites(palette),
+                                       labels, palette)
+            counts = np.bincount(indices.reshape(-1), minlength=palette.shape[0]).astype(np.int64)
+            sse += extra
         else:
             indices = hist.indices_for(labels)
             counts = np.bincount(labels, weights=hist.counts, minlength=palette.shape[0]).astype(np.int64)
