@@ -12,7 +12,7 @@ pixel count as weight):
 3. the palette is rounded to uint8 and every distinct colour is mapped to its *exact* nearest
    palette entry (a k-d tree, with whole colour cells settled at once where the triangle
    inequality allows); pixels then take their colour's entry through a look-up table (undithered
-   RGB: or their left neighbour's when nearly as close, `runmap.py`: smaller PNG files).
+   RGB: or a neighbour's, left or above, when nearly as close: `runmap.py`, `vruns.py`; smaller files).
 
 RGB colours weigh by `texture.importance_counts` (smooth areas count more: pngquant's importance map).
 
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import runmap
+from . import runmap, vruns
 from .checks import K_MAX, K_MIN, check_k, check_pixels, check_strength  # noqa: F401 (public here too)
 from .colorbins import BOUND_MARGIN, Points, assign, nearest, set_workers, two_nearest  # noqa: F401 (set_workers: public)
 from .colourspace import CHROMA_SCALE, chroma_for_k, from_working, to_working
@@ -170,10 +170,11 @@ def quantize(
         diff = hist.colors.astype(np.float64) - palette[labels]
         sse = float(np.einsum("ij,ij,i->", diff, diff, hist.counts.astype(np.float64)))
         if runs and palette.shape[0] > 1 and runmap.RUN_SLACK > 0:
-            indices, extra = runmap.run_indices(hist, _rgb_points(hist, chroma).x, to_working(palette, chroma=chroma),
-                                              labels, palette)
+            x, centres = _rgb_points(hist, chroma).x, to_working(palette, chroma=chroma)
+            indices, extra = runmap.run_indices(hist, x, centres, labels, palette)
+            indices, extra_v = vruns.vertical_runs(hist, indices, x, centres, labels, palette)  # rows repeat
             counts = np.bincount(indices.reshape(-1), minlength=palette.shape[0]).astype(np.int64)
-            sse += extra
+            sse += extra + extra_v
         else:
             indices = hist.indices_for(labels)
             counts = np.bincount(labels, weights=hist.counts, minlength=palette.shape[0]).astype(np.int64)
