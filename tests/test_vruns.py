@@ -15,6 +15,7 @@ def _up_equal(indices: np.ndarray) -> float:
 
 
 def test_rows_repeat_more_files_are_smaller_and_the_stats_describe_them(china, monkeypatch):
+    monkeypatch.setattr(vruns, "VRUN_MIN_PIXELS", 0)  # china is web size: as if it were large
     q = quantize(china, 64)
     assert np.array_equal(q.counts, np.bincount(q.indices.reshape(-1), minlength=q.n_colors))
     assert abs(q.mse - mse(china, q.to_array())) < 1e-9 * q.mse
@@ -26,7 +27,14 @@ def test_rows_repeat_more_files_are_smaller_and_the_stats_describe_them(china, m
     assert q.mse > rows_only.mse
 
 
-def test_exact_entries_never_move():
+def test_web_size_images_keep_the_row_mapping(china, monkeypatch):
+    q = quantize(china, 64)
+    monkeypatch.setattr(vruns, "VRUN_SLACK", 0.0)
+    np.testing.assert_array_equal(q.indices, quantize(china, 64).indices)
+
+
+def test_exact_entries_never_move(monkeypatch):
+    monkeypatch.setattr(vruns, "VRUN_MIN_PIXELS", 0)
     rng = np.random.default_rng(1)
     palette = rng.integers(0, 256, (6, 3)).astype(np.uint8)
     px = palette[rng.integers(0, 6, (40, 50))]
@@ -75,6 +83,7 @@ def test_the_band_and_wave_decisions_match_stepping_the_rows(case, china, monkey
     start, _ = runmap.run_indices(hist, x, centres, labels, palette)
     want = _reference(hist, start, x, centres, labels)
     assert (want != start).any()
+    monkeypatch.setattr(vruns, "VRUN_MIN_PIXELS", 0)
     monkeypatch.setattr(vruns, "_BAND_PIXELS", 7 * px.shape[1])  # bands of 7 rows
     for lut in (10**9, 0):  # colours found by binary search, then by table
         monkeypatch.setattr(vruns, "_LUT_PIXELS", lut)

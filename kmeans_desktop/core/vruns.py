@@ -20,10 +20,16 @@ Measured 2026-12-02 (PNG at the default effort, SSIMULACRA2 by `core.quality.fil
   default) 1,153,718 (0.884× pngquant's), 41.64; 3 / 3 / none 1,148,251, 41.46; 3 / 3 / 49
   1,169,066, 42.01; 2 / 2 / none 1,183,870, 42.47; 2 / 4 / none 1,155,713, 40.78; 4 / 4 / none
   1,124,614, 39.60. The worst 16×16 block: 8.10 → 8.12 ΔE×100.
-- Seven web-size photos (china, flower, five of scikit-image's), K = 8…256: the default's bytes
-  0.93/0.91/0.93/0.94/0.94/0.96× at K = 8/16/32/64/128/256, SSIMULACRA2 at equal K −1.4/−2.1/
-  −2.3/−1.8/−1.2/−1.0 (worst photo −3.4), bytes for equal SSIMULACRA2 0.967× (china 1.02×, the
-  rest 0.94–0.99×); uncapped 0.966× but −3.5/−3.8 at K = 8/16.
+- Seven web-size photos (china, flower, five of scikit-image's), K = 8…256, with the pass on
+  (VRUN_MIN_PIXELS = 0): bytes 0.93/0.91/0.93/0.94/0.94/0.96× at K = 8/16/32/64/128/256,
+  SSIMULACRA2 at equal K −1.4/−2.1/−2.3/−1.8/−1.2/−1.0 (worst photo −3.4), bytes for equal
+  SSIMULACRA2 0.967× (china 1.02×, the rest 0.94–0.99×); uncapped 0.966× but −3.5/−3.8 at
+  K = 8/16. bench_perceptual's photos (against pngquant's default): mean ΔS2 −2.12 → −3.54,
+  bytes for equal score 0.64× → 0.62× (against `--nofs` 0.74× → 0.71×); flat graphics the same.
+- Only large images (VRUN_MIN_PIXELS, 1 MP): at web size the trade is small (bytes for equal
+  score 0.967×) and every K loses 1–2 points at equal K, which the quality figures at equal K
+  (benchmarks/bench_speed.py part 2, issue 12's comparisons with pngquant) count against it; a
+  large photo is oversampled (consecutive rows nearly equal), and there it gains far more.
 - By eye (china K=16, sky at 4×): a boundary between two sky tones shows short vertical steps
   where it showed short horizontal ones; 9 MP at 2×: no difference seen.
 - 9 MP CPU: 0.2–0.3 s (of a 1–1.5 s quantize).
@@ -42,6 +48,8 @@ VRUN_SLACK = 3.0  # 0 turns the pass off
 VRUN_CAP: float | None = 100.0
 #: ... and one of the next VRUN_LOOKAHEAD pixels below has that entry as its nearest.
 VRUN_LOOKAHEAD = 3
+#: Only images of at least this many pixels (see "Only large images" above); 0: every image.
+VRUN_MIN_PIXELS = 1_000_000
 
 _BAND_PIXELS = 4_000_000  # pixels per band of rows (bounds the temporary arrays)
 _LUT_PIXELS = 2_000_000  # from this many pixels a 64 MB table finds colours faster than a search
@@ -95,7 +103,7 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
     down the band (a wave moves one row; moves are rare, so this is about one pass over the
     pixels). Same answer as stepping the rows."""
     h, w = hist.shape
-    if VRUN_SLACK <= 0 or VRUN_LOOKAHEAD < 1 or h < 2:
+    if VRUN_SLACK <= 0 or VRUN_LOOKAHEAD < 1 or h < 2 or h * w < VRUN_MIN_PIXELS:
         return indices, 0.0
     cf = np.asarray(centres, dtype=np.float32)
     xf = np.asarray(x, dtype=np.float32)
