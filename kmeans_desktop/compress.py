@@ -15,10 +15,9 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from multiprocessing import get_context
 from pathlib import Path
 
 from .core.encoding import DEFAULT_EFFORT, EXTENSIONS, FORMATS
@@ -333,7 +332,7 @@ class _StopOnSignal:
             raise Interrupted(self.signum)
 
 
-def _stop_workers(pool: ProcessPoolExecutor) -> None:
+def _stop_workers(pool) -> None:
     """Cancel what hasn't started and end the workers now (a k-means run can't be interrupted)."""
     pool.shutdown(wait=False, cancel_futures=True)
     end_processes(multiprocessing.active_children())
@@ -409,6 +408,9 @@ def run_batch(jobs: list[Job], *, workers: int, as_json: bool, out=sys.stdout) -
                         report(i, *result)
             else:
                 # spawn, not fork: forking a process that already runs OpenMP/BLAS threads can hang.
+                from concurrent.futures import ProcessPoolExecutor  # a one-file run never needs it
+                from multiprocessing import get_context
+
                 pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=get_context("spawn"),
                                            initializer=_worker_init)
                 futures = {pool.submit(_safe_compute, jobs[i]): i for i in todo}

@@ -98,6 +98,13 @@ _SMALL_BEST = ("Entropy", "NoOp")
 #: the exact bytes of a 9 MP K=64 result take ~3 s of one core (issue 15's 2 s is missed there);
 #: joining libdeflate streams packed on two cores needs a deflate block parser (to clear the first
 #: stream's final-block bit), which is not written.
+#: Cheaper small-image defaults, measured 2026-12-02 (bench_perceptual's images × K = 8/64/256,
+#: bytes and CPU against effort 3's sampled choice at 12): sampled at 11: photos 1.024× bytes,
+#: 0.58× CPU; flat 1.016×, 0.48×; icons 0.995×, 0.56×; translucent 1.021×, 0.51×; at 10:
+#: 1.03–1.09×, 0.27–0.44×. bench_speed's 24-photo folder (vertically mapped indices): 12
+#: 1,841,932 bytes ~10.5 s CPU, 11 +1.7 % 5.7 s, 10 +3.5 % 4.0 s (packing is ~45 % of the
+#: folder's CPU). The filter chosen on the sample at 10, then packed at 12: photos +0.3 %,
+#: folder +0.75 %, 0.7–0.9× CPU. Not taken: bytes come first.
 _PACKING: dict[int, tuple[Packing, Packing, Packing]] = {
     1: (Packing(("NoOp",), 6),) * 3,
     2: (Packing(("NoOp",), 10), Packing(("Entropy",), 8), Packing(("Entropy",), 6)),

@@ -12,8 +12,8 @@ pixel count as weight):
 3. the palette is rounded to uint8 and every distinct colour is mapped to its *exact* nearest
    palette entry (a k-d tree, with whole colour cells settled at once where the triangle
    inequality allows); pixels then take their colour's entry through a look-up table (undithered
-   RGB: or their left neighbour's when nearly as close, `runmap.py`, or the one their neighbours
-   agree on, `despeckle.py`: smaller PNG files).
+   RGB: or a neighbour's, left or above, when nearly as close, `runmap.py`, `vruns.py`, or the one
+   its neighbours agree on, `despeckle.py`: smaller PNG files).
 
 RGB colours weigh by `texture.importance_counts` (smooth areas count more: pngquant's importance map).
 
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import runmap
+from . import runmap, vruns
 from .alpha import composites, rgba_palette
 from .despeckle import despeckle
 from .checks import K_MAX, K_MIN, check_k, check_pixels, check_strength  # noqa: F401 (public here too)
@@ -174,9 +174,10 @@ def quantize(
         if runs and palette.shape[0] > 1 and runmap.RUN_SLACK > 0:
             x, centres = _rgb_points(hist, chroma).x, to_working(palette, chroma=chroma)
             indices, extra = runmap.run_indices(hist, x, centres, labels, palette)
-            indices, extra2 = despeckle(indices, hist, x, centres, labels, palette)
+            indices, extra_v = vruns.vertical_runs(hist, indices, x, centres, labels, palette)  # rows repeat
+            indices, extra_s = despeckle(indices, hist, x, centres, labels, palette)
             counts = np.bincount(indices.reshape(-1), minlength=palette.shape[0]).astype(np.int64)
-            sse += extra + extra2
+            sse += extra + extra_v + extra_s
         elif hist.channels == 4 and not fixed and palette.shape[0] > 1:  # composites, as `alpha` maps
             indices, extra = despeckle(hist.indices_for(labels), hist, composites(hist.colors), composites(palette),
                                        labels, palette)

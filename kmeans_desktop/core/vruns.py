@@ -1,0 +1,173 @@
+"""Byte-aware mapping, the vertical half: after `runmap` has made rows of runs, a pixel takes the
+entry of the pixel above it when that costs it little, so consecutive rows repeat each other
+and deflate stores a row as a copy of the one before (the PNG Up filter, or a match one row
+back) instead of spelling out where a boundary wobbled by a pixel.
+
+The rule, for each row from the top: a pixel whose entry differs from the final entry of the
+pixel above takes that entry when its error there (squared distance in the working space) is at
+most (1 + VRUN_SLACK) × its error at its nearest entry and at most VRUN_CAP more than it, and one
+of the next VRUN_LOOKAHEAD pixels below has that entry as its nearest. As in `runmap`: relative,
+so a pixel that is exactly an entry keeps it (an image with at most K colours stays lossless)
+and only pixels about as far from both entries move; the look-ahead lets a column bridge the
+flicker of a noisy boundary but not drag a boundary down as vertical streaks (without it the
+score fell 4.7 points for the same bytes: 9 MP K=64, slack 1, 1,177,038 bytes at SSIMULACRA2
+38.32); the cap keeps low K, where the nearest errors are large, from moving pixels far (china
+K=16 without it: −4.7 points for −1.9 % bytes).
+
+Measured 2026-12-02 (PNG at the default effort, SSIMULACRA2 by `core.quality.file_score`):
+- 9 MP china (upscaled, as benchmarks/bench_speed.py), K=64: `runmap` alone 1,245,407 bytes,
+  43.05; `pngquant --nofs 64` 1,305,300, 33.26. Slack / look-ahead / cap: 3 / 3 / 100 (the
+  default) 1,153,718 (0.884× pngquant's), 41.64; 3 / 3 / none 1,148,251, 41.46; 3 / 3 / 49
+  1,169,066, 42.01; 2 / 2 / none 1,183,870, 42.47; 2 / 4 / none 1,155,713, 40.78; 4 / 4 / none
+  1,124,614, 39.60. The worst 16×16 block: 8.10 → 8.12 ΔE×100.
+- Seven web-size photos (china, flower, five of scikit-image's), K = 8…256, with the pass on
+  (VRUN_MIN_PIXELS = 0): bytes 0.93/0.91/0.93/0.94/0.94/0.96× at K = 8/16/32/64/128/256,
+  SSIMULACRA2 at equal K −1.4/−2.1/−2.3/−1.8/−1.2/−1.0 (worst photo −3.4), bytes for equal
+  SSIMULACRA2 0.967× (china 1.02×, the rest 0.94–0.99×); uncapped 0.966× but −3.5/−3.8 at
+  K = 8/16. bench_perceptual's photos (against pngquant's default): mean ΔS2 −2.12 → −3.54,
+  bytes for equal score 0.64× → 0.62× (against `--nofs` 0.74× → 0.71×); flat graphics the same.
+- Only large images (VRUN_MIN_PIXELS, 1 MP): at web size the trade is small (bytes for equal
+  score 0.967×) and every K loses 1–2 points at equal K, which the quality figures at equal K
+  (benchmarks/bench_speed.py part 2, issue 12's comparisons with pngquant) count against it; a
+  large photo is oversampled (consecutive rows nearly equal), and there it gains far more.
+- By eye (china K=16, sky at 4×): a boundary between two sky tones shows short vertical steps
+  where it showed short horizontal ones; 9 MP at 2×: no difference seen.
+- 9 MP CPU: 0.2–0.3 s (of a 1–1.5 s quantize).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .histogram import ColorHistogram
+
+#: A pixel takes the entry of the pixel above when its error there is at most (1 + VRUN_SLACK)
+#: × its error at its nearest entry ...
+VRUN_SLACK = 3.0  # 0 turns the pass off
+#: ... and at most VRUN_CAP more (squared working-space units: L × 255; None: no cap) ...
+VRUN_CAP: float | None = 100.0
+#: ... and one of the next VRUN_LOOKAHEAD pixels below has that entry as its nearest.
+VRUN_LOOKAHEAD = 3
+#: Only images of at least this many pixels (see "Only large images" above); 0: every image.
+VRUN_MIN_PIXELS = 1_000_000
+
+_BAND_PIXELS = 4_000_000  # pixels per band of rows (bounds the temporary arrays)
+_LUT_PIXELS = 2_000_000  # from this many pixels a 64 MB table finds colours faster than a search
+
+
+class _Image:
+    """Per-pixel look-ups for bands of rows: the nearest entry, and the index into `hist.colors`."""
+
+    def __init__(self, hist: ColorHistogram, labels: np.ndarray) -> None:
+        self.hist = hist
+        h, w = hist.shape
+        if hist.inverse is None:
+            if "codes" not in hist.cache:
+                hist.cache["codes"] = hist._unique_codes()
+            self.sorted_codes = hist.cache["codes"]
+            self.lut = np.zeros(1 << 24, dtype=np.uint8)
+            self.lut[self.sorted_codes] = labels
+            self.codes = hist.codes.reshape(h, w)
+            self.lut32 = None
+            if hist.n_pixels >= _LUT_PIXELS:  # a table beats a binary search over the codes there
+                self.lut32 = np.zeros(1 << 24, dtype=np.int32)
+                self.lut32[self.sorted_codes] = np.arange(hist.n_colors, dtype=np.int32)
+        else:
+            self.labels = np.asarray(labels, dtype=np.uint8)
+            self.inverse = hist.inverse.reshape(h, w)
+
+    def nearest(self, top: int, bottom: int) -> np.ndarray:
+        if self.hist.inverse is None:
+            return self.lut[self.codes[top:bottom]]
+        return self.labels[self.inverse[top:bottom]]
+
+    def colour(self, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+        if self.hist.inverse is None:
+            if self.lut32 is not None:
+                return self.lut32[self.codes[y, x]]
+            return np.searchsorted(self.sorted_codes, self.codes[y, x])
+        return self.inverse[y, x]
+
+
+def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, centres: np.ndarray,
+                  labels: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray, float]:
+    """H×W uint8 indices by the rule above, starting from `indices` (not changed), and the change
+    in the summed squared sRGB error against them.
+
+    `x`: working-space coordinates of the distinct colours; `centres`: of the palette entries;
+    `labels`: each distinct colour's nearest entry; `palette`: the entries in sRGB (uint8).
+
+    Every row depends on the final row above it, but a pixel's final entry is its own or the
+    final one above, so each band of rows is decided at once as if the row above kept its
+    entries, and then only the pixels below one that moved are decided again, wave by wave
+    down the band (a wave moves one row; moves are rare, so this is about one pass over the
+    pixels). Same answer as stepping the rows."""
+    h, w = hist.shape
+    if VRUN_SLACK <= 0 or VRUN_LOOKAHEAD < 1 or h < 2 or h * w < VRUN_MIN_PIXELS:
+        return indices, 0.0
+    cf = np.asarray(centres, dtype=np.float32)
+    xf = np.asarray(x, dtype=np.float32)
+    d = xf - cf[labels]
+    near = np.einsum("ij,ij->i", d, d)
+    del d
+    limit = near * np.float32(1.0 + VRUN_SLACK)
+    if VRUN_CAP is not None:
+        limit = np.minimum(limit, near + np.float32(VRUN_CAP))
+    del near
+    img = _Image(hist, labels)
+    src = np.asarray(indices, dtype=np.uint8)
+    out = src.copy()
+    look = VRUN_LOOKAHEAD
+    band = max(1, min(h, _BAND_PIXELS // w))
+
+    def accept(y: np.ndarray, col: np.ndarray, cand: np.ndarray) -> np.ndarray:
+        c = img.colour(y, col)
+        e = xf[c] - cf[cand]
+        return np.einsum("ij,ij->i", e, e) <= limit[c]
+
+    for top in range(1, h, band):  # rows top..bottom-1 are decided; row top-1 is final
+        bottom = min(h, top + band)
+        near_rows = img.nearest(top, min(h, bottom + look))  # row y is near_rows[y - top]
+        cur, above = src[top:bottom], out[top - 1:bottom - 1]
+        bh = bottom - top
+        ahead = np.zeros((bh, w), dtype=bool)
+        for a in range(1, look + 1):  # row y: nearest of row y + a is the entry above
+            n = min(bh, h - top - a)
+            if n > 0:
+                ahead[:n] |= near_rows[a:a + n] == above[:n]
+        # every pixel as if the row above kept its entries (the band's first row above is final)
+        r, col = np.nonzero((cur != above) & ahead)
+        ok = accept(r + top, col, above[r, col])
+        r, col = r[ok], col[ok]
+        res = out[top:bottom]
+        res[r, col] = above[r, col]
+        # then the pixels below those that moved, wave by wave
+        r, col = r + 1, col
+        while len(r):
+            keep = r < bh
+            r, col = r[keep], col[keep]
+            prev = res[r - 1, col]
+            want = src[top + r, col]  # the entry the pixel keeps unless it follows the one above
+            hit = prev != want
+            ah = np.zeros(len(r), dtype=bool)
+            for a in range(1, look + 1):
+                fits = top + r + a < h
+                ah[fits] |= near_rows[r[fits] + a, col[fits]] == prev[fits]
+            hit &= ah
+            new = want.copy()
+            o = np.flatnonzero(hit)
+            if len(o):
+                ok = accept(top + r[o], col[o], prev[o])
+                new[o[ok]] = prev[o[ok]]
+            changed = new != res[r, col]
+            r, col = r[changed], col[changed]
+            res[r, col] = new[changed]
+            r = r + 1
+    moved = np.flatnonzero(out != src)
+    if not len(moved):
+        return out, 0.0
+    colours = hist.colors[img.colour(moved // w, moved % w), :3].astype(np.float64)
+    pal_f = palette.astype(np.float64)
+    new = colours - pal_f[out.reshape(-1)[moved]]
+    old = colours - pal_f[src.reshape(-1)[moved]]
+    return out, float((new * new).sum() - (old * old).sum())
