@@ -24,6 +24,9 @@ undithered, against `pngquant --nofs`; after `runmap`; 2026-12-02), slack:
 The worst 16×16 block stays better than `--nofs`'s on average (−0.69 / −1.26 ΔE×100 at K = 8 / 16;
 the worst photo +0.46 / +0.42, before +0.33 / +0.33).
 
+After `vruns` (images from 1 MP): 9 MP china at K=64 1,153,718 -> 1,139,525 bytes (0.884× -> 0.873×
+`pngquant --nofs 64`'s), SSIMULACRA2 41.64 -> 41.53 (pngquant's 33.26); this pass alone 1,218,993, 42.90.
+
 RGBA (errors on the composites over black and white, as `alpha` maps; an opaque pixel keeps an
 opaque entry): bench_perceptual's RGBA images, undithered, K = 8…256: the translucent gradient
 0.87× -> 0.83× pngquant's bytes at K=16 (score −0.01), 0.81× -> 0.76× at K=64; the icon sheets
