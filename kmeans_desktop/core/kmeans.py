@@ -170,9 +170,8 @@ def quantize(
         diff = hist.colors.astype(np.float64) - palette[labels]
         sse = float(np.einsum("ij,ij,i->", diff, diff, hist.counts.astype(np.float64)))
         if runs and palette.shape[0] > 1 and runmap.RUN_SLACK > 0:
-            indices, extra = runmap.run_indices(hist, _rgb_points(hist, chroma).x, to_working(palette, chroma=chroma),
-                                              labels, palette)
-            counts = np.bincount(indices.reshape(-1), minlength=palette.shape[0]).astype(np.int64)
+            indices, extra, counts = runmap.run_mapping(hist, _rgb_points(hist, chroma).x,
+                                                        to_working(palette, chroma=chroma), labels, palette)
             sse += extra
         else:
             indices = hist.indices_for(labels)
