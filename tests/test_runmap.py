@@ -198,6 +198,7 @@ def test_the_wave_sweep_matches_the_column_sweep_to_the_bit(monkeypatch):
         monkeypatch.setattr(runmap, "_STEP_PIXELS", 200)
         monkeypatch.setattr(runmap, "_LUT_PIXELS", 0 if lut else 1 << 40)
         monkeypatch.setattr(histogram, "PIXEL_INDEX_MAX", 0 if lut < 2 else 1 << 40)
+        monkeypatch.setattr(runmap, "THREADS", 1 + lookahead % 2)  # bands one after the other, or on two threads
         hist = build_histogram(px)
         palette, labels = palette_for_histogram(hist, k)
         x, centres = to_working(hist.colors), to_working(palette)

@@ -48,6 +48,8 @@ positions sorted into the sweep's order (no transposed copy of the band): run_in
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -62,6 +64,10 @@ RUN_LOOKAHEAD = 2
 _BAND_PIXELS = 4_000_000  # pixels per band of rows (bounds the temporary arrays)
 _STEP_PIXELS = 32_768  # rows × strips at most per band: where runs restart (the old sweep's step)
 _MIN_STRIP = 64  # columns per strip at least
+#: Bands are mapped on up to this many threads at once (numpy lets go of the GIL in their large
+#: steps): 9 MP has three bands. One in a process of a pool that runs one per core
+#: (`colorbins.set_workers(1)`).
+THREADS = 2
 _LUT_PIXELS = 2_000_000  # (no pixel colour indices kept) from here a table finds colours faster than a search
 
 
@@ -102,6 +108,12 @@ class _Colours:
         return np.searchsorted(self.hist._codes(), codes).astype(np.int32)
 
 
+def _threads(bands: int) -> int:
+    from . import colorbins
+
+    return 1 if colorbins._workers == 1 else max(1, min(bands, THREADS, os.cpu_count() or 1))
+
+
 def run_indices(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels: np.ndarray,
                 palette: np.ndarray) -> tuple[np.ndarray, float]:
     """H×W uint8 indices by the rule above, and the change in the summed squared sRGB error
@@ -138,30 +150,45 @@ def run_mapping(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels
     counts = np.bincount(labels, weights=hist.counts, minlength=n).astype(np.int64)
     out = np.empty((h, w), dtype=np.uint8)
     band = max(1, min(h, _BAND_PIXELS // w))
-    changed_sse = 0.0
     pal_f = palette.astype(np.float64)
-    for top in range(0, h, band):
+
+    def map_band(top: int) -> tuple[float, np.ndarray | None]:
+        """Map the band of rows from `top` into `out`: its error change and change of counts."""
         rows = slice(top, min(h, top + band))
         best = colours.nearest(rows)
         bh = best.shape[0]
         strips = max(1, min(w // _MIN_STRIP, _STEP_PIXELS // bh))
         sw = -(-w // strips)  # a run restarts every sw columns (the last strip is padded with its edge)
         moved, new = _sweep(best, sw, lambda flat: colours.colour(flat + top * w), x_cols, c_cols, limit)
-        if len(moved):
-            flat_best = best.reshape(-1)
-            old = flat_best[moved]
-            counts += np.bincount(new, minlength=n) - np.bincount(old, minlength=n)
-            # summed in the order the column sweep visited the pixels (column in strip, strip,
-            # row), so the error is the same to the last bit as it always was
-            r, c = np.divmod(moved, w)
-            s_, j = np.divmod(c, sw)
-            order = np.argsort((j * strips + s_) * bh + r)
-            src = hist.colors[colours.colour(moved[order] + top * w)].astype(np.float64)
-            d_new = src - pal_f[new[order]]
-            d_old = src - pal_f[old[order]]
-            changed_sse += float((d_new * d_new).sum() - (d_old * d_old).sum())
-            flat_best[moved] = new
+        if not len(moved):
+            out[rows] = best
+            return 0.0, None
+        flat_best = best.reshape(-1)
+        old = flat_best[moved]
+        # summed in the order the column sweep visited the pixels (column in strip, strip, row),
+        # so the error is the same to the last bit as it always was
+        r, c = np.divmod(moved, w)
+        s_, j = np.divmod(c, sw)
+        order = np.argsort((j * strips + s_) * bh + r)
+        src = hist.colors[colours.colour(moved[order] + top * w)].astype(np.float64)
+        d_new = src - pal_f[new[order]]
+        d_old = src - pal_f[old[order]]
+        flat_best[moved] = new
         out[rows] = best
+        return float((d_new * d_new).sum() - (d_old * d_old).sum()), np.bincount(new, minlength=n) - np.bincount(old, minlength=n)
+
+    tops = range(0, h, band)
+    threads = _threads(len(tops))
+    if threads > 1:
+        with ThreadPoolExecutor(threads, thread_name_prefix="runmap") as pool:
+            bands = list(pool.map(map_band, tops))
+    else:
+        bands = [map_band(top) for top in tops]
+    changed_sse = 0.0
+    for sse, dc in bands:  # in band order, as always
+        changed_sse += sse
+        if dc is not None:
+            counts += dc
     return RunMapping(out, changed_sse, counts)
 
 
