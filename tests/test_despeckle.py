@@ -88,3 +88,16 @@ def test_an_opaque_pixel_never_takes_a_partly_transparent_entry():
     labels = np.where(hist.colors[:, 3] == 255, 2, 1)
     out, delta = ds.despeckle(idx, hist, composites(hist.colors), composites(palette), labels, palette)
     assert out[1, 1] == 2 and delta == 0.0
+
+
+def test_large_images_find_their_colours_through_the_codes(monkeypatch):
+    # Above histogram.PIXEL_INDEX_MAX there is no kept pixel index: the same answer by the codes.
+    from kmeans_desktop.core import histogram
+
+    rng = np.random.default_rng(5)
+    px = np.clip(np.linspace(40, 220, 80)[None, :, None] + rng.normal(0, 8, (60, 80, 3)), 0, 255).astype(np.uint8)
+    kept = quantize(px, 6)
+    monkeypatch.setattr(histogram, "PIXEL_INDEX_MAX", 0)
+    coded = quantize(px, 6)
+    np.testing.assert_array_equal(kept.indices, coded.indices)
+    assert kept.mse == coded.mse

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kmeans_desktop.core import build_histogram, encode, mse, quantize, runmap
+from kmeans_desktop.core import build_histogram, encode, histogram, mse, quantize, runmap
 from kmeans_desktop.core.colourspace import chroma_for_k, to_working
 from kmeans_desktop.core.kmeans import palette_for_histogram
 
@@ -187,12 +187,14 @@ def _noisy(rng, h, w, noise, flip=False):
 
 
 def test_the_wave_sweep_matches_the_column_sweep_to_the_bit(monkeypatch):
-    # Strips, bands, a padded last strip, look-ahead 1-3, the colour table and the sorted search:
+    # Strips, bands, a padded last strip, look-ahead 1-3, the colour table, the sorted search and
+    # the histogram's kept pixel colour indices (lut 0 / 1 / 2):
     # the same indices and the same error change (summed in the same order) as the old sweep.
     rng = np.random.default_rng(11)
     cases = [(_noisy(rng, 37, 301, 7), 6, 0, 3), (_noisy(rng, 20, 257, 2, flip=True), 12, 1, 2),
-             (_noisy(rng, 9, 130, 12), 40, 0, 1), (_noisy(rng, 64, 70, 5), 3, 1, 2),
-             (_noisy(rng, 5, 1, 5), 3, 0, 2), (_noisy(rng, 3, 2, 9), 3, 0, 2)]
+             (_noisy(rng, 9, 130, 12), 40, 0, 1), (_noisy(rng, 64, 70, 5), 3, 2, 2),
+             (_noisy(rng, 5, 1, 5), 3, 0, 2), (_noisy(rng, 3, 2, 9), 3, 2, 2),
+             (_noisy(rng, 41, 263, 6), 9, 2, 2)]
     moved_any = False
     for px, k, lut, lookahead in cases:
         monkeypatch.setattr(runmap, "RUN_LOOKAHEAD", lookahead)
@@ -200,12 +202,15 @@ def test_the_wave_sweep_matches_the_column_sweep_to_the_bit(monkeypatch):
         monkeypatch.setattr(runmap, "_MIN_STRIP", 16)
         monkeypatch.setattr(runmap, "_STEP_PIXELS", 200)
         monkeypatch.setattr(runmap, "_LUT_PIXELS", 0 if lut else 1 << 40)
+        monkeypatch.setattr(histogram, "PIXEL_INDEX_MAX", 0 if lut < 2 else 1 << 40)
+        monkeypatch.setattr(runmap, "THREADS", 1 + lookahead % 2)  # bands one after the other, or on two threads
         hist = build_histogram(px)
         palette, labels = palette_for_histogram(hist, k)
         x, centres = to_working(hist.colors), to_working(palette)
-        out, extra = runmap.run_indices(hist, x, centres, labels, palette)
+        out, extra, counts = runmap.run_mapping(hist, x, centres, labels, palette)
         ref, ref_extra = _column_sweep(hist, x, centres, labels, palette)
         np.testing.assert_array_equal(out, ref)
         assert extra == ref_extra  # bit for bit: the MSE a result reports stays the same
+        np.testing.assert_array_equal(counts, np.bincount(out.reshape(-1), minlength=len(palette)))
         moved_any |= bool((out != hist.indices_for(labels)).any())
     assert moved_any

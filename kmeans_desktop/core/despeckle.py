@@ -85,9 +85,7 @@ def despeckle(indices: np.ndarray, hist: ColorHistogram, x: np.ndarray, centres:
 def _colour_numbers(hist: ColorHistogram, flat: np.ndarray) -> np.ndarray:
     """Index into `hist.colors` of the pixels at flat positions `flat` (RGB histograms: colours
     are sorted by their packed code)."""
-    if hist.inverse is not None:
-        return hist.inverse.reshape(-1)[flat].astype(np.int64)
-    codes = hist.cache.get("codes")
-    if codes is None:
-        codes = hist.cache["codes"] = hist._unique_codes()
-    return np.searchsorted(codes, hist.codes[flat]).astype(np.int64)
+    kept = hist.pixel_colours()  # RGBA's inverse, or RGB's kept index (None above 25 MP)
+    if kept is not None:
+        return kept.reshape(-1)[flat].astype(np.int64)
+    return np.searchsorted(hist._codes(), hist.codes[flat]).astype(np.int64)

@@ -173,10 +173,11 @@ def quantize(
         sse = float(np.einsum("ij,ij,i->", diff, diff, hist.counts.astype(np.float64)))
         if runs and palette.shape[0] > 1 and runmap.RUN_SLACK > 0:
             x, centres = _rgb_points(hist, chroma).x, to_working(palette, chroma=chroma)
-            indices, extra = runmap.run_indices(hist, x, centres, labels, palette)
-            indices, extra_v = vruns.vertical_runs(hist, indices, x, centres, labels, palette)  # rows repeat
+            mapped, extra, counts = runmap.run_mapping(hist, x, centres, labels, palette)
+            indices, extra_v = vruns.vertical_runs(hist, mapped, x, centres, labels, palette)  # rows repeat
             indices, extra_s = despeckle(indices, hist, x, centres, labels, palette)
-            counts = np.bincount(indices.reshape(-1), minlength=palette.shape[0]).astype(np.int64)
+            if indices is not mapped:  # moved by the vertical or the speckle pass
+                counts = np.bincount(indices.reshape(-1), minlength=palette.shape[0]).astype(np.int64)
             sse += extra + extra_v + extra_s
         elif hist.channels == 4 and not fixed and palette.shape[0] > 1:  # composites, as `alpha` maps
             indices, extra = despeckle(hist.indices_for(labels), hist, composites(hist.colors), composites(palette),

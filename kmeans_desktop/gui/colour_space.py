@@ -169,7 +169,14 @@ class ColourSpacePanels(QObject):
             return
         q = preview.quantized
         self.cloud.set_palette(q.palette, q.counts, q)
-        self.analysis.set_palette(q.palette, q)
+        # The rest once the window has drawn the result: the points' assignment job would share
+        # the GIL and the cores with the preview's repaint, and the curve's marker its time.
+        QTimer.singleShot(0, lambda: self._follow_result(preview))
+
+    def _follow_result(self, preview: Preview) -> None:
+        if self.session.result is not preview:
+            return  # a newer result came meanwhile: it follows itself
+        self.analysis.set_palette(preview.quantized.palette, preview.quantized)
         if preview.final:
             self.curve.set_current_k(preview.k)
             self.analysis.want_k(preview.k, self.session.dither)

@@ -73,6 +73,13 @@ def pyramid_from_indexed(indices: np.ndarray, palette: np.ndarray, size: QSize |
     alpha = table[:, 3] if has_alpha else np.full(len(table), 255, np.uint32)
     argb = [int(v) for v in (alpha << 24) | (table[:, 0] << 16) | (table[:, 1] << 8) | table[:, 2]]
     arr = np.ascontiguousarray(indices)
+    if not has_alpha:  # 0xffRRGGBB is RGB32 as it is: numpy looks it up without the GIL (9 MP: 16 ms CPU, Qt 22 ms)
+        base = QImage(w, h, QImage.Format.Format_RGB32)
+        dst = _pixels_of(base)[:, :w]
+        colours = np.array(argb, dtype=np.uint32)
+        for y0, y1 in _bands(h, w):
+            np.take(colours, arr[y0:y1], out=dst[y0:y1], mode="clip")
+        return _with_halvings(base, size or QSize(w, h), has_alpha)
 
     def strip(y0: int, y1: int) -> QImage:
         image = QImage(arr[y0:y1].data, w, y1 - y0, arr.strides[0], QImage.Format.Format_Indexed8)
