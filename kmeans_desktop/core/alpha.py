@@ -31,7 +31,7 @@ from .colourspace import to_working
 #: Lloyd steps of the partly transparent entries against the whole palette (`_refine`).
 _REFINE_ITER = 8
 _REFINE_BINS = 40_000
-_REFINE_EXACT_PAIRS = 10_000_000
+_REFINE_EXACT_PAIRS = 1_000_000
 #: The split search runs when the image has at most this many distinct colours (icons, logos,
 #: cut-outs up to a few megapixels); above it each try costs a whole clustering, and the rule of
 #: thumb stands alone.
@@ -225,15 +225,18 @@ def _refine(palette: np.ndarray, pts: Points) -> tuple[np.ndarray, np.ndarray]:
     Above `_REFINE_EXACT_PAIRS` colours × entries the steps run on 6-bit bin means (5-bit above
     `_REFINE_BINS` of them) and only the last assignment on the colours themselves: a 1.1 MP
     cut-out photo (250,000 partly transparent colours) cost 1.6 s more CPU at K=64 with every step
-    exact (+50 %), 0.3 s so. (The translucent gradient, 90,000 colours, lost up to 0.8 points
-    at K=32 on bins: it stays exact up to K=111.)"""
+    exact (+50 %), 0.3 s so. The translucent gradient (90,000 colours) runs on bins from K=12:
+    exact steps gained it up to 0.5 points at K = 32…64 for 0.5 s more CPU (1.6× its quantize).
+    Exact steps search colour cells at once (`colorbins.assign`: 1.1 -> 0.7 s on the icon sheets
+    and the gradient at K=64)."""
     x, w = pts.x, pts.w
     if len(x) * len(palette) > _REFINE_EXACT_PAIRS and pts.levels:
         x, w = pts.levels[6] if len(pts.levels[6][0]) <= _REFINE_BINS else pts.levels[5]
     palette = palette.copy()
     free = np.flatnonzero((palette[:, 3] > 0) & (palette[:, 3] < 255))
     comp = composites(palette)
-    lab = nearest(comp, x)
+    exact = x is pts.x  # then the colour cells settle most colours at once (`colorbins.assign`)
+    lab = assign(comp, pts) if exact else nearest(comp, x)
     for _ in range(_REFINE_ITER):
         sw = np.bincount(lab, weights=w, minlength=len(palette))
         sums = np.stack([np.bincount(lab, weights=w * x[:, d], minlength=len(palette)) for d in range(x.shape[1])], 1)
@@ -245,11 +248,11 @@ def _refine(palette: np.ndarray, pts: Points) -> tuple[np.ndarray, np.ndarray]:
         live = free[sw[free] > 0]
         palette[live] = unpremultiply(from_composites(sums[live] / sw[live, None]), keep_range=True, unique=False)
         comp = composites(palette)
-        new = nearest(comp, x)
+        new = assign(comp, pts) if exact else nearest(comp, x)
         if np.array_equal(new, lab):
             break
         lab = new
-    return palette, (lab if x is pts.x else assign(comp, pts))
+    return palette, (lab if exact else assign(comp, pts))
 
 
 def _error(colors: np.ndarray, weights: np.ndarray, palette: np.ndarray, labels: np.ndarray) -> float:
