@@ -92,3 +92,16 @@ def test_the_band_and_wave_decisions_match_stepping_the_rows(case, china, monkey
         src = px.astype(np.float64)
         moved = ((src - palette[got]) ** 2).sum() - ((src - palette[start]) ** 2).sum()
         assert extra == pytest.approx(moved)
+
+
+def test_the_kept_pixel_index_and_the_code_tables_agree(china, monkeypatch):
+    # Up to histogram.PIXEL_INDEX_MAX pixels the pass reads the histogram's kept pixel index;
+    # above it, tables over the colour codes. Same indices and error either way.
+    from kmeans_desktop.core import histogram
+
+    monkeypatch.setattr(vruns, "VRUN_MIN_PIXELS", 0)
+    kept = quantize(china, 32)
+    monkeypatch.setattr(histogram, "PIXEL_INDEX_MAX", 0)
+    coded = quantize(china, 32)
+    np.testing.assert_array_equal(kept.indices, coded.indices)
+    assert kept.mse == coded.mse

