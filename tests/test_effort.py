@@ -67,3 +67,23 @@ def test_cli_effort_flag_json_and_bad_value(tmp_path, china):
     bad = run("compress", p, "--effort", "9", "-o", tmp_path / "c.png")
     assert bad.returncode == 2 and "--effort must be from 1 to 5" in bad.stderr
     assert bad.stderr.count("\n") == 1 and not (tmp_path / "c.png").exists()
+
+
+def test_a_small_image_tries_every_filter_on_the_whole_image(monkeypatch):
+    """Up to `_WHOLE_TRIALS_UPTO` pixels the default packs the whole image with each filter and
+    keeps the smallest (a sample of rows misjudged icon sheets): never larger than either alone."""
+    from kmeans_desktop.core import encoding
+
+    rng = np.random.default_rng(5)
+    px = np.repeat(rng.integers(0, 256, (300, 40, 3), dtype=np.uint8), 8, axis=1)  # 300×320
+    px[::7] = 255
+    q = quantize(px, 16)
+    assert q.width * q.height <= encoding._WHOLE_TRIALS_UPTO
+    pack = packing_for(DEFAULT_EFFORT, q.width * q.height)
+    assert pack.sample_choice and len(pack.filters) > 1
+    alone = [len(encoding.encode_png(q, packing=encoding.Packing((f,), pack.deflate))) for f in pack.filters]
+    calls = []
+    real = encoding._pack
+    monkeypatch.setattr(encoding, "_pack", lambda raw, *a: calls.append(id(raw)) or real(raw, *a))
+    assert len(encode(q, "png")) == min(alone)
+    assert len(calls) == len(pack.filters) and len(set(calls)) == 1  # the whole image, once a filter

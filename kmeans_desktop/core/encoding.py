@@ -214,6 +214,14 @@ def _pack(raw, filters: tuple[str, ...], deflate: int, full_trials: bool) -> byt
 
 
 _SAMPLE_BAND, _SAMPLE_STEP = 16, 128  # rows: bands of 16 out of every 128 choose the filter
+#: Up to this many pixels a sampled choice packs the whole image with each filter instead (and
+#: keeps the smallest): icons and small graphics, where a few bands of rows misjudge and a whole
+#: trial costs hundredths of a second. Measured 2026-12-02 (bench_perceptual's images, K = 16/64/
+#: 256, against the sampled choice): icons-2 K=16 3,747 -> 3,567 bytes (pngquant `--nofs` 3,746),
+#: icons K=256 12,093 -> 11,916, the other cases at or below 0.12 MP equal, for 0.02–0.09 s more
+#: CPU. At 0.27 MP (the photos) it found flower K=64 3.5 % smaller but costs 0.05–0.12 s a file,
+#: a tenth of a small compress (issue 13's 1.2 s), so the sample stays there.
+_WHOLE_TRIALS_UPTO = 150_000
 
 
 def _sampled_filter(q: Quantized, pack: Packing) -> str:
@@ -230,6 +238,8 @@ def encode_png(q: Quantized, *, icc_profile: bytes | None = None, exif: bytes | 
     pack = packing or packing_for(effort, q.width * q.height)
     filters = pack.filters
     raw = _raw_png(q, q.indices, icc_profile, exif)
+    if pack.sample_choice and len(filters) > 1 and q.width * q.height <= _WHOLE_TRIALS_UPTO:
+        pack = Packing(filters, pack.deflate, pack.full_trials, best_of=True)
     if pack.best_of:
         modes = (False, True) if pack.full_trials else (False,)
         files = [_pack(raw, (f,), pack.deflate, full) for f in filters for full in modes]
