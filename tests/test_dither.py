@@ -87,3 +87,28 @@ def test_rgba_entries_standing_close_together_are_not_dithered_between():
     np.testing.assert_array_equal(fine, exact)
     exact, coarse = run(24)
     assert (coarse != exact).mean() > 0.05
+
+
+def test_rgba_carried_error_is_capped_for_sparse_palettes(monkeypatch):
+    """A few far-apart entries (an icon sheet at K=8) may not carry errors above the RGBA cap:
+    larger ones sprinkled white specks over coloured highlights. The cap reaches `diffuse`."""
+    from kmeans_desktop.core import dither
+
+    sparse = np.array([[0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 0, 255]], np.float32) * 2
+    assert dither._error_limit(sparse, dither._MAX_ERR) > dither._MAX_ERR_CAP
+    assert dither._error_limit(sparse, dither._MAX_ERR, dither._MAX_ERR_CAP) == dither._MAX_ERR_CAP
+    dense = np.arange(0, 60, 3, dtype=np.float32)[:, None].repeat(6, axis=1)
+    assert dither._error_limit(dense, dither._MAX_ERR, dither._MAX_ERR_CAP) == dither._MAX_ERR
+
+    seen = []
+    real = dither._error_limit
+    monkeypatch.setattr(dither, "_error_limit", lambda *a: seen.append(real(*a)) or seen[-1])
+    px = np.zeros((16, 16, 4), np.uint8)
+    px[..., 3] = 255
+    px[:, :8, :3] = (230, 30, 30)
+    px[:, 8:, :3] = np.linspace(0, 255, 8, dtype=np.uint8)[None, :, None]
+    px[:4, :4, 3] = 0
+    palette = np.array([[0, 0, 0, 0], [255, 255, 255, 255], [230, 30, 30, 255], [0, 0, 0, 255]], np.uint8)
+    exact = np.zeros((16, 16), np.uint8)
+    dither.diffuse(px, palette, exact, np.ones((16, 16), np.float32))
+    assert seen and seen[-1] <= dither._MAX_ERR_CAP
