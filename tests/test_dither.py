@@ -112,3 +112,25 @@ def test_rgba_carried_error_is_capped_for_sparse_palettes(monkeypatch):
     exact = np.zeros((16, 16), np.uint8)
     dither.diffuse(px, palette, exact, np.ones((16, 16), np.float32))
     assert seen and seen[-1] <= dither._MAX_ERR_CAP
+
+
+def test_alpha_ramps_get_fuller_dithering_than_constant_alpha():
+    """Partly transparent pixels where alpha changes nearby (a fade) dither at least at
+    `_ALPHA_RAMP`: their steps show as bands on a light page. The same colours at one constant
+    alpha keep the base strength."""
+    from kmeans_desktop.core import dither
+
+    h, w = 32, 64
+    px = np.zeros((h, w, 4), np.uint8)
+    px[..., 0] = np.linspace(20, 230, w, dtype=np.uint8)[None, :]
+    px[..., 1], px[..., 2] = 120, 90
+    px[:, :32, 3] = np.linspace(90, 220, h, dtype=np.uint8)[:, None]  # left: alpha fades by row
+    px[:, 32:, 3] = 160  # right: one alpha
+    palette = np.array([[20, 120, 90, 255], [230, 120, 90, 255], [20, 120, 90, 120], [230, 120, 90, 120]], np.uint8)
+    exact = np.zeros((h, w), np.uint8)
+    s = strength_map(px, palette, exact)
+    gate = dither._spacing_gate(palette, exact)
+    assert (gate == 1).all()  # far-apart entries: the spacing gate passes everything
+    ramp, flat = s[4:-4, 4:28], s[4:-4, 40:-4]
+    assert ramp.min() >= dither._ALPHA_RAMP - 1e-6
+    assert flat.max() < dither._ALPHA_RAMP
