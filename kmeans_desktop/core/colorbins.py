@@ -78,25 +78,39 @@ _BLOCK_PAIRS = 65_536
 
 
 def _dense_query(c: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distances and indices of the k (1 or 2) nearest centres, as cKDTree.query gives them."""
+    """Distances and indices of the k (1 or 2) nearest centres, as cKDTree.query gives them.
+
+    Per block, |c|² − 2 x·c (the point's own |x|² is the same for every centre, so it is added to
+    the chosen distances only): one `einsum` (its own C loop: no BLAS thread pool) and one add
+    over the table, where the subtract-square-add per dimension made eight passes. Measured
+    2026-12-02 (process time, 96,000 points): K=32 11 ms against 29, K=256 50 against 142; the
+    labels agree with the per-dimension distances on photos and with the k-d tree in the tests
+    (the rounding, about 1e-11 of a squared distance of up to 2e5, decides only exact ties)."""
     x = np.asarray(x, dtype=np.float64)
+    c = np.asarray(c, dtype=np.float64)
+    m2 = np.ascontiguousarray(-2.0 * c.T)
+    cc = np.einsum("ij,ij->i", c, c)
     rows = max(1, _BLOCK_PAIRS // len(c))
     if len(x) <= rows:
-        return _dense_block(c, x, k)
-    parts = [_dense_block(c, x[s:s + rows], k) for s in range(0, len(x), rows)]
+        return _dense_block(m2, cc, x, k)
+    parts = [_dense_block(m2, cc, x[s:s + rows], k) for s in range(0, len(x), rows)]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def _dense_block(c: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    d = squared_distances(x, c)
+def _dense_block(m2: np.ndarray, cc: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    d = np.einsum("ij,jk->ik", x, m2)
+    d += cc
+    xx = np.einsum("ij,ij->i", x, x)
     rows = np.arange(len(x))
     first = np.argmin(d, axis=1)
-    d0 = d[rows, first]
+    d0 = d[rows, first] + xx
     if k == 1:
-        return np.sqrt(d0), first
+        return np.sqrt(np.maximum(d0, 0.0, out=d0), out=d0), first
     d[rows, first] = np.inf
     second = np.argmin(d, axis=1)
-    return np.sqrt(np.stack([d0, d[rows, second]], 1)), np.stack([first, second], 1)
+    d1 = d[rows, second] + xx
+    out = np.stack([d0, d1], 1)
+    return np.sqrt(np.maximum(out, 0.0, out=out), out=out), np.stack([first, second], 1)
 
 
 #: Hamerly's bounds (seeding.lloyd_dense, kmeans._lloyd) this close count as crossed, so rounding
