@@ -51,7 +51,7 @@ _POLISH_ITER = 8  # Lloyd iterations at most on the finer data (stops earlier wh
 _FINE_ITER_LARGE = 1  # Lloyd iterations on 7-bit bin means for images above _EXACT_LLOYD_LIMIT
 _LLOYD_TOL = 5e-4  # stop when an iteration improves the weighted error by less than this share
 _KMEANS_MAX_ITER = 100  # Lloyd iterations on the coarse set at most
-_REMEASURE_SHARE = 0.5  # share of the points whose bounds may cross in a polish step before all are measured
+_REMEASURE_SHARE = 0.7  # share of the points whose bounds may cross in a polish step before all are measured
 _N_INIT_SMALL_K = 5  # k-means++ restarts for K <= 64, where local minima cost the most (cheap on the coarse set)
 
 
