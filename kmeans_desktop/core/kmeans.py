@@ -38,7 +38,7 @@ from . import runmap, vruns
 from .alpha import composites, rgba_palette
 from .despeckle import despeckle
 from .checks import K_MAX, K_MIN, check_k, check_pixels, check_strength  # noqa: F401 (public here too)
-from .colorbins import BOUND_MARGIN, Points, assign, nearest, set_workers, two_nearest  # noqa: F401 (set_workers: public)
+from .colorbins import BOUND_MARGIN, CANDIDATE_MIN_K, Candidates, Points, assign, nearest, set_workers, two_nearest  # noqa: F401 (set_workers: public)
 from .colourspace import CHROMA_SCALE, chroma_for_k, from_working, to_working
 from .histogram import ColorHistogram, build_histogram
 from .metrics import mse as pixel_mse
@@ -286,7 +286,11 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0) ->
     # The weighted error from the clusters' sums: Σ w|x − c|² = Σ w|x|² − Σ_c (2 c·S_c − W_c |c|²),
     # no pass over the points (rounding about 1e-6 of the error's 1e7: the same stops).
     x2 = float(np.einsum("ij,ij,i->", x, x, w))
-    lab, upper, lower = assign(centres, pts, bounds=True)
+    cands = Candidates(centres, x) if len(centres) >= CANDIDATE_MIN_K and len(x) > 4 * len(centres) else None
+    if cands is not None:
+        lab = cands.labels
+    else:
+        lab, upper, lower = assign(centres, pts, bounds=True)
     for i in range(max_iter):
         last = i == max_iter - 1
         sw = np.bincount(lab, weights=w, minlength=len(centres))
@@ -302,6 +306,13 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0) ->
         step = np.sqrt(((moved - centres) ** 2).sum(axis=1))[keep]
         centres = moved[keep]
         prev = inertia
+        if cands is not None:  # large K: each point's nearest few centres (`colorbins.Candidates`)
+            if keep.all():
+                lab = cands.move(centres, step)
+            else:  # a centre was dropped: search again
+                cands = Candidates(centres, x)
+                lab = cands.labels
+            continue
         lab = (np.cumsum(keep) - 1)[lab]  # points never sit at a dropped (empty) centre
         upper += step[lab]
         lower -= step.max()  # a dropped centre only moves the second nearest farther
