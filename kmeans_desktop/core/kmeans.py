@@ -215,14 +215,48 @@ def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0, locked
     chroma = chroma_for_k(k)
     if hist.channels == 3:
         pts = _rgb_points(hist, chroma)
-        palette = _with_locked(_cluster(pts, k, seed, to_working(lock, chroma=chroma)), lock, chroma)
-        labels = assign(to_working(palette, chroma=chroma), pts)
+        state = {} if not len(lock) else None
+        centres = _cluster(pts, k, seed, to_working(lock, chroma=chroma), state=state)
+        palette = _with_locked(centres, lock, chroma)
+        pal_w = to_working(palette, chroma=chroma)
+        labels = _mapped_from_polish(state, centres, palette, pal_w, pts, chroma) if state else None
+        if labels is None:
+            labels = assign(pal_w, pts)
         return _tidy(palette, labels, weights, keep=lock)
     lock4 = np.concatenate([lock, np.full((len(lock), 1), 255, np.uint8)], axis=1)
     imp = hist.cache.get("importance")
     if imp is not None:  # opaque colours weigh by importance, as RGB images' (see `_rgba_weights`)
         weights = _rgba_weights(colors, weights, imp)
     return _tidy(*rgba_palette(colors, weights, k, seed, lock4, chroma, _cluster, _with_locked), hist.counts, keep=lock4)
+
+
+def _mapped_from_polish(state: dict, centres: np.ndarray, palette: np.ndarray, pal_w: np.ndarray, pts: Points,
+                        chroma: float) -> np.ndarray | None:
+    """Every colour's exact nearest palette entry, from the last polish step's bounds (`_lloyd`'s
+    `state`): each entry is a centre rounded, moved from where the bounds were measured by at most
+    its shift, so only the colours whose bounds cross are searched (as in a polish step). Same labels
+    as `assign` up to exact ties (tested); china K=32 / 256: 12 / 35 ms CPU of a full search saved.
+    None when the palette isn't the centres' rounding entry for entry (then `assign`)."""
+    rounded = np.clip(np.rint(from_working(centres, chroma)), 0, 255).astype(np.uint8)
+    again_palette, inv = np.unique(rounded, axis=0, return_inverse=True)
+    if not np.array_equal(again_palette, palette):
+        return None
+    inv = inv.reshape(-1)
+    shift = np.sqrt(((pal_w[inv] - state["centres"]) ** 2).sum(axis=1))
+    cands = state["cands"]
+    if cands is not None:
+        cands.cand = inv[cands.cand]  # (two centres rounded to one entry: a repeated candidate)
+        return cands.move(pal_w, shift)
+    lab, x = state["lab"], pts.x
+    upper = state["upper"] + shift[lab]
+    lower = state["lower"] - shift.max()  # entries that merged only put the others farther
+    lab = inv[lab]
+    again = np.flatnonzero(upper >= lower - BOUND_MARGIN)
+    if len(again):
+        d = x[again] - pal_w[lab[again]]
+        again = again[np.sqrt(np.einsum("ij,ij->i", d, d)) >= lower[again] - BOUND_MARGIN]
+        lab[again] = nearest(pal_w, x[again])
+    return lab
 
 
 def _rgba_weights(colors: np.ndarray, counts: np.ndarray, importance: np.ndarray) -> np.ndarray:
@@ -265,7 +299,7 @@ def _tidy(palette: np.ndarray, labels: np.ndarray, weights: np.ndarray,
     return np.ascontiguousarray(palette[order]), remap[labels]
 
 
-def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0) -> np.ndarray:
+def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0, state: dict | None = None) -> np.ndarray:
     """Weighted Lloyd iterations with exact assignment; empty clusters are dropped. The first
     `n_fixed` centres (locked colours) never move and are never dropped.
 
@@ -287,6 +321,7 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0) ->
     # no pass over the points (rounding about 1e-6 of the error's 1e7: the same stops).
     x2 = float(np.einsum("ij,ij,i->", x, x, w))
     cands = Candidates(centres, x) if len(centres) >= CANDIDATE_MIN_K and len(x) > 4 * len(centres) else None
+    upper = lower = None
     if cands is not None:
         lab = cands.labels
     else:
@@ -302,6 +337,8 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0) ->
         moved = sums / np.maximum(sw, 1e-300)[:, None]
         moved[:n_fixed] = centres[:n_fixed]
         if last or prev - inertia <= _LLOYD_TOL * inertia:
+            if state is not None and keep.all():  # what the palette's mapping can start from
+                state.update(centres=centres, cands=cands, lab=lab, upper=upper, lower=lower)
             return moved[keep]
         step = np.sqrt(((moved - centres) ** 2).sum(axis=1))[keep]
         centres = moved[keep]
@@ -343,7 +380,7 @@ def _coarse_level(pts: Points, k: int) -> tuple[np.ndarray, np.ndarray]:
     return min(fit, key=lambda lv: abs(math.log(len(lv[0]) / want))) if fit else levels[-1]
 
 
-def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None) -> np.ndarray:
+def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None, state: dict | None = None) -> np.ndarray:
     """Weighted k-means centres (at most k) for points (U×d, 0..255) with weights. `fixed`
     centres (m×d, m ≤ k) come first in the answer, unmoved; they count toward k."""
     from .seeding import weighted_kmeans
@@ -374,4 +411,4 @@ def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None) ->
         # The last step on 7-bit bin means (4× fewer points than the colours themselves) lands
         # within 0.005 dB of an exact step, at half the cost (9 MP: 36.491 vs 36.495 dB at K=256).
         return _lloyd(centres, Points(*levels[7], binned=False), max_iter=_FINE_ITER_LARGE, n_fixed=m)
-    return _lloyd(centres, pts, max_iter=_POLISH_ITER, n_fixed=m)
+    return _lloyd(centres, pts, max_iter=_POLISH_ITER, n_fixed=m, state=state)
