@@ -314,9 +314,13 @@ def _bin_means(x: np.ndarray, w: np.ndarray, bits: int) -> tuple[np.ndarray, np.
     for d in range(x.shape[1]):
         key |= q[:, d] << (bits * d)
     if bits * x.shape[1] <= 21:  # a table of all keys is small: number the occupied ones directly
-        occupied = np.bincount(key, minlength=1 << (bits * x.shape[1])) > 0
-        number = np.cumsum(occupied) - 1
-        inv = number[key]
+        # (a bool table and an int32 count: china.jpg's 96,615 colours at 7 bits 15 -> 3.4 ms CPU,
+        # where a bincount of 2^21 int64 counts and their int64 cumsum touched 32 MB)
+        occupied = np.zeros(1 << (bits * x.shape[1]), dtype=np.bool_)
+        occupied[key] = True
+        number = np.cumsum(occupied, dtype=np.int32)
+        number -= 1
+        inv = number[key].astype(np.int64)
     else:
         inv = np.unique(key, return_inverse=True)[1]
     bw = np.bincount(inv, weights=w)
