@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import math
-import multiprocessing
 import os
 import re
 import signal
@@ -250,6 +249,8 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     setup_logging()
     logging.captureWarnings(True)
+    import multiprocessing
+
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with_parent, args=(parent.sentinel,), daemon=True).start()
@@ -334,6 +335,8 @@ class _StopOnSignal:
 
 def _stop_workers(pool) -> None:
     """Cancel what hasn't started and end the workers now (a k-means run can't be interrupted)."""
+    import multiprocessing
+
     pool.shutdown(wait=False, cancel_futures=True)
     end_processes(multiprocessing.active_children())
 
