@@ -135,11 +135,14 @@ def test_compress_does_not_import_scikit_learn_or_the_ssimulacra2_port(tmp_path,
     assert r.stdout.strip().splitlines()[-1] == "[] 0"
 
 
-def test_candidates_give_the_nearest_centre_after_moves():
+@pytest.mark.parametrize("from_cells", [False, True])
+def test_candidates_give_the_nearest_centre_after_moves(from_cells):
     rng = np.random.default_rng(11)
-    x = rng.uniform(0, 255, (20_000, 3))
+    x = np.floor(rng.uniform(0, 256, (40_000, 3)))  # whole numbers: the cells' radius bound holds
     centres = rng.uniform(0, 255, (150, 3))
-    cands = colorbins.Candidates(centres, x)
+    cells = colorbins.Points(x, np.ones(len(x))).cells if from_cells else None
+    assert (cells is not None) == from_cells
+    cands = colorbins.Candidates(centres, x, cells=cells)
     assert np.array_equal(cands.labels, cKDTree(centres).query(x)[1])
     for scale in (0.5, 2.0, 8.0):  # small and large moves: some points must be searched again
         moved = centres + rng.normal(0, scale, centres.shape)

@@ -145,29 +145,53 @@ class Candidates:
     the m = 4 nearest hold for most of them over all the polish steps. Same labels as full
     searches (tested), up to exact ties."""
 
-    def __init__(self, centres: np.ndarray, x: np.ndarray, m: int = CANDIDATES):
+    def __init__(self, centres: np.ndarray, x: np.ndarray, m: int = CANDIDATES, cells: _Cells | None = None):
         self.x = x
         self.cols = [np.ascontiguousarray(x[:, j]) for j in range(x.shape[1])]
         self.m = max(1, min(m, len(centres) - 1))
-        d, i = self._query(centres, x)
-        self.cand, self.far = np.ascontiguousarray(i[:, :self.m]), d[:, self.m].copy()
-        self.labels = i[:, 0].astype(np.int64)
+        wide = 2 * self.m
+        if cells is None or wide + 1 > len(centres):
+            d, i = self._query(centres, x)
+            self.cand, self.far = np.ascontiguousarray(i[:, :self.m]), d[:, self.m].copy()
+            self.labels = i[:, 0].astype(np.int64)
+            return
+        # From the 7-bit cells: every member of a cell is within its radius of the cell's mean, so a
+        # centre beyond the mean's `wide` nearest is at least (the next one's distance − radius)
+        # from each member. A member's m candidates are the nearest m of those `wide`, and its bound
+        # the smaller of that and the (m+1)th of them. One tree search per cell (china: 10,000
+        # cells, not 96,615 colours); `move` with no move then settles the points as usual.
+        from scipy.spatial import cKDTree
+
+        d, i = cKDTree(centres).query(cells.means7, k=wide + 1)
+        far = (d[:, wide] - cells.radius7)[cells.point7]
+        wider = i[:, :wide][cells.point7]
+        dc = self._distances(centres, wider)
+        part = np.argpartition(dc, self.m, axis=1)
+        rows = np.arange(len(x))
+        self.cand = np.ascontiguousarray(np.take_along_axis(wider, part[:, :self.m], axis=1))
+        self.far = np.minimum(far, np.sqrt(dc[rows, part[:, self.m]]))
+        self.move(centres, np.zeros(1))
 
     def _query(self, centres: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         from scipy.spatial import cKDTree
 
         return cKDTree(centres).query(x, k=self.m + 1, workers=_workers if len(x) > _THREADED_ABOVE else 1)
 
+    def _distances(self, centres: np.ndarray, cand: np.ndarray) -> np.ndarray:
+        """Squared distances of every point to its candidates (points × candidates)."""
+        dc = None
+        for j, col in enumerate(self.cols):
+            t = np.ascontiguousarray(centres[:, j])[cand]
+            t -= col[:, None]
+            t *= t
+            dc = t if dc is None else np.add(dc, t, out=dc)
+        return dc
+
     def move(self, centres: np.ndarray, step: np.ndarray) -> np.ndarray:
         """The exact nearest of `centres` for every point, after each moved by at most `step`
         (same indexing as before: no centre dropped)."""
         self.far -= float(step.max())
-        dc = None
-        for j, col in enumerate(self.cols):
-            t = np.ascontiguousarray(centres[:, j])[self.cand]
-            t -= col[:, None]
-            t *= t
-            dc = t if dc is None else np.add(dc, t, out=dc)
+        dc = self._distances(centres, self.cand)
         best = dc.argmin(axis=1)
         rows = np.arange(len(self.x))
         lab = self.cand[rows, best].astype(np.int64)

@@ -234,8 +234,10 @@ def _mapped_from_polish(state: dict, centres: np.ndarray, palette: np.ndarray, p
                         chroma: float) -> np.ndarray | None:
     """Every colour's exact nearest palette entry, from the last polish step's bounds (`_lloyd`'s
     `state`): each entry is a centre rounded, moved from where the bounds were measured by at most
-    its shift, so only the colours whose bounds cross are searched (as in a polish step). Same labels
-    as `assign` up to exact ties (tested); china K=32 / 256: 12 / 35 ms CPU of a full search saved.
+    its shift, so only the colours whose bounds cross are searched (as in a polish step). At large
+    K (`Candidates`, whose bounds have worn over the steps) fresh candidates from the cells instead.
+    Same labels as `assign` up to exact ties (tested); china K=32 / 256: 12 / 35 ms CPU of a full
+    search saved.
     None when the palette isn't the centres' rounding entry for entry (then `assign`)."""
     rounded = np.clip(np.rint(from_working(centres, chroma)), 0, 255).astype(np.uint8)
     again_palette, inv = np.unique(rounded, axis=0, return_inverse=True)
@@ -243,10 +245,8 @@ def _mapped_from_polish(state: dict, centres: np.ndarray, palette: np.ndarray, p
         return None
     inv = inv.reshape(-1)
     shift = np.sqrt(((pal_w[inv] - state["centres"]) ** 2).sum(axis=1))
-    cands = state["cands"]
-    if cands is not None:
-        cands.cand = inv[cands.cand]  # (two centres rounded to one entry: a repeated candidate)
-        return cands.move(pal_w, shift)
+    if state["cands"] is not None:  # large K: the bounds have worn over the steps; start afresh
+        return Candidates(pal_w, pts.x, cells=pts.cells).labels
     lab, x = state["lab"], pts.x
     upper = state["upper"] + shift[lab]
     lower = state["lower"] - shift.max()  # entries that merged only put the others farther
@@ -320,7 +320,7 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0, st
     # The weighted error from the clusters' sums: Σ w|x − c|² = Σ w|x|² − Σ_c (2 c·S_c − W_c |c|²),
     # no pass over the points (rounding about 1e-6 of the error's 1e7: the same stops).
     x2 = float(np.einsum("ij,ij,i->", x, x, w))
-    cands = Candidates(centres, x) if len(centres) >= CANDIDATE_MIN_K and len(x) > 4 * len(centres) else None
+    cands = Candidates(centres, x, cells=pts.cells) if len(centres) >= CANDIDATE_MIN_K and len(x) > 4 * len(centres) else None
     upper = lower = None
     if cands is not None:
         lab = cands.labels
