@@ -73,10 +73,11 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
     mean = (w @ x) / w.sum()
     tol = _TOL * float(w @ ((x - mean) ** 2).sum(axis=1)) / w.sum()
     k = len(centres)
+    wx = [w * x[:, d] for d in range(x.shape[1])]
     lab, upper, lower = two_nearest(centres, x)
     for _ in range(max_iter):
         sw = np.bincount(lab, weights=w, minlength=k)
-        sums = np.stack([np.bincount(lab, weights=w * x[:, d], minlength=k) for d in range(x.shape[1])], 1)
+        sums = np.stack([np.bincount(lab, weights=c, minlength=k) for c in wx], 1)
         new = np.where(sw[:, None] > 0, sums / np.maximum(sw, 1e-300)[:, None], centres)
         moves = ((new - centres) ** 2).sum(axis=1)
         centres = new
@@ -86,7 +87,10 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
         upper += step[lab]
         lower -= step.max()
         again = np.flatnonzero(upper >= lower - BOUND_MARGIN)
-        if len(again):
+        if len(again):  # Hamerly's second test: the exact distance to its own centre may do
+            d = x[again] - centres[lab[again]]
+            upper[again] = own = np.sqrt(np.einsum("ij,ij->i", d, d))
+            again = again[own >= lower[again] - BOUND_MARGIN]
             lab[again], upper[again], lower[again] = two_nearest(centres, x[again])
     d = _Nearest(centres).query(x)[0]
     return centres, float(w @ (d * d))
