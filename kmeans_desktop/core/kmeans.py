@@ -234,10 +234,8 @@ def _mapped_from_polish(state: dict, centres: np.ndarray, palette: np.ndarray, p
                         chroma: float) -> np.ndarray | None:
     """Every colour's exact nearest palette entry, from the last polish step's bounds (`_lloyd`'s
     `state`): each entry is a centre rounded, moved from where the bounds were measured by at most
-    its shift, so only the colours whose bounds cross are searched (as in a polish step). At large
-    K (`Candidates`, whose bounds have worn over the steps) fresh candidates from the cells instead.
-    Same labels as `assign` up to exact ties (tested); china K=32 / 256: 12 / 35 ms CPU of a full
-    search saved.
+    its shift, so only the colours whose bounds cross are searched (as in a polish step). Same
+    labels as `assign` up to exact ties (tested); china K=32: 12 ms CPU of a full search saved.
     None when the palette isn't the centres' rounding entry for entry (then `assign`)."""
     rounded = np.clip(np.rint(from_working(centres, chroma)), 0, 255).astype(np.uint8)
     again_palette, inv = np.unique(rounded, axis=0, return_inverse=True)
@@ -245,8 +243,8 @@ def _mapped_from_polish(state: dict, centres: np.ndarray, palette: np.ndarray, p
         return None
     inv = inv.reshape(-1)
     shift = np.sqrt(((pal_w[inv] - state["centres"]) ** 2).sum(axis=1))
-    if state["cands"] is not None:  # large K: the bounds have worn over the steps; start afresh
-        return Candidates(pal_w, pts.x, cells=pts.cells).labels
+    if state["cands"] is not None:  # large K: the candidates' bounds have worn over the steps (china
+        return None  # K=256: 57,534 colours crossed); fresh candidates cost as much as `assign`
     lab, x = state["lab"], pts.x
     upper = state["upper"] + shift[lab]
     lower = state["lower"] - shift.max()  # entries that merged only put the others farther
