@@ -92,9 +92,10 @@ def _colour_options(args) -> tuple[int, tuple, tuple | None, Path | None]:
     """K, the locked colours, the fixed palette and the palette export path, checked together
     before any work: a mistake here is one sentence and nothing is written."""
     from .core.fixed_colours import PaletteError
-    from .core.palette_io import export_format, read_palette
 
     k, lock, palette, export = args.k or DEFAULT_K, args.lock or (), None, None
+    if args.palette is not None or args.export_palette is not None:
+        from .core.palette_io import export_format, read_palette  # json and friends: only when asked for
     if args.palette is not None:
         if args.k is not None or args.lock:
             raise UsageError(f"--palette {args.palette} sets the colours itself; leave out "

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import math
-import multiprocessing
 import os
 import re
 import signal
@@ -242,6 +241,7 @@ def describe(r: dict) -> str:
 def _worker_init() -> None:
     """Set up a pool worker: one thread (one process per core already), logging to the file, Ctrl-C
     left to the main process (it stops the batch), and death with the main process."""
+    from multiprocessing import parent_process  # multiprocessing: imported where used, never for one file
     from threadpoolctl import threadpool_limits
 
     from .core import kmeans
@@ -250,7 +250,7 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     setup_logging()
     logging.captureWarnings(True)
-    parent = multiprocessing.parent_process()
+    parent = parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with_parent, args=(parent.sentinel,), daemon=True).start()
     threadpool_limits(1)
@@ -334,8 +334,10 @@ class _StopOnSignal:
 
 def _stop_workers(pool) -> None:
     """Cancel what hasn't started and end the workers now (a k-means run can't be interrupted)."""
+    from multiprocessing import active_children
+
     pool.shutdown(wait=False, cancel_futures=True)
-    end_processes(multiprocessing.active_children())
+    end_processes(active_children())
 
 
 def end_processes(procs: list) -> None:
@@ -354,8 +356,7 @@ def run_batch(jobs: list[Job], *, workers: int, as_json: bool, out=sys.stdout) -
     completes and a summary at the end; returns (succeeded, failed).
 
     Workers only compute; this process writes each file atomically as its result arrives. Ctrl-C or
-    SIGTERM ends the workers at once, reports what was and wasn't written, and raises `Interrupted`.
-    """
+    SIGTERM ends the workers at once, reports what was and wasn't written, and raises `Interrupted`."""
     bar = ProgressBar(len(jobs), sys.stderr.isatty())
     done: set[int] = set()
     written: dict[Path, Path] = {}  # final output -> its input

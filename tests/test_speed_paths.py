@@ -78,7 +78,7 @@ def test_lloyd_with_bounds_matches_plain_lloyd(k):
     assert inertia == pytest.approx(float(w @ (d * d)))
 
 
-@pytest.mark.parametrize("k,n_fixed", [(2, 0), (24, 0), (24, 3), (200, 0)])
+@pytest.mark.parametrize("k,n_fixed", [(2, 0), (24, 0), (24, 3), (200, 0), (200, 5)])  # 200: `Candidates`
 def test_polish_with_bounds_matches_full_searches(k, n_fixed):
     import math
 
@@ -133,3 +133,19 @@ def test_compress_does_not_import_scikit_learn_or_the_ssimulacra2_port(tmp_path,
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip().splitlines()[-1] == "[] 0"
+
+
+@pytest.mark.parametrize("from_cells", [False, True])
+def test_candidates_give_the_nearest_centre_after_moves(from_cells):
+    rng = np.random.default_rng(11)
+    x = np.floor(rng.uniform(0, 256, (40_000, 3)))  # whole numbers: the cells' radius bound holds
+    centres = rng.uniform(0, 255, (150, 3))
+    cells = colorbins.Points(x, np.ones(len(x))).cells if from_cells else None
+    assert (cells is not None) == from_cells
+    cands = colorbins.Candidates(centres, x, cells=cells)
+    assert np.array_equal(cands.labels, cKDTree(centres).query(x)[1])
+    for scale in (0.5, 2.0, 8.0):  # small and large moves: some points must be searched again
+        moved = centres + rng.normal(0, scale, centres.shape)
+        step = np.sqrt(((moved - centres) ** 2).sum(1))
+        centres = moved
+        assert np.array_equal(cands.move(centres, step), cKDTree(centres).query(x)[1])

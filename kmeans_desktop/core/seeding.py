@@ -26,9 +26,14 @@ _SCREEN_ITER = 6
 
 
 def kmeans_plusplus(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Greedy weighted k-means++ centres (at most k; fewer when the points run out)."""
+    """Greedy weighted k-means++ centres (at most k; fewer when the points run out).
+
+    The candidates' distances are laid out candidates × points, so every numpy loop runs along
+    the points (a points × 5 table runs 5-long inner loops): flower.jpg's 9,303 coarse points at
+    K=32, 29 -> 10 ms CPU a start, the same arithmetic per distance as `squared_distances`."""
     n = len(x)
     trials = 2 + int(np.log(k))
+    cols = [np.ascontiguousarray(x[:, j]) for j in range(x.shape[1])]
     first = int(rng.choice(n, p=w / w.sum()))
     centres = [x[first]]
     closest = squared_distances(x, x[first][None, :])[:, 0]
@@ -38,11 +43,18 @@ def kmeans_plusplus(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generat
             break
         cum = np.cumsum(closest * w)
         cand = np.minimum(np.searchsorted(cum, rng.random(trials) * cum[-1]), n - 1)
-        d = np.minimum(squared_distances(x, x[cand]), closest[:, None])
-        pots = w @ d
+        xc = x[cand]
+        d = np.subtract.outer(xc[:, 0], cols[0])
+        d *= d
+        for j in range(1, len(cols)):
+            t = np.subtract.outer(xc[:, j], cols[j])
+            t *= t
+            d += t
+        np.minimum(d, closest, out=d)
+        pots = d @ w
         best = int(np.argmin(pots))
         centres.append(x[cand[best]])
-        closest, potential = d[:, best], float(pots[best])
+        closest, potential = d[best], float(pots[best])
     return np.array(centres)
 
 
@@ -61,10 +73,11 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
     mean = (w @ x) / w.sum()
     tol = _TOL * float(w @ ((x - mean) ** 2).sum(axis=1)) / w.sum()
     k = len(centres)
+    wx = [w * x[:, d] for d in range(x.shape[1])]
     lab, upper, lower = two_nearest(centres, x)
     for _ in range(max_iter):
         sw = np.bincount(lab, weights=w, minlength=k)
-        sums = np.stack([np.bincount(lab, weights=w * x[:, d], minlength=k) for d in range(x.shape[1])], 1)
+        sums = np.stack([np.bincount(lab, weights=c, minlength=k) for c in wx], 1)
         new = np.where(sw[:, None] > 0, sums / np.maximum(sw, 1e-300)[:, None], centres)
         moves = ((new - centres) ** 2).sum(axis=1)
         centres = new
@@ -74,7 +87,10 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
         upper += step[lab]
         lower -= step.max()
         again = np.flatnonzero(upper >= lower - BOUND_MARGIN)
-        if len(again):
+        if len(again):  # Hamerly's second test: the exact distance to its own centre may do
+            d = x[again] - centres[lab[again]]
+            upper[again] = own = np.sqrt(np.einsum("ij,ij->i", d, d))
+            again = again[own >= lower[again] - BOUND_MARGIN]
             lab[again], upper[again], lower[again] = two_nearest(centres, x[again])
     d = _Nearest(centres).query(x)[0]
     return centres, float(w @ (d * d))

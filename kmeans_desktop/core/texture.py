@@ -55,7 +55,11 @@ def importance_counts(pixels: np.ndarray, hist: ColorHistogram) -> np.ndarray:
     total is the pixel count (float64, same order as `hist.colors`). RGBA: measured on the RGB
     (`kmeans` uses it for the opaque colours only)."""
     h, w, _ = pixels.shape
-    if hist.inverse is None:
+    # Every pixel's colour number: the histogram's own (kept, `indices_for` maps pixels with it later),
+    # so only one table of 2^24 codes is written per image (china.jpg, importance and the
+    # pixel indices from a fresh histogram: 37 -> 21 ms CPU).
+    inverse = hist.pixel_colours()
+    if inverse is None:
         # Colour number of every code: a table of all 2^24 codes, only the image's entries ever written
         # or read (np.empty: the untouched pages are never allocated), twice as fast as a binary search.
         lut = np.empty(1 << 24, dtype=np.int32)
@@ -75,6 +79,6 @@ def importance_counts(pixels: np.ndarray, hist: ColorHistogram) -> np.ndarray:
         weight = np.float32(1 - IMPORTANCE_FLOOR) / sd
         weight += np.float32(IMPORTANCE_FLOOR)
         rows = slice(top * w, (top + len(weight)) * w)
-        number = hist.inverse.reshape(-1)[rows] if hist.inverse is not None else lut[hist.codes[rows]]
+        number = inverse.reshape(-1)[rows] if inverse is not None else lut[hist.codes[rows]]
         total += np.bincount(number, weights=weight.reshape(-1), minlength=hist.n_colors)
     return total * (hist.n_pixels / max(float(total.sum()), 1e-12))
