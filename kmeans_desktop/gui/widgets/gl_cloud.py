@@ -31,7 +31,8 @@ class GLCloudView(QWidget):
         import pyqtgraph.opengl as gl
         from OpenGL import GL
 
-        from .gl_items import LineItem, ScatterItem, SquarePoints
+        from .gl_items import LineItem, ScatterItem
+        from .gl_points import IndexedPoints
 
         self.view = gl.GLViewWidget()
         self.view.setObjectName("colorCloudGL")
@@ -39,7 +40,7 @@ class GLCloudView(QWidget):
         on_top = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True,
                   "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
         dpr = max(1.0, self.devicePixelRatioF())
-        self.points = SquarePoints(pos=np.zeros((1, 3), np.float32), size=POINT_PX * dpr, pxMode=True,
+        self.points = IndexedPoints(pos=np.zeros((1, 3), np.float32), size=POINT_PX * dpr, pxMode=True,
                                   glOptions="opaque")
         self.points.setVisible(False)
         self.rings = ScatterItem(pos=np.zeros((1, 3), np.float32), size=1.0, color=(0.08, 0.08, 0.09, 0.9),
