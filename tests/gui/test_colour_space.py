@@ -28,9 +28,10 @@ def k_is(k):
 
 
 def gl_scatters(cloud: QWidget):
-    from pyqtgraph.opengl import GLScatterPlotItem, GLViewWidget
+    from pyqtgraph.opengl import GLScatterPlotItem
+    from pyqtgraph.opengl.GLViewWidget import GLViewMixin
 
-    views = cloud.findChildren(GLViewWidget)
+    views = [w for w in cloud.findChildren(QWidget) if isinstance(w, GLViewMixin)]
     return views, [i for v in views for i in v.items if isinstance(i, GLScatterPlotItem)]
 
 
