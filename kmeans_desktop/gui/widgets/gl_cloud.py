@@ -1,4 +1,6 @@
-"""The colour cloud's 3-D view: a pyqtgraph `GLViewWidget` with the sample as square points, the
+"""The colour cloud's 3-D view: pyqtgraph's scene in an `OffscreenGLView` (`gl_offscreen`: rendered
+into a framebuffer and painted as a picture) with the sample as square points (`IndexedPoints`:
+new colours repainted through an index picture while the camera rests), the
 centroids as larger round markers drawn on top, the frame of the colour space (the RGB cube with
 its R/G/B axes, or for OKLab and HSV a lightness/value axis with a ring around it) and, while
 k-means plays, the centroids' short trails. The mouse rotates (drag) and zooms (wheel).
