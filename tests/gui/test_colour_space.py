@@ -28,9 +28,10 @@ def k_is(k):
 
 
 def gl_scatters(cloud: QWidget):
-    from pyqtgraph.opengl import GLScatterPlotItem, GLViewWidget
+    from pyqtgraph.opengl import GLScatterPlotItem
+    from pyqtgraph.opengl.GLViewWidget import GLViewMixin
 
-    views = cloud.findChildren(GLViewWidget)
+    views = [w for w in cloud.findChildren(QWidget) if isinstance(w, GLViewMixin)]
     return views, [i for v in views for i in v.items if isinstance(i, GLScatterPlotItem)]
 
 
@@ -402,3 +403,68 @@ def test_transparent_pixels_stay_out_of_the_cloud(window, qtbot, make_image):
     palette = window.current_palette()
     assert palette.shape[1] == 4
     assert len(cloud.view.centroids.pos) == int((palette[:, 3] > 0).sum())
+
+
+def _opengl_or_skip():
+    from kmeans_desktop.gui.widgets.color_cloud import opengl_support
+
+    ok, why = opengl_support()
+    if not ok:
+        pytest.skip(f"no OpenGL here: {why}")
+
+
+def _pixels(image) -> np.ndarray:
+    from PySide6.QtGui import QImage
+
+    image = image.convertToFormat(QImage.Format.Format_RGBA8888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, :image.width() * 4].reshape(image.height(), image.width(), 4)[..., :3].copy()
+
+
+def test_new_colours_repaint_through_the_index_picture_as_the_points_would_draw(qtbot):
+    """While the camera rests, new colours are drawn by looking each pixel's point up (gl_points):
+    the picture is the one drawing the points gives; a moved camera draws them directly."""
+    _opengl_or_skip()
+    from kmeans_desktop.gui.widgets.gl_cloud import GLCloudView
+
+    view = GLCloudView()
+    qtbot.addWidget(view)
+    view.resize(420, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, (20_000, 3)).astype(np.uint8)
+    rgba = np.concatenate([rgb / 255, np.ones((len(rgb), 1))], axis=1).astype(np.float32)
+    view.set_points(rgb.astype(np.float32) / 255 - 0.5, rgba)
+    points = view.points
+    view.view.grabFramebuffer()  # drawn directly: the camera's first picture
+    assert points.indexed_paints == 0
+    palette = rng.integers(0, 256, (6, 3))
+    recoloured = np.concatenate([palette[rng.integers(0, 6, len(rgb))] / 255, np.ones((len(rgb), 1))], axis=1)
+    view.set_colors(recoloured.astype(np.float32))
+    indexed = _pixels(view.view.grabFramebuffer())
+    assert points.indexed_paints == 1
+    points.use_index = False
+    direct = _pixels(view.view.grabFramebuffer())
+    assert points.indexed_paints == 1
+    differ = (indexed != direct).any(axis=-1)
+    assert differ.mean() < 0.001, differ.sum()  # (a point exactly as deep as another may win the tie)
+    assert len(np.unique(indexed.reshape(-1, 3), axis=0)) >= 6  # the new colours, not the old ones
+    points.use_index = True
+    view.view.grabFramebuffer()
+    view.view.orbit(25, 5)
+    view.view.grabFramebuffer()  # a new camera: drawn directly
+    assert points.indexed_paints == 2
+    # the R label, drawn over the picture by the raster painter
+    red = np.abs(indexed.astype(int) - [255, 110, 110]).sum(axis=-1) < 40
+    assert red.sum() > 5
+
+
+def test_the_window_is_never_composed_by_opengl(sampled):
+    """The 3-D view renders offscreen (gl_offscreen): with a QOpenGLWidget in it, Qt would compose
+    the whole window with OpenGL on every repaint (on llvmpipe ~14 ms of CPU a frame)."""
+    from PySide6.QtOpenGLWidgets import QOpenGLWidget
+
+    _opengl_or_skip()
+    assert sampled.colour_space.cloud.is_3d
+    assert not sampled.findChildren(QOpenGLWidget)

@@ -46,6 +46,7 @@ def test_play_runs_lloyd_to_convergence_and_the_error_never_increases(sampled, q
     errors = player.errors()
     assert len(errors) == len(shown) >= 2
     assert all(b <= a for a, b in zip(errors, errors[1:])), errors
+    np.testing.assert_array_equal(sampled.colour_space.kmeans_controls.plot.errors(), errors)  # the plot shows them
     last = player.shown()
     assert last.converged and last.changes == 0
     status = control(sampled, type(sampled.colour_space.kmeans_controls.status), "kmeansStatus").text()
@@ -219,3 +220,37 @@ def test_help_what_is_kmeans_has_its_pictures(window, qtbot):
     for word in ("Assignment", "Update", "K: how many colours", "cost bytes", "dithering"):
         assert word in page.browser.toPlainText()
     page.close()
+
+
+def test_error_plot_draws_the_errors_falling_from_left_to_right(qtbot):
+    from kmeans_desktop.gui.widgets.error_plot import CURVE, ErrorPlot, short_number
+
+    plot = ErrorPlot()
+    qtbot.addWidget(plot)
+    plot.resize(240, plot.fixed_height())
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.set_errors([9.0e6, 5.0e6, 4.5e6, 4.4e6])
+    points, area = plot.curve_points(), plot.plot_rect()
+    assert len(points) == 4
+    assert np.all(np.diff(points[:, 0]) > 0) and np.all(np.diff(points[:, 1]) > 0)  # rightwards, down the screen
+    assert points[0, 1] == pytest.approx(area.top()) and points[-1, 1] == pytest.approx(area.bottom())
+    assert points[0, 0] == pytest.approx(area.left()) and points[-1, 0] == pytest.approx(area.right())
+    image = plot.grab().toImage()
+    x, y = (points[0] + points[1]) / 2
+    near = [image.pixelColor(int(x) + dx, int(y) + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    assert any(abs(c.red() - CURVE.red()) + abs(c.green() - CURVE.green()) + abs(c.blue() - CURVE.blue()) < 60
+               for c in near)
+    plot.set_errors([])
+    assert len(plot.curve_points()) == 0
+    assert short_number(4_400_000) == "4.4M" and short_number(12_345) == "12.3k" and short_number(7) == "7"
+
+
+def test_error_plot_shows_without_scrolling_in_a_1360x860_window(window, qtbot, make_image):
+    window.resize(1360, 860)
+    with qtbot.waitSignal(window.previewReady, timeout=20_000):
+        window.open_image(make_image("fit.png"))
+    plot = window.colour_space.kmeans_controls.plot
+    qtbot.waitUntil(lambda: plot.isVisible() and window.colour_space.cloud_dock.height() > 200, timeout=5000)
+    # its whole rectangle is on screen, not under the fold of the controls' scroll area
+    qtbot.waitUntil(lambda: plot.visibleRegion().boundingRect() == plot.rect(), timeout=5000)

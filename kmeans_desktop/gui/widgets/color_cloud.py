@@ -4,7 +4,8 @@ lightness up, or an HSV cylinder; `cloudSpace`), with the K centroids, and k-mea
 `ColorCloud` (objectName ``colorScatter``) holds a header (original/reduced colours, reset view)
 and one of two views:
 
-* `GLCloudView` (`gl_cloud`): a pyqtgraph `GLViewWidget` with the sample as points, the space's
+* `GLCloudView` (`gl_cloud`): pyqtgraph's 3-D scene, rendered offscreen and shown as a picture
+  (`gl_offscreen`: the window is never composed by OpenGL), with the sample as points, the space's
   frame, and the centroids as larger round markers drawn on top. The mouse rotates and zooms.
 * `FlatCloudView`: where no OpenGL context can be made (the offscreen platform, some remote
   desktops, old drivers) or the user asks for it: three 2-D projections (R–G, G–B, R–B) with

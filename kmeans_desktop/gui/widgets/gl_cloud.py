@@ -1,4 +1,6 @@
-"""The colour cloud's 3-D view: a pyqtgraph `GLViewWidget` with the sample as square points, the
+"""The colour cloud's 3-D view: pyqtgraph's scene in an `OffscreenGLView` (`gl_offscreen`: rendered
+into a framebuffer and painted as a picture) with the sample as square points (`IndexedPoints`:
+new colours repainted through an index picture while the camera rests), the
 centroids as larger round markers drawn on top, the frame of the colour space (the RGB cube with
 its R/G/B axes, or for OKLab and HSV a lightness/value axis with a ring around it) and, while
 k-means plays, the centroids' short trails. The mouse rotates (drag) and zooms (wheel).
@@ -31,15 +33,18 @@ class GLCloudView(QWidget):
         import pyqtgraph.opengl as gl
         from OpenGL import GL
 
-        from .gl_items import LineItem, ScatterItem, SquarePoints
+        from .gl_items import LineItem, ScatterItem
+        from .gl_points import IndexedPoints
 
-        self.view = gl.GLViewWidget()
+        from .gl_offscreen import OffscreenGLView, TextItem
+
+        self.view = OffscreenGLView()
         self.view.setObjectName("colorCloudGL")
         self.view.setBackgroundColor(QColor(*BACKGROUND))
         on_top = {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True,
                   "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
         dpr = max(1.0, self.devicePixelRatioF())
-        self.points = SquarePoints(pos=np.zeros((1, 3), np.float32), size=POINT_PX * dpr, pxMode=True,
+        self.points = IndexedPoints(pos=np.zeros((1, 3), np.float32), size=POINT_PX * dpr, pxMode=True,
                                   glOptions="opaque")
         self.points.setVisible(False)
         self.rings = ScatterItem(pos=np.zeros((1, 3), np.float32), size=1.0, color=(0.08, 0.08, 0.09, 0.9),
@@ -81,6 +86,8 @@ class GLCloudView(QWidget):
         return items
 
     def _cube(self, gl, line_item) -> list:
+        from .gl_offscreen import TextItem
+
         c = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], np.float32) - 0.5
         edges = [(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1]
         axes = [(0, 4), (0, 2), (0, 1)]  # from black along R, G and B
@@ -95,14 +102,16 @@ class GLCloudView(QWidget):
         font, small = self._fonts()
         for text, at, color in (("R", (0.62, -0.5, -0.5), (255, 110, 110)), ("G", (-0.5, 0.62, -0.5), (110, 230, 110)),
                                 ("B", (-0.5, -0.5, 0.64), (120, 160, 255))):
-            items.append(gl.GLTextItem(pos=at, text=text, color=QColor(*color), font=font))
+            items.append(TextItem(pos=at, text=text, color=QColor(*color), font=font))
         for text, at in (("0", (-0.56, -0.56, -0.56)), ("255", (0.5, 0.5, 0.53))):
-            items.append(gl.GLTextItem(pos=at, text=text, color=QColor(*GRID), font=small))
+            items.append(TextItem(pos=at, text=text, color=QColor(*GRID), font=small))
         return self._add(items)
 
     def _axis(self, gl, line_item, name: str, ring: bool) -> list:
         """A vertical axis (lightness or value) through the middle, a ring (HSV: saturation 1) or
         cross (OKLab: the a and b axes) at the bottom."""
+        from .gl_offscreen import TextItem
+
         grey = tuple(np.array(GRID + (255,), np.float32) / 255 * [1, 1, 1, 0.7])
         items = [line_item(pos=np.array([[0, 0, -0.5], [0, 0, 0.5]], np.float32), color=(0.85, 0.85, 0.85, 1),
                            width=2.0, mode="lines", antialias=True, glOptions="translucent")]
@@ -117,11 +126,11 @@ class GLCloudView(QWidget):
             items.append(line_item(pos=cross, color=grey, width=1.0, mode="lines", antialias=True,
                                    glOptions="translucent"))
         font, small = self._fonts()
-        items.append(gl.GLTextItem(pos=(0.03, 0.03, 0.56), text=name, color=QColor(235, 235, 235), font=font))
+        items.append(TextItem(pos=(0.03, 0.03, 0.56), text=name, color=QColor(235, 235, 235), font=font))
         labels = (("0°", (0.55, 0, -0.5)), ("120°", (-0.3, 0.48, -0.5))) if ring else (
             ("+a", (0.55, 0, -0.5)), ("+b", (0, 0.55, -0.5)))
         for text, at in labels:
-            items.append(gl.GLTextItem(pos=at, text=text, color=QColor(*GRID), font=small))
+            items.append(TextItem(pos=at, text=text, color=QColor(*GRID), font=small))
         return self._add(items)
 
     def set_space(self, space: str) -> None:

@@ -7,7 +7,8 @@ top-level window (a dock floated or docked again). A second window, or a floated
 draws nothing and logs `GLError: invalid value` from `glUseProgram` on every frame (pyqtgraph
 issues #1822, #2008, #3455; the only workaround there is `AA_ShareOpenGLContexts`, which must be
 set before the QApplication exists). These subclasses keep one program per context and rebuild
-their buffers when the context changes.
+their buffers when the context changes. (The cloud's `OffscreenGLView` renders with a context of
+its own that a floated dock doesn't change; a second view still has another context.)
 
 A workaround with an expiry: it relies on pyqtgraph's private internals of `GLScatterPlotItem`
 and `GLLinePlotItem` (the class attribute `_shaderProgram`, `getShaderProgram`, the items'

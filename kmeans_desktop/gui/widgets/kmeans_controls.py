@@ -8,14 +8,11 @@ signals); it never sees the window.
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGridLayout,
-    QGraphicsView,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -28,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from ...core.playback import CLUSTER_SPACES, ENGINE_SPACE_NOTE, STARTS
 from ..playback import KMeansPlayer, RunSummary
+from .error_plot import ErrorPlot
 
 SPEEDS = (1, 30)  # iterations per second
 
@@ -44,8 +42,6 @@ class KMeansControls(QWidget):
 
     def __init__(self, player: KMeansPlayer, parent: QWidget | None = None):
         super().__init__(parent)
-        import pyqtgraph as pg
-
         self.setObjectName("kmeansPlayback")
         self.player = player
         self.start = QComboBox()
@@ -89,27 +85,11 @@ class KMeansControls(QWidget):
         self.status = QLabel()
         self.status.setObjectName("kmeansStatus")
         self.status.setWordWrap(True)
-        self.plot = pg.PlotWidget(background=None)
-        self.plot.setObjectName("kmeansErrorPlot")
-        self.plot.setFixedHeight(80)
+        self.status.setMinimumHeight(2 * self.status.fontMetrics().lineSpacing())  # no jump from 1 line to 2
+        self.plot = ErrorPlot()
+        self.plot.setFixedHeight(self.plot.fixed_height())
         self.plot.setToolTip("Total squared distance of the pixels to their centres, in the space being clustered, "
                              "per iteration: it never goes up")
-        item = self.plot.getPlotItem()
-        item.hideButtons()
-        item.setMenuEnabled(False)
-        item.setMouseEnabled(False, False)
-        item.setLabel("left", "error")
-        item.setLabel("bottom", "iteration")
-        # fixed axis sizes: a longer tick label found while painting would otherwise resize the
-        # axis and lay the plot out again afterwards, one more repaint of the window per frame
-        metrics = QFontMetrics(self.plot.font())  # room for "4e+06" beside the axis's name, as pyqtgraph sized it
-        item.getAxis("left").setWidth(metrics.horizontalAdvance("4e+06") + metrics.height() + 12)
-        item.getAxis("bottom").setHeight(2 * metrics.height() + 10)
-        # and it repaints when its data are set (`_on_errors`; its autorange runs as it paints), in
-        # the window's update request with the frame's other changes: left to its scene, the new
-        # curve reached the window later, in an update request (a repaint of the window) of its own
-        self.plot.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.NoViewportUpdate)
-        self.curve = item.plot([], [], pen=pg.mkPen((110, 160, 230), width=2))
         self.runs = QListWidget()
         self.runs.setObjectName("kmeansRuns")
         self.runs.setFixedHeight(86)
@@ -128,26 +108,30 @@ class KMeansControls(QWidget):
         for button in (self.play, self.step, self.reset, self.again):
             button.setMinimumWidth(44)
         self.seed.setMinimumWidth(60)
+        # Compact, so that the error plot shows without scrolling in a 1360×860 window (the dock is
+        # ~300 px high there): the plot right after the controls one uses while watching, and the
+        # clustering space (changed rarely), its note, the runs' note and list below it, which may scroll
         grid.addWidget(self.start, 0, 0, 1, 3)
         grid.addWidget(self.play, 1, 0)
         grid.addWidget(self.step, 1, 1)
         grid.addWidget(self.reset, 1, 2)
         grid.addWidget(self.seed, 2, 0)
         grid.addWidget(self.again, 2, 1, 1, 2)
-        grid.addWidget(self.follow, 3, 0, 1, 3)
         speed = QHBoxLayout()
+        speed.setSpacing(4)
         speed.addWidget(QLabel("Speed"))
         speed.addWidget(self.speed, 1)
         speed.addWidget(self.speed_label)
+        grid.addLayout(speed, 3, 0, 1, 3)
+        grid.addWidget(self.follow, 4, 0, 1, 3)
         box = QVBoxLayout(self)
-        box.setContentsMargins(6, 6, 6, 6)
+        box.setContentsMargins(6, 4, 6, 4)
         box.setSpacing(4)
         box.addLayout(grid)
-        box.addLayout(speed)
-        box.addWidget(self.space)
-        box.addWidget(self.space_note)
         box.addWidget(self.status)
         box.addWidget(self.plot)
+        box.addWidget(self.space)
+        box.addWidget(self.space_note)
         box.addWidget(self.runs_note)
         box.addWidget(self.runs)
         box.addStretch(1)
@@ -198,8 +182,7 @@ class KMeansControls(QWidget):
         self.status.setText(text or self.player.why_disabled())
 
     def _on_errors(self, errors: list) -> None:
-        self.curve.setData(np.arange(len(errors), dtype=np.float64), np.asarray(errors, np.float64))
-        self.plot.viewport().update()
+        self.plot.set_errors(errors)
 
     def _on_runs(self, runs: list[RunSummary]) -> None:
         self.runs.clear()
