@@ -406,7 +406,12 @@ def cloud_updates(window: MainWindow, rec: Recorder, ks: list[int]) -> dict:
     panels = window.colour_space
     cloud = panels.cloud
     clock = FrameClock(cloud.view.view)
-    show = panels.show_preview = Timed(panels.show_preview)
+    # The panels' slots for a new result: `_on_result` (connected to the session, so the timed
+    # one replaces it there) and `_follow_result` (called through the instance, after a draw).
+    on_result = Timed(panels._on_result)
+    window.session.resultChanged.disconnect(panels._on_result)
+    window.session.resultChanged.connect(on_result)
+    follow = panels._follow_result = Timed(panels._follow_result)
     assign_slot = Timed(cloud.set_assignment)
     panels.analysis.cloudAssigned.disconnect(cloud.set_assignment)
     panels.analysis.cloudAssigned.connect(assign_slot)
@@ -423,13 +428,16 @@ def cloud_updates(window: MainWindow, rec: Recorder, ks: list[int]) -> dict:
         wait_until(lambda: cloud.assignment is not None and cloud.assignment.key is q, 60)
         assigned = assign_slot.calls[-1][0]
         clock.next_frame()  # the frame with the new colours, on screen
-        slots = sum(show.since(t0)) + sum(assign_slot.since(t0))
+        slots = sum(on_result.since(t0)) + sum(follow.since(t0)) + sum(assign_slot.since(t0))
         frame = clock.paint_ms[-1] if clock.paint_ms else 0.0
         rows.append({"k": k, "slots_ms": slots, "paint_ms": frame, "total_ms": slots + frame,
                      "to_screen_ms": (clock.swapped_at - assigned) * 1000,
                      "assign_ms": sum(worker_assign.since(t0)), "n": len(cloud.sample.positions)})
         settle_at(window, rec, k)
     analysis.assign_cloud = worker_assign.fn
+    window.session.resultChanged.disconnect(on_result)
+    window.session.resultChanged.connect(panels._on_result)
+    del panels._follow_result
     return {"rows": rows, "clock": clock}
 
 
