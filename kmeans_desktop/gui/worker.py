@@ -52,8 +52,10 @@ log = logging.getLogger("kmeans_desktop.gui.worker")
 OVERLAP = (os.cpu_count() or 1) >= 4
 #: Settled requests get a quick preview before the full result only when full results on the
 #: image take at least this long and QUICK_RATIO times a quick one (see _quick_helps); before
-#: the first full result, only for images above QUICK_FIRST_ABOVE pixels.
-QUICK_SKIP_ABOVE = 0.4
+#: the first full result, only for images above QUICK_FIRST_ABOVE pixels. (0.4 s until issue 15's
+#: sixth helper: a 9 MP photo's final preview, 0.6-1 s on two idle cores, then waited for a quick
+#: one of its own K, 0.1-0.3 s more, while the drag's quick previews of nearby K were on screen.)
+QUICK_SKIP_ABOVE = 2.0
 QUICK_RATIO = 3.0
 QUICK_FIRST_ABOVE = 20_000_000
 #: Memory the result cache may use (quantized indices plus images ready to paint).
