@@ -188,6 +188,16 @@ class StallTracer:
                 print(f"    {n:4d}  {where}")
 
 
+def helper_cpu(helper) -> float:
+    """CPU seconds the helper process has used (Linux /proc), nan if unknown."""
+    proc = getattr(helper, "_proc", None)
+    try:
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (AttributeError, OSError, ValueError, IndexError):
+        return float("nan")
+
+
 class Recorder:
     """Timestamps of the window's and worker's signals."""
 
@@ -197,8 +207,15 @@ class Recorder:
         self.sizes: list[tuple[float, int]] = []
         self.estimates: list[tuple[float, int]] = []  # an estimate of the size, before the exact one
         self.core: list[tuple[float, int, float]] = []  # (time, K, quantize seconds) of finals
-        window.previewReady.connect(lambda k: self.ready.append((time.perf_counter(), k)))
-        window.sizeReady.connect(lambda k, n: self.sizes.append((time.perf_counter(), k)))
+        # CPU clocks at each: this process's (all threads) and the helper process's (packing)
+        self.cpu: dict[tuple[str, float], tuple[float, float]] = {}
+        helper = window.worker.helper
+
+        def clocks(what: str, t: float) -> None:
+            self.cpu[(what, t)] = (time.process_time(), helper_cpu(helper))
+
+        window.previewReady.connect(lambda k: (self.ready.append((t := time.perf_counter(), k)), clocks("ready", t)))
+        window.sizeReady.connect(lambda k, n: (self.sizes.append((t := time.perf_counter(), k)), clocks("size", t)))
         window.worker.previewAvailable.connect(self._preview)
         if hasattr(window.worker, "estimateAvailable"):  # (an older checkout has none)
             window.worker.estimateAvailable.connect(lambda e: self.estimates.append((time.perf_counter(), e.k)))
@@ -280,7 +297,7 @@ def scrub(window: MainWindow, rec: Recorder, changes: int, interval_ms: float, t
 
 
 def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms: float, timeline=None) -> dict:
-    finals, quicks, cores, sizes, estimates = [], [], [], [], []
+    finals, quicks, cores, sizes, estimates, final_cpu, pack_cpu = [], [], [], [], [], [], []
     for i in range(trials):
         window.worker.clear_cache()
         start = max(2, k - 24 - 7 * i) if k > 30 else min(256, k + 24 + 7 * i)
@@ -288,6 +305,7 @@ def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms:
         window.worker.clear_cache()
         step = 1 if k > start else -1
         path = list(range(start, k, step * max(1, abs(k - start) // 5)))[1:] + [k]
+        cpu0, helper0 = time.process_time(), helper_cpu(window.worker.helper)
         last = drag(window, path, interval_ms)
         wait_until(lambda last=last: rec.first(rec.ready, k, last) is not None, 120)
         ready = rec.first(rec.ready, k, last)
@@ -299,6 +317,9 @@ def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms:
         wait_until(lambda last=last: rec.first(rec.sizes, k, last) is not None, 120)
         size_at = rec.first(rec.sizes, k, last)
         sizes.append((size_at - ready) * 1000 if size_at and ready else float("nan"))
+        at_ready, at_size = rec.cpu.get(("ready", ready)), rec.cpu.get(("size", size_at))
+        final_cpu.append((at_ready[0] - cpu0) * 1000 if at_ready else float("nan"))
+        pack_cpu.append((at_size[1] - helper0) * 1000 if at_size else float("nan"))
         estimate_at = rec.first(rec.estimates, k, last)
         estimates.append((estimate_at - ready) * 1000 if estimate_at and ready else float("nan"))
         wait_until(window.worker.is_idle, 120)
@@ -306,7 +327,8 @@ def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms:
             timeline.report(last, size_at, f"K={k}, trial {i + 1}")
     return {"k": k, "finals": finals, "quicks": quicks, "median": statistics.median(finals),
             "core_median": statistics.median(cores), "size_median": statistics.median(sizes),
-            "estimate_median": statistics.median(estimates),
+            "estimate_median": statistics.median(estimates), "final_cpu": statistics.median(final_cpu),
+            "pack_cpu": statistics.median(pack_cpu), "load": os.getloadavg()[0],
             "quick_median": statistics.median(quicks) if not any(np.isnan(quicks)) else float("nan")}
 
 
@@ -837,14 +859,19 @@ def main() -> int:
 
     print(f"\nLatency, last slider change → previewReady (cold cache, {args.trials} trials)")
     print(f"  {'K':>4} {'median ms':>10} {'goal ms':>8} {'verdict':>8} {'first quick ms':>15} "
-          f"{'core quantize ms':>17} {'bytes after ms':>15} {'estimate after':>15}  all (ms)")
+          f"{'core quantize ms':>17} {'bytes after ms':>15} {'estimate after':>15} {'cpu final':>9} "
+          f"{'cpu pack':>8} {'load':>5}  all (ms)")
     for k in (int(v) for v in args.ks.split(",")):
         r = latency(window, rec, k, args.trials, args.interval_ms, timeline)
         goal = GOALS.get(k, float("nan"))
         verdict = "meets" if r["median"] <= goal else "misses"
         runs = " ".join(f"{v:.0f}" for v in r["finals"])
         print(f"  {k:>4} {r['median']:>10.0f} {goal:>8.0f} {verdict:>8} {r['quick_median']:>15.0f} "
-              f"{r['core_median']:>17.0f} {r['size_median']:>15.0f} {r['estimate_median']:>15.0f}  {runs}")
+              f"{r['core_median']:>17.0f} {r['size_median']:>15.0f} {r['estimate_median']:>15.0f} "
+              f"{r['final_cpu']:>9.0f} {r['pack_cpu']:>8.0f} {r['load']:>5.1f}  {runs}")
+    print("  (cpu final: this process's CPU time, all threads, from the drag's start to previewReady; cpu pack:\n"
+          "   the helper process's, from the drag's start to the exact byte count; medians in ms. Under load\n"
+          "   the wall-clock figures are mostly time spent waiting for a core: compare these.)")
     window.close()
     app.processEvents()
     return 0

@@ -56,6 +56,9 @@ class Packing:
     #: once more with full trials) and keep the smallest file: unlike oxipng's own trials of several
     #: filters, never larger than any one filter alone.
     best_of: bool = False
+    #: Let oxipng also try its reordered palettes (each ordering is one more quick trial packing of
+    #: the whole image, then judged against ours, which `kmeans._tidy` has sorted by luminance).
+    palette_trials: bool = True
 
 
 _PACKING_LIMITS = (1_000_000, 4_000_000)  # pixels: small (web size), medium, large
@@ -95,9 +98,17 @@ _SMALL_BEST = ("Entropy", "NoOp")
 #: and runs one trial per thread), and stdlib zlib, which can be (pigz's way: slices ended with a
 #: sync flush, each primed with the 32 KB before it), packs the same filtered rows 5.7–9.7 % larger
 #: at level 9 (K=64: 1,374,566 with Z_FILTERED, 1,414,276 default) in more CPU (2.9–4.8 s). So
-#: the exact bytes of a 9 MP K=64 result take ~3 s of one core (issue 15's 2 s is missed there);
+#: the exact bytes of a 9 MP K=64 result took ~3 s of one core (1.6 s without palette trials, below);
 #: joining libdeflate streams packed on two cores needs a deflate block parser (to clear the first
 #: stream's final-block bit), which is not written.
+#: Large images at the default effort skip oxipng's reordered palettes (`palette_trials`): each
+#: ordering it tries is one more quick packing of the whole image, and ours (`kmeans._tidy`,
+#: by luminance) nearly always wins. Measured 2026-12-02 on 9 MP china and flower (Entropy, level 10;
+#: bytes, CPU seconds, best of 2): china K=8/16 the same bytes and time (no trials below 5 bits);
+#: K=32 854,067 -> 854,234 (+0.02 %), 2.47 -> 1.71 s; K=64 1,162,619 the same, 2.57 -> 1.58 s;
+#: K=128 the same, 2.27 -> 1.46 s; K=256 2,013,375 -> 2,015,268 (+0.09 %), 2.03 -> 1.22 s; flower
+#: K=8/16/32 the same bytes, K=32 1.94 -> 1.57 s. That is the exact byte count of a 9 MP result
+#: 0.6-0.7x as long after its preview (issue 13's 2 s). Small images keep them (tenths of a second).
 #: Cheaper small-image defaults, measured 2026-12-02 (bench_perceptual's images × K = 8/64/256,
 #: bytes and CPU against effort 3's sampled choice at 12): sampled at 11: photos 1.024× bytes,
 #: 0.58× CPU; flat 1.016×, 0.48×; icons 0.995×, 0.56×; translucent 1.021×, 0.51×; at 10:
@@ -109,7 +120,7 @@ _PACKING: dict[int, tuple[Packing, Packing, Packing]] = {
     1: (Packing(("NoOp",), 6),) * 3,
     2: (Packing(("NoOp",), 10), Packing(("Entropy",), 8), Packing(("Entropy",), 6)),
     3: (Packing(_SMALL_BEST, 12, sample_choice=True), Packing(_SMALL_BEST, 12, sample_choice=True),
-        Packing(("Entropy",), 10)),
+        Packing(("Entropy",), 10, palette_trials=False)),
     4: (Packing(_SMALL_BEST, 12, full_trials=True, best_of=True),) * 3,
     5: (Packing((*_SMALL_BEST, "BigEnt", "MinSum", "Bigrams"), 12, full_trials=True, best_of=True),) * 3,
 }
@@ -201,7 +212,7 @@ def _raw_png(q: Quantized, indices: np.ndarray, icc_profile: bytes | None, exif:
     return raw
 
 
-def _pack(raw, filters: tuple[str, ...], deflate: int, full_trials: bool) -> bytes:
+def _pack(raw, filters: tuple[str, ...], deflate: int, full_trials: bool, palette_trials: bool = True) -> bytes:
     # Keep the packed depth: oxipng would re-expand tiny images to 8 bits to save a few bytes, and
     # on photos the packed depth is also what gives the smallest file (measured on china.jpg).
     return raw.create_optimized_png(
@@ -210,6 +221,7 @@ def _pack(raw, filters: tuple[str, ...], deflate: int, full_trials: bool) -> byt
         filter=[getattr(oxipng.RowFilter, f) for f in filters],
         deflate=oxipng.Deflaters.libdeflater(deflate),
         fast_evaluation=not full_trials,
+        palette_reduction=palette_trials,
     )
 
 
@@ -246,7 +258,7 @@ def encode_png(q: Quantized, *, icc_profile: bytes | None = None, exif: bytes | 
         return min(files, key=len)  # ties: the first filter listed
     if pack.sample_choice and len(filters) > 1:
         filters = (_sampled_filter(q, pack),) if q.height >= 2 * _SAMPLE_STEP else filters
-    return _pack(raw, filters, pack.deflate, pack.full_trials)
+    return _pack(raw, filters, pack.deflate, pack.full_trials, pack.palette_trials)
 
 
 def encode_gif(q: Quantized, *, icc_profile: bytes | None = None, exif: bytes | None = None) -> bytes:

@@ -42,6 +42,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -215,6 +216,7 @@ class HelperProcess:
         self._running_owner: object = None
         self._running_name: str | None = None  # the request being served, for `running_request`
         self._local_state = HelperState()  # when no process can be started (frozen without a flag)
+        self._threads: list[threading.Thread] = []  # `submit`'s
         #: Requests sent to the process, and bytes of image sent (tests and benchmarks read them).
         self.requests = 0
         self.images_sent = 0
@@ -236,9 +238,10 @@ class HelperProcess:
         return self.call("fit", req, image_id=image_id, priority=PRIORITY_FIT, owner=owner)
 
     def call(self, name: str, *args, image_id: int | None = None, priority: int = PRIORITY_PREVIEW,
-             owner: object = None):
+             owner: object = None, wanted: Callable[[], bool] | None = None):
         """Run request `name` in the helper and return its result. With `image_id`, the request
-        needs the current image, which must be that one (else HelperGone: it was replaced)."""
+        needs the current image, which must be that one (else HelperGone: it was replaced).
+        `wanted` is asked when the request's turn comes: False drops it unrun (HelperGone)."""
         if self._closed:
             raise HelperGone("the helper was stopped")
         command = self._command()
@@ -248,6 +251,8 @@ class HelperProcess:
         try:
             if self._closed:
                 raise HelperGone("the helper was stopped")
+            if wanted is not None and not wanted():
+                raise HelperGone("the request is no longer wanted")
             proc = self._ensure_started(command)
             image = self._image_for(image_id, self._sent_image_id)
             self._running_owner, self._running_name = owner, name
@@ -272,6 +277,29 @@ class HelperProcess:
             raise KMeansDesktopError(message)
         raise RuntimeError(f"{kind}: {message}")
 
+    def submit(self, requests: list[tuple], *, priority: int = PRIORITY_PREVIEW,
+               wanted: Callable[[], bool] | None = None) -> list[Future]:
+        """`call` each (name, *args) in `requests`, in order, on a thread of its own started now: they
+        join the queue at once, so they run as soon as the process is free, and their outcomes
+        arrive in the returned futures (the caller need not hold a thread meanwhile). `wanted` as
+        in `call`, asked before each."""
+        futures = [Future() for _ in requests]
+        for future in futures:
+            future.set_running_or_notify_cancel()
+
+        def run() -> None:
+            for (name, *args), future in zip(requests, futures):
+                try:
+                    future.set_result(self.call(name, *args, priority=priority, wanted=wanted))
+                except BaseException as exc:  # noqa: BLE001 - the caller of result() gets it
+                    future.set_exception(exc)
+
+        thread = threading.Thread(target=run, name="helper-submit", daemon=True)
+        with self._state_lock:
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+        return futures
+
     def interrupt(self, owner: object) -> bool:
         """Kill the process if `owner`'s request is the one running (it raises HelperGone)."""
         if owner is None or self._running_owner is not owner:
@@ -290,7 +318,10 @@ class HelperProcess:
             proc.kill()  # unblocks a thread waiting for the reply: EOFError
         with self._state_lock:
             self._image = None
+            threads, self._threads = self._threads, []
         self._reset()
+        for thread in threads:  # their requests end at once now (HelperGone)
+            thread.join(2.0)
 
     @property
     def running(self) -> bool:

@@ -15,11 +15,12 @@ from its one target), each with at most one job running:
   so slow that a quick one first is worth its delay. A late quick preview is still shown if nothing
   newer is on screen; `final` results only for the current generation.
 * **Cache** per (K, dither) for the current image (LRU, bounded in bytes, `result_cache`).
-* **Encoding** (the exact bytes Save writes) runs after the final preview is shown, only when no
-  quantizing waits; a save's is served first; large images in the helper process (the PNG encoder
-  keeps the GIL, see `helper`). Above `ESTIMATE_ABOVE` pixels an estimate from a sample of rows
-  (`estimateAvailable`, a tenth of the time) comes first. Background work waits for both
-  (`encoding`, `computeIdle`).
+* **Encoding** (the exact bytes Save writes): large images in the helper process (the PNG encoder
+  keeps the GIL, see `helper`), asked for the moment a final result is quantized (before its
+  picture is built: `compute.start_early_bytes`); the encode lane waits for them once it is shown.
+  Small ones after it is shown, when no quantizing waits. A save's is served first. Above
+  `ESTIMATE_ABOVE` pixels an estimate from a sample of rows (`estimateAvailable`, a tenth of the
+  time) comes first. Background work waits for both (`encoding`, `computeIdle`).
 
 Standing alone (tests), the worker makes its own scheduler and helper. `shutdown` stops all
 scheduling and waits for running jobs with a bound.
@@ -30,6 +31,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -37,22 +39,10 @@ from PySide6.QtGui import QImage
 
 from ..core import KMeansDesktopError, Quantized
 from ..core.encoding import DEFAULT_EFFORT, check_effort
-from .compute import (
-    PROXY_ABOVE,
-    ESTIMATE_ABOVE,
-    PROXY_PIXELS,
-    Encoded,
-    Key,
-    LoadedImage,
-    Preview,
-    SaveWait,
-    compute_preview,
-    encode_result,
-    estimate_png_size,
-    load_failure_message,
-    load_source,
-)
-from .helper import PRIORITY_PREVIEW, PRIORITY_SAVE, HelperProcess
+from .compute import (ESTIMATE_ABOVE, PROXY_ABOVE, PROXY_PIXELS, Encoded, Key, LoadedImage, Preview, SaveWait,
+                      compute_preview, encode_job, encode_result, estimate_job, load_failure_message, load_source,
+                      start_early_bytes)
+from .helper import OUT_OF_PROCESS_ABOVE, PRIORITY_PREVIEW, PRIORITY_SAVE, HelperProcess
 from .result_cache import ResultCache
 from .scheduler import Scheduler, Ticket, wait_for_pool
 
@@ -62,8 +52,10 @@ log = logging.getLogger("kmeans_desktop.gui.worker")
 OVERLAP = (os.cpu_count() or 1) >= 4
 #: Settled requests get a quick preview before the full result only when full results on the
 #: image take at least this long and QUICK_RATIO times a quick one (see _quick_helps); before
-#: the first full result, only for images above QUICK_FIRST_ABOVE pixels.
-QUICK_SKIP_ABOVE = 0.4
+#: the first full result, only for images above QUICK_FIRST_ABOVE pixels. (0.4 s until issue 15's
+#: sixth helper: a 9 MP photo's final preview, 0.6-1 s on two idle cores, then waited for a quick
+#: one of its own K, 0.1-0.3 s more, while the drag's quick previews of nearby K were on screen.)
+QUICK_SKIP_ABOVE = 2.0
 QUICK_RATIO = 3.0
 QUICK_FIRST_ABOVE = 20_000_000
 #: Memory the result cache may use (quantized indices plus images ready to paint).
@@ -194,7 +186,7 @@ class PreviewWorker(QObject):
             callback(encoded, None)
             return
         icc = self._image.source.icc_profile if self._image and self._image.image_id == preview.image_id else None
-        self._save_waits.append(SaveWait(preview.image_id, preview.quantized, fmt, icc, callback))
+        self._save_waits.append(SaveWait(preview.image_id, preview.quantized, fmt, icc, callback, preview.early))
         self._pump_encode()
         self._update_busy()
 
@@ -213,9 +205,14 @@ class PreviewWorker(QObject):
             self.clear_cache()
             self._generation += 1
 
-    def _lock_args(self) -> tuple:
-        """compute_preview's `locked`, only when there are locked colours (tests wrap it with four arguments)."""
-        return (self.locked,) if self.locked else ()
+    def _lock_args(self, key: Key | None = None) -> tuple:
+        """compute_preview's `locked`, only when there are locked colours (tests wrap it with four
+        arguments), and for a final result (`key`) of a large image `early`, which starts its packing."""
+        image, effort = self._image, self.effort
+        if key is None or image is None or image.source.width * image.source.height <= OUT_OF_PROCESS_ABOVE:
+            return (self.locked,) if self.locked else ()
+        wanted = lambda: not self._closed and self._image is image and self._target == key and self.effort == effort  # noqa: E731
+        return self.locked, partial(start_early_bytes, self.helper, image.image_id, image.source.icc_profile, effort, wanted)
 
     def clear_cache(self) -> None:
         """Forget every result (benchmarks use it to measure cold requests)."""
@@ -310,7 +307,7 @@ class PreviewWorker(QObject):
         if (not self._running("full") and (self._settled or image.proxy is None)
                 and (self.overlap or not quick_needed)):
             self.started["compute"] += 1
-            self._start("full", self._generation, compute_preview, image, key[0], key[1], True, *self._lock_args(),
+            self._start("full", self._generation, compute_preview, image, key[0], key[1], True, *self._lock_args(key),
                         tag=self.locked)
 
     def _quick_helps(self) -> bool:
@@ -332,23 +329,26 @@ class PreviewWorker(QObject):
         if self._save_waits:
             w = self._save_waits[0]
             self.started["encode"] += 1
-            self._start("encode", self._generation, encode_result, w.image_id, w.quantized, w.fmt, w.icc_profile,
-                        self.helper, PRIORITY_SAVE, self.effort, tag=w.quantized)
+            self._start("encode", self._generation, *encode_job(w.image_id, w.quantized, w.fmt, w.icc_profile,
+                        self.helper, PRIORITY_SAVE, self.effort, w.early), tag=w.quantized)
             return
-        if self._image is None or self._target is None or self._running("full") or self._running("quick"):
+        if self._image is None or self._target is None:
             return
         entry = self._cache.get(self._target)
         if entry is None or "png" in entry.encoded or self._shown_generation != self._generation:
             return
+        q, image_id, icc, early = entry.preview.quantized, self._image.image_id, self._image.source.icc_profile, \
+            entry.preview.early
+        if (early is None or early.effort != self.effort) and (self._running("full") or self._running("quick")):
+            return  # (bytes asked early are being packed in the helper already: no reason to wait)
         self.started["encode"] += 1
-        q = entry.preview.quantized
         if q.width * q.height > ESTIMATE_ABOVE and self._estimated is not q:  # an estimate first
             self._estimated = q
-            self._start("encode", self._generation, estimate_png_size, self._image.image_id, q,
-                        self._image.source.icc_profile, self.helper, self.effort, tag=("estimate", q))
+            self._start("encode", self._generation, *estimate_job(image_id, q, icc, self.helper, self.effort, early),
+                        tag=("estimate", q))
             return
-        self._start("encode", self._generation, encode_result, self._image.image_id, q, "png",
-                    self._image.source.icc_profile, self.helper, PRIORITY_PREVIEW, self.effort, tag=q)
+        self._start("encode", self._generation, *encode_job(image_id, q, "png", icc, self.helper, PRIORITY_PREVIEW,
+                                                            self.effort, early), tag=q)
 
     def _update_busy(self) -> None:
         busy = not self.is_idle()

@@ -347,6 +347,54 @@ def test_helper_process_reports_errors_and_refuses_work_after_close(qapp):
         enc.encode(q, "png", None)
 
 
+def test_large_final_results_are_packed_from_the_moment_they_are_quantized(loaded, qtbot, monkeypatch):
+    """Above OUT_OF_PROCESS_ABOVE the helper is asked for the estimate and the exact bytes before the
+    picture is built; the encode lane only waits for them: one packing, the bytes Save writes."""
+    monkeypatch.setattr(worker_module, "OUT_OF_PROCESS_ABOVE", 0)
+    monkeypatch.setattr(worker_module, "ESTIMATE_ABOVE", 0)
+    monkeypatch.setattr(compute_module, "ESTIMATE_ABOVE", 0)
+    asked = []
+    real = compute_module.pyramid_from_indexed
+
+    def picture(*args):
+        asked.append(loaded.helper.requests + len(loaded.helper._threads))  # packing started, or queued
+        return real(*args)
+
+    monkeypatch.setattr(compute_module, "pyramid_from_indexed", picture)
+    estimates = []
+    loaded.estimateAvailable.connect(estimates.append)
+    with qtbot.waitSignal(loaded.encodedAvailable, timeout=60_000) as got:
+        with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000) as shown:
+            loaded.request(12, False)
+    preview = shown.args[0]
+    assert asked and asked[0] >= 1 and preview.early is not None  # asked before the picture was built
+    q = preview.quantized
+    assert got.args[0].data == encode(q, "png", icc_profile=loaded.image.source.icc_profile)
+    assert len(estimates) == 1 and estimates[0].k == 12
+    assert loaded.helper.requests == 2  # the estimate and the exact bytes, nothing packed twice
+    saved = []
+    loaded.request_bytes(preview, "png", lambda encoded, error: saved.append(encoded))
+    assert saved == [got.args[0]]  # Save takes those very bytes
+
+
+def test_helper_submit_runs_requests_in_order_and_drops_unwanted_ones(qapp):
+    from kmeans_desktop.core import quantize
+    from kmeans_desktop.gui.helper import HelperGone, HelperProcess
+
+    q = quantize(np.arange(48 * 3, dtype=np.uint8).reshape(4, 12, 3), 4)
+    enc = HelperProcess()
+    try:
+        gif, png = enc.submit([("encode", q, "gif", None), ("encode", q, "png", None)])
+        assert gif.result(30) == encode(q, "gif") and png.result(30) == encode(q, "png")
+        (dropped,) = enc.submit([("encode", q, "png", None)], wanted=lambda: False)
+        with pytest.raises(HelperGone):
+            dropped.result(30)
+        assert enc.requests == 2  # the unwanted one never reached the process
+    finally:
+        enc.close()
+    assert not enc._threads
+
+
 def test_frozen_apps_run_the_helper_through_their_own_entry_point(monkeypatch):
     from kmeans_desktop import cli
     from kmeans_desktop.gui.helper import HELPER_FLAG, helper_command
