@@ -146,3 +146,27 @@ def test_large_images_say_the_score_is_sampled(qtbot):
     panel.set_quality(71.26, sampled=True)
     assert panel.value_text("ssimulacra2") == "≈ 71.3 · high (estimated)"
     assert "sampled" in panel.findChild(QWidget, "stat_ssimulacra2").toolTip()
+
+
+def test_k_curve_axes_show_no_numbers_until_they_have_points(qtbot):
+    """An empty curve's axes said "1 bytes" and "0"; numbers come with the first point on each."""
+    from kmeans_desktop.core.kcurve import CurvePoint
+    from kmeans_desktop.gui.widgets.k_curve import KCurveView
+
+    view = KCurveView()
+    qtbot.addWidget(view)
+    item = view.plot.getPlotItem()
+
+    def shown(side):
+        return item.getAxis(side).style["showValues"]
+
+    view.start(1, False, "")
+    assert not shown("left") and not shown("right")
+    view.add_point(CurvePoint(1, 16, False, 30.0, None, False, 0.1, ssimulacra2=40.0))
+    view._redraw()
+    assert shown("left") and not shown("right")  # its size is still being encoded
+    view.add_point(CurvePoint(1, 16, False, 30.0, 12_345, False, 0.2, ssimulacra2=40.0))
+    view._redraw()
+    assert shown("left") and shown("right")
+    view.clear()
+    assert not shown("left") and not shown("right")

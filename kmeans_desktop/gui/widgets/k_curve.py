@@ -266,6 +266,10 @@ class KCurveView(QWidget):
             self.plot.getPlotItem().setYRange(float(y.min()) - margin, float(y.max()) + margin, padding=0)
         if kb:
             self.bytes_box.setYRange(0, float(b.max()) * 1.08, padding=0)
+        item = self.plot.getPlotItem()  # no numbers on an axis with nothing on it ("1 bytes", "0")
+        for side, shown in (("left", bool(ks)), ("right", bool(kb))):
+            if item.getAxis(side).style["showValues"] != shown:
+                item.getAxis(side).setStyle(showValues=shown)
         knee = self.knee()
         self.knee_line.setVisible(knee is not None)
         if knee is not None:
