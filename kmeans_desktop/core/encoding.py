@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -251,10 +251,10 @@ def encode_png(q: Quantized, *, icc_profile: bytes | None = None, exif: bytes | 
     filters = pack.filters
     raw = _raw_png(q, q.indices, icc_profile, exif)
     if pack.sample_choice and len(filters) > 1 and q.width * q.height <= _WHOLE_TRIALS_UPTO:
-        pack = Packing(filters, pack.deflate, pack.full_trials, best_of=True)
+        pack = replace(pack, best_of=True)
     if pack.best_of:
         modes = (False, True) if pack.full_trials else (False,)
-        files = [_pack(raw, (f,), pack.deflate, full) for f in filters for full in modes]
+        files = [_pack(raw, (f,), pack.deflate, full, pack.palette_trials) for f in filters for full in modes]
         return min(files, key=len)  # ties: the first filter listed
     if pack.sample_choice and len(filters) > 1:
         filters = (_sampled_filter(q, pack),) if q.height >= 2 * _SAMPLE_STEP else filters
