@@ -122,6 +122,7 @@ class ColorCloud(QWidget):
         self._reduced = False
         self._space = "rgb"
         self._positions: dict[str, np.ndarray] = {}
+        self._trail_cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._playback = None  # (point rgba, labels, centre rgb, centre sRGB float, sizes, trails) while playing
 
         self.original_button = QPushButton("Original colours")
@@ -315,6 +316,17 @@ class ColorCloud(QWidget):
         head = (self.positions()[:self.FLAT_POINTS] + 0.5) * 255
         return head, tuple(np.argsort(head[:, hidden], kind="stable") for hidden in (2, 0, 1))
 
+    def _trail_at(self, srgb: np.ndarray) -> np.ndarray:
+        """`_at` for one frame's centres, kept while they are on the trail: each frame would
+        otherwise convert every earlier frame's centres again (in HSV or OKLab 3–4 ms a frame)."""
+        key = (id(srgb), self._space, self.is_3d)
+        hit = self._trail_cache.get(key)
+        if hit is None or hit[0] is not srgb:
+            if len(self._trail_cache) > 64:
+                self._trail_cache.clear()
+            hit = self._trail_cache[key] = (srgb, self._at(srgb))
+        return hit[1]
+
     def _at(self, srgb: np.ndarray) -> np.ndarray:
         """Centroid positions for sRGB colours (float 0..255) in the view's coordinates."""
         p = display_positions(np.asarray(srgb, np.float64).reshape(-1, 3), self._space)
@@ -369,13 +381,9 @@ class ColorCloud(QWidget):
     def _draw_centroids(self) -> None:
         if self._playback is not None:
             _, _, rgb, srgb, sizes, trails = self._playback
-            if not self.is_3d:  # one size, 4-bit colours: pyqtgraph re-renders a symbol per new brush and size
-                rgb, sizes = (rgb >> 4) * 17, np.full(len(rgb), 13.0, np.float32)
-            self.view.set_centroids(rgb, sizes, self._at(srgb))
-            segments = []
-            path = trails + [srgb]
-            for a, b in zip(path, path[1:]):
-                segments.append(np.stack([self._at(a), self._at(b)], axis=1).reshape(-1, 3))
+            path = [self._trail_at(c) for c in trails + [srgb]]
+            self.view.set_centroids(rgb, sizes, path[-1])
+            segments = [np.stack([a, b], axis=1).reshape(-1, 3) for a, b in zip(path, path[1:])]
             self.view.set_trails(np.concatenate(segments).astype(np.float32) if segments
                                  else np.zeros((0, 3), np.float32))
             return

@@ -13,6 +13,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+from .flat_items import Markers, Raster
+
 BACKGROUND = (38, 40, 44)
 GRID = (110, 114, 122)
 POINT_PX = 3.0
@@ -55,12 +57,11 @@ class FlatCloudView(QWidget):
                 axis.setTicks([[(0, "0"), (128, "128"), (255, "255")]])
                 axis.setLabel(self.NAMES[channel], color=self.AXIS_COLORS[channel])
             points = pg.ScatterPlotItem(size=POINT_PX, pen=None, symbol="s", pxMode=True)
-            centroids = pg.ScatterPlotItem(symbol="o", pen=pg.mkPen((20, 20, 22), width=1.5), pxMode=True)
+            centroids = Markers(pg.mkPen((20, 20, 22), width=1.5))
             centroids.setZValue(10)
             trail = pg.PlotCurveItem(pen=pg.mkPen((235, 236, 240, 200), width=1.5), connect="pairs")  # no data pipeline
             trail.setZValue(9)
-            raster = pg.ImageItem(axisOrder="row-major")
-            raster.setRect(0, 0, 256, 256)
+            raster = Raster()
             raster.setVisible(False)
             item.addItem(points)
             item.addItem(raster)
@@ -116,11 +117,9 @@ class FlatCloudView(QWidget):
     def set_centroids(self, rgb: np.ndarray, sizes: np.ndarray, positions: np.ndarray | None = None) -> None:
         """Markers in the colours `rgb` (k×3 uint8), at `positions` (k×3 in the plots' 0..255
         coordinates; by default the colours themselves: the RGB cube)."""
-        brushes = [self.brush_for(c) for c in rgb]
         at = rgb if positions is None else positions
         for (x, y), item in zip(self.PROJECTIONS, self.centroid_items):
-            item.setData(x=at[:, x].astype(np.float64), y=at[:, y].astype(np.float64), size=sizes,
-                         brush=brushes)
+            item.set_markers(at[:, x], at[:, y], sizes, rgb)
 
     def set_trails(self, segments: np.ndarray, alpha: np.ndarray | None = None) -> None:
         """Line segments (2m×3, in the plots' coordinates) behind the moving centroids."""
@@ -151,12 +150,12 @@ class FlatCloudView(QWidget):
         (pyqtgraph's per-point brushes take hundreds)."""
         self._pending = []
         t = table.astype(np.uint32)
-        packed = (t[:, 0] | (t[:, 1] << 8) | (t[:, 2] << 16) | np.uint32(255 << 24)).astype("<u4")[labels]
+        packed = ((t[:, 0] << 16) | (t[:, 1] << 8) | t[:, 2] | np.uint32(0xFF000000))[labels]  # opaque ARGB32
         r = self.RASTER
         for item, points, (order, texel) in zip(self.raster_items, self.point_items, self._raster):
-            image = np.zeros(r * r, "<u4")
+            image = np.zeros(r * r, np.uint32)
             image[texel] = packed[order]  # later (nearer) points overwrite
-            item.setImage(image.view(np.uint8).reshape(r, r, 4), autoLevels=False, levels=(0, 255))
+            item.set_argb(image.reshape(r, r))
             item.setVisible(True)
             points.setVisible(False)
         self._one_repaint(True)
