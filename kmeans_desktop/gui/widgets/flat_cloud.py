@@ -1,9 +1,11 @@
-"""The colour cloud's 2-D fallback: three projections of the RGB cube (R–G, G–B, R–B) with
-`pg.ScatterPlotItem`, for where no OpenGL context can be made or the user asks for it.
+"""The colour cloud's 2-D fallback: three projections of the RGB cube (R–G, G–B, R–B), for where no
+OpenGL context can be made or the user asks for it.
 
-QPainter draws these without a GPU and pyqtgraph prepares each point's brush in Python, so they
-draw a fair subset of the sample (the head of the shuffled sample) with colours snapped to 4 bits
-per channel (fewer distinct brushes), one projection per turn of the event loop.
+QPainter draws these without a GPU. The points are `pg.ScatterPlotItem`s; pyqtgraph prepares each
+point's brush in Python, so they draw a fair subset of the sample (the head of the shuffled sample)
+with colours snapped to 4 bits per channel (fewer distinct brushes), one projection per turn of the
+event loop. The centroids and k-means playback's pictures are our own light items
+(`flat_items`): they change every playback frame.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ POINT_PX = 3.0
 
 
 class FlatCloudView(QWidget):
-    """Three projections of the cube with `pg.ScatterPlotItem`, drawn by QPainter."""
+    """Three projections of the cube in `pg.PlotWidget`s, drawn by QPainter."""
 
     PROJECTIONS = ((0, 1), (1, 2), (0, 2))  # R–G, G–B, R–B
     NAMES = "RGB"
