@@ -45,8 +45,9 @@ SPECKLE_SLACK = 8.0
 
 
 def despeckle(indices: np.ndarray, hist: ColorHistogram, x: np.ndarray, centres: np.ndarray,
-              labels: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray, float]:
-    """(H×W uint8 indices, change in the summed squared sRGB error). All pixels are judged
+              labels: np.ndarray, palette: np.ndarray, counts: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """(H×W uint8 indices, change in the summed squared sRGB error); `counts` (pixels per entry of
+    `indices`), when given, is brought up to date in place from the moved pixels. All pixels are judged
     against the same input map (no pixel's change affects another's), so the result doesn't
     depend on any order. `x`: working-space coordinates of the distinct colours; `centres`: of
     the palette entries; `labels`: each distinct colour's nearest entry; `palette`: the entries
@@ -74,6 +75,9 @@ def despeckle(indices: np.ndarray, hist: ColorHistogram, x: np.ndarray, centres:
     if not take.any():
         return indices, 0.0
     moved, new = cand[take], other[take]
+    if counts is not None:
+        counts += np.bincount(new, minlength=len(counts))[:len(counts)]
+        counts -= np.bincount(own[take], minlength=len(counts))[:len(counts)]
     out = indices.copy()
     out.reshape(-1)[moved] = new
     rgb = hist.colors[colour[take]].astype(np.float64)
