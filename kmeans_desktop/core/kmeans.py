@@ -52,6 +52,12 @@ _FINE_ITER_LARGE = 1  # Lloyd iterations on 7-bit bin means for images above _EX
 _LLOYD_TOL = 5e-4  # stop when an iteration improves the weighted error by less than this share
 _KMEANS_MAX_ITER = 100  # Lloyd iterations on the coarse set at most
 _REMEASURE_SHARE = 0.7  # share of the points whose bounds may cross in a polish step before all are measured
+#: The points of a histogram, with their bins and cells once built, take about this many bytes per
+#: distinct colour (9 MP china: 465,421 colours, 28.2 MB) ...
+_POINT_BYTES = 61
+#: ... and the points of all chroma weights together at most this many (9 MP china: all five,
+#: 141 MB; a 9 MP photo with 2 M colours keeps two, as before).
+_POINTS_BYTES = 160_000_000
 _N_INIT_SMALL_K = 5  # k-means++ restarts for K <= 64, where local minima cost the most (cheap on the coarse set)
 
 
@@ -100,15 +106,26 @@ def _rgb_points(hist: ColorHistogram, chroma: float) -> Points:
     reuses them and their bins."""
     key = ("points", chroma)
     cached = hist.cache.get(key)
-    if cached is None:
-        # Keep the last weight's points too, no more (tens of MB each on a 9 MP photo). list() of a
-        # dict runs in C under the GIL, so another thread's quantize can't change it mid-way.
-        for old in [c for c in list(hist.cache) if isinstance(c, tuple) and c[0] == "points"][:-1]:
-            hist.cache.pop(old, None)
-        x = to_working(hist.colors[:, :3], chroma=chroma)
-        w = hist.cache.get("importance")  # `texture.importance_counts`, when quantize has made them
-        cached = hist.cache[key] = Points(x, hist.counts.astype(np.float64) if w is None else w, integer=False)
+    if cached is not None:
+        hist.cache[key] = hist.cache.pop(key, cached)  # the most recently used last
+        return cached
+    # Keep other weights' points too (the K slider crosses a weight every few steps: 9 MP china
+    # built them again in 70-95 ms CPU each time), the most recently used first, up to
+    # _POINTS_BYTES together. list() of a dict runs in C under the GIL, so another thread's
+    # quantize can't change it mid-way.
+    kept = [c for c in list(hist.cache) if isinstance(c, tuple) and c[0] == "points"]
+    for old in kept[:max(0, len(kept) - _points_kept(hist.n_colors) + 1)]:
+        hist.cache.pop(old, None)
+    x = to_working(hist.colors[:, :3], chroma=chroma)
+    w = hist.cache.get("importance")  # `texture.importance_counts`, when quantize has made them
+    cached = hist.cache[key] = Points(x, hist.counts.astype(np.float64) if w is None else w, integer=False)
     return cached
+
+
+def _points_kept(n_colors: int) -> int:
+    """How many weights' points a histogram keeps: as many as fit in _POINTS_BYTES, two at least
+    (the current one and the last one, as until issue 15's seventh helper)."""
+    return max(2, _POINTS_BYTES // max(1, n_colors * _POINT_BYTES))
 
 
 def _opaque_palette(centres: np.ndarray, chroma: float) -> np.ndarray:
