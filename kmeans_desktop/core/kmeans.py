@@ -190,10 +190,11 @@ def quantize(
         sse = float(np.einsum("ij,ij,i->", diff, diff, hist.counts.astype(np.float64)))
         if runs and palette.shape[0] > 1 and runmap.RUN_SLACK > 0:
             x, centres = _rgb_points(hist, chroma).x, to_working(palette, chroma=chroma)
-            mapped, extra, counts = runmap.run_mapping(hist, x, centres, labels, palette)
+            near = np.empty(hist.shape, np.uint8) if hist.n_pixels >= vruns.VRUN_MIN_PIXELS else None  # for vruns
+            mapped, extra, counts = runmap.run_mapping(hist, x, centres, labels, palette, near)
             # the counts follow the pixels the vertical and speckle passes move (no bincount over
             # every pixel: 9 MP 50-70 ms CPU, all of it holding the GIL)
-            indices, extra_v = vruns.vertical_runs(hist, mapped, x, centres, labels, palette, counts)  # rows repeat
+            indices, extra_v = vruns.vertical_runs(hist, mapped, x, centres, labels, palette, counts, near)  # rows repeat
             indices, extra_s = despeckle(indices, hist, x, centres, labels, palette, counts)
             sse += extra + extra_v + extra_s
         elif hist.channels == 4 and not fixed and palette.shape[0] > 1:  # composites, as `alpha` maps

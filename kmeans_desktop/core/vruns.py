@@ -67,9 +67,10 @@ class _Image:
     colour codes. The kept index spares a 16 MB and a 64 MB table per call: a 9 MP quantize at
     K=64 took 0.87–1.05 s CPU instead of 1.09–1.12 s (alternated, quiet), the same indices."""
 
-    def __init__(self, hist: ColorHistogram, labels: np.ndarray) -> None:
+    def __init__(self, hist: ColorHistogram, labels: np.ndarray, nearest: np.ndarray | None = None) -> None:
         self.hist = hist
         h, w = hist.shape
+        self.near = nearest  # every pixel's nearest entry (H×W uint8), when the caller has it
         kept = hist.pixel_colours()  # RGBA's inverse, or RGB's kept pixel index up to 25 MP
         self.inverse = None if kept is None else kept.reshape(h, w)
         self.inverse_flat = kept
@@ -90,11 +91,15 @@ class _Image:
 
     def nearest_flat(self, flat: np.ndarray) -> np.ndarray:
         """The nearest entry of the pixels at flat positions."""
+        if self.near is not None:
+            return self.near.reshape(-1)[flat]
         if self.inverse is None:
             return self.lut[self.codes_flat[flat]]
         return self.labels[self.inverse_flat[flat]]
 
     def nearest(self, top: int, bottom: int) -> np.ndarray:
+        if self.near is not None:
+            return self.near[top:bottom]
         if self.inverse is None:
             return self.lut[self.codes[top:bottom]]
         return self.labels[self.inverse[top:bottom]]
@@ -110,10 +115,12 @@ class _Image:
 
 
 def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, centres: np.ndarray,
-                  labels: np.ndarray, palette: np.ndarray, counts: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+                  labels: np.ndarray, palette: np.ndarray, counts: np.ndarray | None = None,
+                  nearest: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """H×W uint8 indices by the rule above, starting from `indices` (not changed), and the change
     in the summed squared sRGB error against them. `counts` (pixels per entry of `indices`), when
-    given, is brought up to date in place from the moved pixels (no pass over all the indices).
+    given, is brought up to date in place from the moved pixels (no pass over all the indices);
+    `nearest`: `hist.indices_for(labels)`, when the caller has it (else looked up here).
 
     `x`: working-space coordinates of the distinct colours; `centres`: of the palette entries;
     `labels`: each distinct colour's nearest entry; `palette`: the entries in sRGB (uint8).
@@ -137,7 +144,7 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
     if VRUN_CAP is not None:
         limit = np.minimum(limit, near + np.float32(VRUN_CAP))
     del near
-    img = _Image(hist, labels)
+    img = _Image(hist, labels, nearest)
     src = np.asarray(indices, dtype=np.uint8)
     out = src.copy()
     src_flat, out_flat = src.reshape(-1), out.reshape(-1)
