@@ -33,8 +33,10 @@ Measured 2026-12-02 (PNG at the default effort, SSIMULACRA2 by `core.quality.fil
 - By eye (china K=16, sky at 4×): a boundary between two sky tones shows short vertical steps
   where it showed short horizontal ones; 9 MP at 2×: no difference seen.
 - 9 MP CPU: 0.2–0.3 s (of a 1–1.5 s quantize). Since issue 15's seventh helper the bands run on two
-  threads (the waves within a band too; only the waves from the bands' first rows after): K = 16/64
-  wall 0.14/0.25 s -> see the issue's report (same indices, tested against stepping the rows).
+  threads (the waves within a band too; only the waves from the bands' first rows after) and the
+  nearest entries come from `runmap`'s look-up: 9 MP china K = 16/64, 2026-12-02, load 2.5, wall
+  127/190 -> 106/152 ms (CPU 152/241 -> 113/208 for the look-up alone); same indices, tested
+  against stepping the rows. With the machine's cores busy, two threads gain nothing.
 """
 
 from __future__ import annotations
