@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .histogram import ColorHistogram
-from .runmap import _threads
+from .runmap import band_threads
 
 #: A pixel takes the entry that three of its four neighbours share when its squared working-space
 #: error there is at most (1 + SPECKLE_SLACK) × its error at its nearest entry. 0 turns the pass off.
@@ -65,7 +65,7 @@ def despeckle(indices: np.ndarray, hist: ColorHistogram, x: np.ndarray, centres:
     h, w = indices.shape
     rows = max(1, -(-h // _PARTS)) if indices.size >= _THREADED_PIXELS else h
     parts = [(y, min(h, y + rows)) for y in range(0, h, rows)]
-    threads = _threads(len(parts))
+    threads = band_threads(len(parts))
     if threads > 1:
         with ThreadPoolExecutor(threads, thread_name_prefix="despeckle") as pool:
             found = list(pool.map(lambda part: _candidates(indices, *part), parts))

@@ -114,7 +114,9 @@ class _Colours:
         return np.searchsorted(self.hist._codes(), codes).astype(np.int32)
 
 
-def _threads(bands: int) -> int:
+def band_threads(bands: int) -> int:
+    """How many threads to map `bands` bands of rows on (THREADS at most; one in a process of a
+    pool that runs one per core). `vruns` and `despeckle` ask it too."""
     from . import colorbins
 
     return 1 if colorbins._workers == 1 else max(1, min(bands, THREADS, os.cpu_count() or 1))
@@ -192,7 +194,7 @@ def run_mapping(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels
         sw = -(-w // strips)  # a run restarts every sw columns (the last strip is padded with its edge)
         step = -(-bh // _SPLIT)
         jobs += [(y, min(top + bh, y + step), sw) for y in range(top, top + bh, step)]
-    threads = _threads(len(jobs))
+    threads = band_threads(len(jobs))
     if threads > 1:
         with ThreadPoolExecutor(threads, thread_name_prefix="runmap") as pool:
             parts = list(pool.map(lambda job: map_rows(*job), jobs))

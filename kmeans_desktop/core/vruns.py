@@ -46,7 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .histogram import ColorHistogram
-from .runmap import _threads
+from .runmap import band_threads
 
 #: A pixel takes the entry of the pixel above when its error there is at most (1 + VRUN_SLACK)
 #: × its error at its nearest entry ...
@@ -214,7 +214,7 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
         waves(p + w, bottom * w)
 
     tops = list(range(1, h, band))
-    threads = _threads(len(tops))
+    threads = band_threads(len(tops))
     if threads > 1:
         with ThreadPoolExecutor(threads, thread_name_prefix="vruns") as pool:
             list(pool.map(lambda top: band_pass(top, min(h, top + band)), tops))
