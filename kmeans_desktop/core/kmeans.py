@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import runmap, vruns
+from . import histogram as histogram_module, runmap, vruns
 from .alpha import composites, rgba_palette
 from .despeckle import despeckle
 from .checks import K_MAX, K_MIN, check_k, check_pixels, check_strength  # noqa: F401 (public here too)
@@ -190,7 +190,10 @@ def quantize(
         sse = float(np.einsum("ij,ij,i->", diff, diff, hist.counts.astype(np.float64)))
         if runs and palette.shape[0] > 1 and runmap.RUN_SLACK > 0:
             x, centres = _rgb_points(hist, chroma).x, to_working(palette, chroma=chroma)
-            near = np.empty(hist.shape, np.uint8) if hist.n_pixels >= vruns.VRUN_MIN_PIXELS else None  # for vruns
+            # each pixel's nearest entry, kept by runmap for vruns (up to the size whose pixel
+            # index the histogram keeps: no full-size map more at 150 MP, bench_memory's)
+            near = (np.empty(hist.shape, np.uint8)
+                    if vruns.VRUN_MIN_PIXELS <= hist.n_pixels <= histogram_module.PIXEL_INDEX_MAX else None)
             mapped, extra, counts = runmap.run_mapping(hist, x, centres, labels, palette, near)
             # the counts follow the pixels the vertical and speckle passes move (no bincount over
             # every pixel: 9 MP 50-70 ms CPU, all of it holding the GIL)
