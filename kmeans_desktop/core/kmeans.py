@@ -201,9 +201,9 @@ def quantize(
             indices, extra_s = despeckle(indices, hist, x, centres, labels, palette, counts)
             sse += extra + extra_v + extra_s
         elif hist.channels == 4 and not fixed and palette.shape[0] > 1:  # composites, as `alpha` maps
+            counts = np.bincount(labels, weights=hist.counts, minlength=palette.shape[0]).astype(np.int64)
             indices, extra = despeckle(hist.indices_for(labels), hist, composites(hist.colors), composites(palette),
-                                       labels, palette)
-            counts = np.bincount(indices.reshape(-1), minlength=palette.shape[0]).astype(np.int64)
+                                       labels, palette, counts)  # (counts follow the moved pixels)
             sse += extra
         else:
             indices = hist.indices_for(labels)
