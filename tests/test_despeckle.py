@@ -101,3 +101,26 @@ def test_large_images_find_their_colours_through_the_codes(monkeypatch):
     coded = quantize(px, 6)
     np.testing.assert_array_equal(kept.indices, coded.indices)
     assert kept.mse == coded.mse
+
+
+def test_bands_of_rows_on_threads_give_the_same_map_counts_and_error(monkeypatch):
+    # Large maps look for candidates in bands of rows on two threads: bands meet anywhere, even
+    # one row high, and the edges repeat only at the image's own edges.
+    rng = np.random.default_rng(3)
+    palette = np.array([[100, 100, 100], [120, 120, 120], [140, 140, 140]], np.uint8)
+    px = rng.integers(100, 141, (23, 17, 1)).repeat(3, axis=2).astype(np.uint8)
+    idx = rng.integers(0, 3, (23, 17)).astype(np.uint8)
+    idx[rng.random((23, 17)) < 0.6] = 1  # mostly one entry: speckle to remove
+    want, want_delta = _run(px, palette, idx)
+    assert (want != idx).any()
+    for parts in (2, 5, 23, 40):
+        monkeypatch.setattr(ds, "_THREADED_PIXELS", 0)
+        monkeypatch.setattr(ds, "_PARTS", parts)
+        hist = build_histogram(px)
+        x, centres = to_working(hist.colors, chroma=CHROMA_SCALE), to_working(palette, chroma=CHROMA_SCALE)
+        nearest = ((x[:, None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)
+        counts = np.bincount(idx.reshape(-1), minlength=3).astype(np.int64)
+        got, delta = ds.despeckle(idx, hist, x, centres, nearest, palette, counts)
+        np.testing.assert_array_equal(got, want)
+        assert delta == want_delta
+        np.testing.assert_array_equal(counts, np.bincount(got.reshape(-1), minlength=3))

@@ -149,3 +149,31 @@ def test_candidates_give_the_nearest_centre_after_moves(from_cells):
         step = np.sqrt(((moved - centres) ** 2).sum(1))
         centres = moved
         assert np.array_equal(cands.move(centres, step), cKDTree(centres).query(x)[1])
+
+
+def test_points_of_every_chroma_weight_are_kept_within_their_byte_bound(china, monkeypatch):
+    """The K slider crosses chroma weights: each weight's points are built once and kept (up to
+    _POINTS_BYTES together, the most recently used first), and results don't depend on it."""
+    from kmeans_desktop.core import build_histogram, kmeans, quantize
+    from kmeans_desktop.core.colourspace import chroma_for_k
+
+    hist = build_histogram(china)
+    ks = (8, 16, 26, 100, 256)  # five different weights
+    assert len({chroma_for_k(k) for k in ks}) == 5
+    first = {k: quantize(china, k, histogram=hist) for k in ks}
+    kept = lambda: [c[1] for c in hist.cache if isinstance(c, tuple) and c[0] == "points"]  # noqa: E731
+    assert kept() == [chroma_for_k(k) for k in ks]
+    points = hist.cache[("points", chroma_for_k(16))]
+    again = quantize(china, 16, histogram=hist)
+    assert hist.cache[("points", chroma_for_k(16))] is points  # reused, not built again
+    assert kept()[-1] == chroma_for_k(16)  # now the most recently used
+    np.testing.assert_array_equal(again.indices, first[16].indices)
+    hist = build_histogram(china)  # afresh, kept up to three weights' points
+    monkeypatch.setattr(kmeans, "_POINTS_BYTES", 3 * hist.n_colors * kmeans._POINT_BYTES)
+    for k in ks[:4]:
+        quantize(china, k, histogram=hist)
+    assert kept() == [chroma_for_k(k) for k in ks[1:4]]  # the oldest dropped
+    monkeypatch.setattr(kmeans, "_POINTS_BYTES", 0)  # never fewer than the current and the last
+    fresh = quantize(china, 256, histogram=hist)
+    assert kept() == [chroma_for_k(100), chroma_for_k(256)]
+    np.testing.assert_array_equal(fresh.indices, first[256].indices)

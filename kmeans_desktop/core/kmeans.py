@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import runmap, vruns
+from . import histogram as histogram_module, runmap, vruns
 from .alpha import composites, rgba_palette
 from .despeckle import despeckle
 from .checks import K_MAX, K_MIN, check_k, check_pixels, check_strength  # noqa: F401 (public here too)
@@ -52,6 +52,12 @@ _FINE_ITER_LARGE = 1  # Lloyd iterations on 7-bit bin means for images above _EX
 _LLOYD_TOL = 5e-4  # stop when an iteration improves the weighted error by less than this share
 _KMEANS_MAX_ITER = 100  # Lloyd iterations on the coarse set at most
 _REMEASURE_SHARE = 0.7  # share of the points whose bounds may cross in a polish step before all are measured
+#: The points of a histogram, with their bins and cells once built, take about this many bytes per
+#: distinct colour (9 MP china: 465,421 colours, 28.2 MB) ...
+_POINT_BYTES = 61
+#: ... and the points of all chroma weights together at most this many (9 MP china: all five,
+#: 141 MB; a 9 MP photo with 2 M colours keeps two, as before).
+_POINTS_BYTES = 160_000_000
 _N_INIT_SMALL_K = 5  # k-means++ restarts for K <= 64, where local minima cost the most (cheap on the coarse set)
 
 
@@ -100,15 +106,26 @@ def _rgb_points(hist: ColorHistogram, chroma: float) -> Points:
     reuses them and their bins."""
     key = ("points", chroma)
     cached = hist.cache.get(key)
-    if cached is None:
-        # Keep the last weight's points too, no more (tens of MB each on a 9 MP photo). list() of a
-        # dict runs in C under the GIL, so another thread's quantize can't change it mid-way.
-        for old in [c for c in list(hist.cache) if isinstance(c, tuple) and c[0] == "points"][:-1]:
-            hist.cache.pop(old, None)
-        x = to_working(hist.colors[:, :3], chroma=chroma)
-        w = hist.cache.get("importance")  # `texture.importance_counts`, when quantize has made them
-        cached = hist.cache[key] = Points(x, hist.counts.astype(np.float64) if w is None else w, integer=False)
+    if cached is not None:
+        hist.cache[key] = hist.cache.pop(key, cached)  # the most recently used last
+        return cached
+    # Keep other weights' points too (the K slider crosses a weight every few steps: 9 MP china
+    # built them again in 70-95 ms CPU each time), the most recently used first, up to
+    # _POINTS_BYTES together. list() of a dict runs in C under the GIL, so another thread's
+    # quantize can't change it mid-way.
+    kept = [c for c in list(hist.cache) if isinstance(c, tuple) and c[0] == "points"]
+    for old in kept[:max(0, len(kept) - _points_kept(hist.n_colors) + 1)]:
+        hist.cache.pop(old, None)
+    x = to_working(hist.colors[:, :3], chroma=chroma)
+    w = hist.cache.get("importance")  # `texture.importance_counts`, when quantize has made them
+    cached = hist.cache[key] = Points(x, hist.counts.astype(np.float64) if w is None else w, integer=False)
     return cached
+
+
+def _points_kept(n_colors: int) -> int:
+    """How many weights' points a histogram keeps: as many as fit in _POINTS_BYTES, two at least
+    (the current one and the last one, as until issue 15's seventh helper)."""
+    return max(2, _POINTS_BYTES // max(1, n_colors * _POINT_BYTES))
 
 
 def _opaque_palette(centres: np.ndarray, chroma: float) -> np.ndarray:
@@ -173,16 +190,20 @@ def quantize(
         sse = float(np.einsum("ij,ij,i->", diff, diff, hist.counts.astype(np.float64)))
         if runs and palette.shape[0] > 1 and runmap.RUN_SLACK > 0:
             x, centres = _rgb_points(hist, chroma).x, to_working(palette, chroma=chroma)
-            mapped, extra, counts = runmap.run_mapping(hist, x, centres, labels, palette)
-            indices, extra_v = vruns.vertical_runs(hist, mapped, x, centres, labels, palette)  # rows repeat
-            indices, extra_s = despeckle(indices, hist, x, centres, labels, palette)
-            if indices is not mapped:  # moved by the vertical or the speckle pass
-                counts = np.bincount(indices.reshape(-1), minlength=palette.shape[0]).astype(np.int64)
+            # each pixel's nearest entry, kept by runmap for vruns (up to the size whose pixel
+            # index the histogram keeps: no full-size map more at 150 MP, bench_memory's)
+            near = (np.empty(hist.shape, np.uint8)
+                    if vruns.VRUN_MIN_PIXELS <= hist.n_pixels <= histogram_module.PIXEL_INDEX_MAX else None)
+            mapped, extra, counts = runmap.run_mapping(hist, x, centres, labels, palette, near)
+            # the counts follow the pixels the vertical and speckle passes move (no bincount over
+            # every pixel: 9 MP 50-70 ms CPU, all of it holding the GIL)
+            indices, extra_v = vruns.vertical_runs(hist, mapped, x, centres, labels, palette, counts, near)  # rows repeat
+            indices, extra_s = despeckle(indices, hist, x, centres, labels, palette, counts)
             sse += extra + extra_v + extra_s
         elif hist.channels == 4 and not fixed and palette.shape[0] > 1:  # composites, as `alpha` maps
+            counts = np.bincount(labels, weights=hist.counts, minlength=palette.shape[0]).astype(np.int64)
             indices, extra = despeckle(hist.indices_for(labels), hist, composites(hist.colors), composites(palette),
-                                       labels, palette)
-            counts = np.bincount(indices.reshape(-1), minlength=palette.shape[0]).astype(np.int64)
+                                       labels, palette, counts)  # (counts follow the moved pixels)
             sse += extra
         else:
             indices = hist.indices_for(labels)

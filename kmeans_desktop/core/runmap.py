@@ -44,6 +44,9 @@ Later the same day: pixels find their colour through the histogram's kept pixel 
 moved pixels (no pass over 9 M indices), and the error change is summed from the moved pixels'
 positions sorted into the sweep's order (no transposed copy of the band): run_indices at 9 MP
 0.18/0.23/0.25 s -> 0.11/0.13/0.21 s CPU (K = 16/64/256), identical output.
+Issue 15's seventh helper: the error change is summed as integers (exact, so in any order: no sort
+of the moved pixels), and each band's rows are mapped in two parts (rows are independent; the
+strips stay the band's), so two threads share 9 MP's three bands evenly; identical output.
 """
 
 from __future__ import annotations
@@ -64,6 +67,9 @@ RUN_LOOKAHEAD = 2
 _BAND_PIXELS = 4_000_000  # pixels per band of rows (bounds the temporary arrays)
 _STEP_PIXELS = 32_768  # rows × strips at most per band: where runs restart (the old sweep's step)
 _MIN_STRIP = 64  # columns per strip at least
+#: Each band's rows are mapped in this many parts (rows are independent), so that two threads
+#: share 9 MP's three bands (1088, 1088 and 273 rows) evenly.
+_SPLIT = 2
 #: Bands are mapped on up to this many threads at once (numpy lets go of the GIL in their large
 #: steps): 9 MP has three bands. One in a process of a pool that runs one per core
 #: (`colorbins.set_workers(1)`).
@@ -108,7 +114,9 @@ class _Colours:
         return np.searchsorted(self.hist._codes(), codes).astype(np.int32)
 
 
-def _threads(bands: int) -> int:
+def band_threads(bands: int) -> int:
+    """How many threads to map `bands` bands of rows on (THREADS at most; one in a process of a
+    pool that runs one per core). `vruns` and `despeckle` ask it too."""
     from . import colorbins
 
     return 1 if colorbins._workers == 1 else max(1, min(bands, THREADS, os.cpu_count() or 1))
@@ -132,9 +140,10 @@ class RunMapping(NamedTuple):
 
 
 def run_mapping(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels: np.ndarray,
-                palette: np.ndarray) -> RunMapping:
+                palette: np.ndarray, nearest_out: np.ndarray | None = None) -> RunMapping:
     """`run_indices`, with the pixels per entry (from the colours' counts and the few pixels that
-    moved: no pass over the indices)."""
+    moved: no pass over the indices). `nearest_out` (H×W uint8), when given, is filled with every
+    pixel's nearest entry, looked up here anyway (`vruns` reads it: 9 MP, 30 ms CPU saved there)."""
     h, w = hist.shape
     cf = np.asarray(centres, dtype=np.float32)
     x_cols = [x[:, i].astype(np.float32) for i in range(3)]  # float32 columns: half the traffic
@@ -150,45 +159,53 @@ def run_mapping(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels
     counts = np.bincount(labels, weights=hist.counts, minlength=n).astype(np.int64)
     out = np.empty((h, w), dtype=np.uint8)
     band = max(1, min(h, _BAND_PIXELS // w))
-    pal_f = palette.astype(np.float64)
 
-    def map_band(top: int) -> tuple[float, np.ndarray | None]:
-        """Map the band of rows from `top` into `out`: its error change and change of counts."""
-        rows = slice(top, min(h, top + band))
+    pal_i = palette[:, :3].astype(np.int32)
+
+    def map_rows(top: int, bottom: int, sw: int) -> tuple[float, np.ndarray | None]:
+        """Map rows top..bottom-1 into `out` with runs restarting every `sw` columns (every row is
+        mapped on its own, so a band's rows may be split between threads): the error change and
+        the change of counts."""
+        rows = slice(top, bottom)
         best = colours.nearest(rows)
-        bh = best.shape[0]
-        strips = max(1, min(w // _MIN_STRIP, _STEP_PIXELS // bh))
-        sw = -(-w // strips)  # a run restarts every sw columns (the last strip is padded with its edge)
+        if nearest_out is not None:
+            nearest_out[rows] = best
         moved, new = _sweep(best, sw, lambda flat: colours.colour(flat + top * w), x_cols, c_cols, limit)
         if not len(moved):
             out[rows] = best
             return 0.0, None
         flat_best = best.reshape(-1)
         old = flat_best[moved]
-        # summed in the order the column sweep visited the pixels (column in strip, strip, row),
-        # so the error is the same to the last bit as it always was
-        r, c = np.divmod(moved, w)
-        s_, j = np.divmod(c, sw)
-        order = np.argsort((j * strips + s_) * bh + r)
-        src = hist.colors[colours.colour(moved[order] + top * w)].astype(np.float64)
-        d_new = src - pal_f[new[order]]
-        d_old = src - pal_f[old[order]]
+        # Squared differences of uint8 values are whole numbers, and their float64 sums (below
+        # 2**53) were exact in any order: summed as integers they are the same to the bit, with no
+        # sort of the moved pixels into the column sweep's order (which this summed in until then).
+        src = np.take(hist.colors, colours.colour(moved + top * w), axis=0)[:, :3].astype(np.int32)
+        d_new = src - pal_i[new]
+        d_old = src - pal_i[old]
         flat_best[moved] = new
         out[rows] = best
-        return float((d_new * d_new).sum() - (d_old * d_old).sum()), np.bincount(new, minlength=n) - np.bincount(old, minlength=n)
+        sse = int(np.einsum("ij,ij->", d_new, d_new, dtype=np.int64) - np.einsum("ij,ij->", d_old, d_old, dtype=np.int64))
+        return float(sse), np.bincount(new, minlength=n) - np.bincount(old, minlength=n)
 
-    tops = range(0, h, band)
-    threads = _threads(len(tops))
+    jobs = []  # (top, bottom, sw): each band's strip width, from its height (the old sweep's layout)
+    for top in range(0, h, band):
+        bh = min(h, top + band) - top
+        strips = max(1, min(w // _MIN_STRIP, _STEP_PIXELS // bh))
+        sw = -(-w // strips)  # a run restarts every sw columns (the last strip is padded with its edge)
+        step = -(-bh // _SPLIT)
+        jobs += [(y, min(top + bh, y + step), sw) for y in range(top, top + bh, step)]
+    threads = band_threads(len(jobs))
     if threads > 1:
         with ThreadPoolExecutor(threads, thread_name_prefix="runmap") as pool:
-            bands = list(pool.map(map_band, tops))
+            parts = list(pool.map(lambda job: map_rows(*job), jobs))
     else:
-        bands = [map_band(top) for top in tops]
-    changed_sse = 0.0
-    for sse, dc in bands:  # in band order, as always
-        changed_sse += sse
+        parts = [map_rows(*job) for job in jobs]
+    changed_sse = 0
+    for sse, dc in parts:
+        changed_sse += int(sse)  # whole numbers: exact in any order
         if dc is not None:
             counts += dc
+    changed_sse = float(changed_sse)
     return RunMapping(out, changed_sse, counts)
 
 

@@ -32,14 +32,21 @@ Measured 2026-12-02 (PNG at the default effort, SSIMULACRA2 by `core.quality.fil
   large photo is oversampled (consecutive rows nearly equal), and there it gains far more.
 - By eye (china K=16, sky at 4×): a boundary between two sky tones shows short vertical steps
   where it showed short horizontal ones; 9 MP at 2×: no difference seen.
-- 9 MP CPU: 0.2–0.3 s (of a 1–1.5 s quantize).
+- 9 MP CPU: 0.2–0.3 s (of a 1–1.5 s quantize). Since issue 15's seventh helper the bands run on two
+  threads (the waves within a band too; only the waves from the bands' first rows after) and the
+  nearest entries come from `runmap`'s look-up: 9 MP china K = 16/64, 2026-12-02, load 2.5, wall
+  127/190 -> 106/152 ms (CPU 152/241 -> 113/208 for the look-up alone); same indices, tested
+  against stepping the rows. With the machine's cores busy, two threads gain nothing.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from .histogram import ColorHistogram
+from .runmap import band_threads
 
 #: A pixel takes the entry of the pixel above when its error there is at most (1 + VRUN_SLACK)
 #: × its error at its nearest entry ...
@@ -52,6 +59,7 @@ VRUN_LOOKAHEAD = 3
 VRUN_MIN_PIXELS = 1_000_000
 
 _BAND_PIXELS = 4_000_000  # pixels per band of rows (bounds the temporary arrays)
+_MIN_JOBS = 4  # bands of rows at least for the first pass, so that two threads share them evenly
 _LUT_PIXELS = 2_000_000  # from this many pixels a 64 MB table finds colours faster than a search
 
 
@@ -61,9 +69,10 @@ class _Image:
     colour codes. The kept index spares a 16 MB and a 64 MB table per call: a 9 MP quantize at
     K=64 took 0.87–1.05 s CPU instead of 1.09–1.12 s (alternated, quiet), the same indices."""
 
-    def __init__(self, hist: ColorHistogram, labels: np.ndarray) -> None:
+    def __init__(self, hist: ColorHistogram, labels: np.ndarray, nearest: np.ndarray | None = None) -> None:
         self.hist = hist
         h, w = hist.shape
+        self.near = nearest  # every pixel's nearest entry (H×W uint8), when the caller has it
         kept = hist.pixel_colours()  # RGBA's inverse, or RGB's kept pixel index up to 25 MP
         self.inverse = None if kept is None else kept.reshape(h, w)
         self.inverse_flat = kept
@@ -82,7 +91,17 @@ class _Image:
         else:
             self.labels = np.asarray(labels, dtype=np.uint8)
 
+    def nearest_flat(self, flat: np.ndarray) -> np.ndarray:
+        """The nearest entry of the pixels at flat positions."""
+        if self.near is not None:
+            return self.near.reshape(-1)[flat]
+        if self.inverse is None:
+            return self.lut[self.codes_flat[flat]]
+        return self.labels[self.inverse_flat[flat]]
+
     def nearest(self, top: int, bottom: int) -> np.ndarray:
+        if self.near is not None:
+            return self.near[top:bottom]
         if self.inverse is None:
             return self.lut[self.codes[top:bottom]]
         return self.labels[self.inverse[top:bottom]]
@@ -98,9 +117,12 @@ class _Image:
 
 
 def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, centres: np.ndarray,
-                  labels: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray, float]:
+                  labels: np.ndarray, palette: np.ndarray, counts: np.ndarray | None = None,
+                  nearest: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """H×W uint8 indices by the rule above, starting from `indices` (not changed), and the change
-    in the summed squared sRGB error against them.
+    in the summed squared sRGB error against them. `counts` (pixels per entry of `indices`), when
+    given, is brought up to date in place from the moved pixels (no pass over all the indices);
+    `nearest`: `hist.indices_for(labels)`, when the caller has it (else looked up here).
 
     `x`: working-space coordinates of the distinct colours; `centres`: of the palette entries;
     `labels`: each distinct colour's nearest entry; `palette`: the entries in sRGB (uint8).
@@ -109,7 +131,9 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
     final one above, so each band of rows is decided at once as if the row above kept its
     entries, and then only the pixels below one that moved are decided again, wave by wave
     down the band (a wave moves one row; moves are rare, so this is about one pass over the
-    pixels). Same answer as stepping the rows."""
+    pixels). Bands start as if the row above them kept its entries too, so they run on two
+    threads; then each band's first row is decided again where the row above ended otherwise,
+    with the waves that follow (few). Same answer as stepping the rows."""
     h, w = hist.shape
     if VRUN_SLACK <= 0 or VRUN_LOOKAHEAD < 1 or h < 2 or h * w < VRUN_MIN_PIXELS:
         return indices, 0.0
@@ -122,55 +146,29 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
     if VRUN_CAP is not None:
         limit = np.minimum(limit, near + np.float32(VRUN_CAP))
     del near
-    img = _Image(hist, labels)
+    img = _Image(hist, labels, nearest)
     src = np.asarray(indices, dtype=np.uint8)
     out = src.copy()
     src_flat, out_flat = src.reshape(-1), out.reshape(-1)
     look = VRUN_LOOKAHEAD
-    band = max(1, min(h, _BAND_PIXELS // w))
+    # bands of rows for the first pass: two threads' worth at least (9 MP: four of 612 rows)
+    band = max(1, min(-(-(h - 1) // _MIN_JOBS), _BAND_PIXELS // w))
 
     def accept(flat: np.ndarray, cand: np.ndarray) -> np.ndarray:
         c = img.colour_flat(flat)
         e = xf[c] - cf[cand]
         return np.einsum("ij,ij->i", e, e) <= limit[c]
 
-    # Positions are flat within the band (p = row × w + column) and move down a row by adding w:
-    # one index array instead of two (np.nonzero of a 2-D mask and 2-D gathers cost 0.05–0.1 s
-    # of the 0.3 s this pass took at 9 MP).
-    for top in range(1, h, band):  # rows top..bottom-1 are decided; row top-1 is final
-        bottom = min(h, top + band)
-        near_rows = img.nearest(top, min(h, bottom + look))  # row y is near_rows[y - top]
-        near_flat = near_rows.reshape(-1)
-        cur, above = src[top:bottom], out[top - 1:bottom - 1]
-        bh = bottom - top
-        # every pixel as if the row above kept its entries (the band's first row above is final):
-        # it differs from the pixel above, and one of the next `look` pixels below has that entry
-        cand = cur != above
-        ahead = np.zeros((bh, w), dtype=bool)
-        eq = np.empty((bh, w), dtype=bool)
-        for a in range(1, look + 1):  # row y: nearest of row y + a is the entry above
-            n = min(bh, h - top - a)
-            if n > 0:
-                np.equal(near_rows[a:a + n], above[:n], out=eq[:n])
-                ahead[:n] |= eq[:n]
-        cand &= ahead
-        del ahead, eq
-        p = np.flatnonzero(cand)
-        del cand
-        base = top * w  # the band's first pixel in the image
-        res = out_flat[base:bottom * w]
-        prev = out_flat[base - w + p]  # the entry above
-        ok = accept(base + p, prev)
-        p = p[ok]
-        res[p] = prev[ok]
-        # then the pixels below those that moved, wave by wave
-        end, n_near = bh * w, near_flat.size
-        band_src = src_flat[base:bottom * w]
-        p = p + w
+    # Positions are flat (p = row × w + column) and move down a row by adding w: one index array
+    # instead of two (np.nonzero of a 2-D mask and 2-D gathers cost 0.05–0.1 s of the 0.3 s this
+    # pass took at 9 MP).
+    def waves(p: np.ndarray, end: int) -> None:
+        """Decide the pixels at `p` (ascending flat positions) again from the entry now above them,
+        and in turn the pixels below each that changed, wave by wave down to flat position `end`."""
         while len(p):
             p = p[p < end]
-            prev = res[p - w]
-            want = band_src[p]  # the entry the pixel keeps unless it follows the one above
+            prev = out_flat[p - w]
+            want = src_flat[p]  # the entry the pixel keeps unless it follows the one above
             new = want.copy()
             o = np.flatnonzero(prev != want)
             if len(o):  # of those, the ones with the entry above among the nearest of the next below
@@ -178,21 +176,64 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
                 ah = np.zeros(len(o), dtype=bool)
                 for a in range(1, look + 1):
                     q = po + a * w
-                    if q[-1] < n_near:  # (p ascends)
-                        ah |= near_flat[q] == prev_o
-                    else:
-                        fits = q < n_near
-                        ah[fits] |= near_flat[q[fits]] == prev_o[fits]
+                    fits = q < h * w
+                    ah[fits] |= img.nearest_flat(q[fits]) == prev_o[fits]
                 o = o[ah]
-                ok = accept(base + p[o], prev[o])
+                ok = accept(p[o], prev[o])
                 new[o[ok]] = prev[o[ok]]
-            changed = new != res[p]
+            changed = new != out_flat[p]
             p = p[changed]
-            res[p] = new[changed]
+            out_flat[p] = new[changed]
             p = p + w
+
+    def band_pass(top: int, bottom: int) -> None:
+        """Rows top..bottom-1, as if row top-1 kept its entries (`src`): every pixel decided at once
+        as if the row above kept its entries (it differs from the pixel above, with that entry
+        among the nearest of the next `look` below), then the pixels below those that moved, wave
+        by wave down the band. Bands only read `src` and their own rows of `out`, so they run on
+        threads (numpy lets go of the GIL in these steps)."""
+        near_rows = img.nearest(top + 1, min(h, bottom + look))  # row y + a is near_rows[y - top + a - 1]
+        above, cur = src[top - 1:bottom - 1], src[top:bottom]
+        bh = bottom - top
+        cand = cur != above
+        ahead = np.zeros((bh, w), dtype=bool)
+        eq = np.empty((bh, w), dtype=bool)
+        for a in range(1, look + 1):
+            n = min(bh, h - top - a)
+            if n > 0:
+                np.equal(near_rows[a - 1:a - 1 + n], above[:n], out=eq[:n])
+                ahead[:n] |= eq[:n]
+        cand &= ahead
+        del ahead, eq, near_rows
+        p = np.flatnonzero(cand) + top * w
+        del cand
+        prev = src_flat[p - w]
+        ok = accept(p, prev)
+        p = p[ok]
+        out_flat[p] = prev[ok]
+        waves(p + w, bottom * w)
+
+    tops = list(range(1, h, band))
+    threads = band_threads(len(tops))
+    if threads > 1:
+        with ThreadPoolExecutor(threads, thread_name_prefix="vruns") as pool:
+            list(pool.map(lambda top: band_pass(top, min(h, top + band)), tops))
+    else:
+        for top in tops:
+            band_pass(top, min(h, top + band))
+    # Then across the bands, one after the other: the pixels of a band's first row whose pixel
+    # above (the last row of the band before, now final) ended with another entry than it was
+    # decided with, and the pixels below those that change. Rows depend only on the rows above,
+    # so this ends with every pixel as stepping the rows decides it.
+    for top in tops[1:]:
+        row = np.arange(top * w, (top + 1) * w)
+        waves(row[out_flat[row - w] != src_flat[row - w]], h * w)
     moved = np.flatnonzero(out != src)
     if not len(moved):
         return out, 0.0
+    if counts is not None:
+        counts += np.bincount(out_flat[moved], minlength=len(counts))[:len(counts)]
+        counts -= np.bincount(src_flat[moved], minlength=len(counts))[:len(counts)]
     # Squared differences of uint8 values are whole numbers, so summing them as integers gives
     # exactly the float64 sums this used to compute, in a third of the time.
     colours = np.take(hist.colors, img.colour_flat(moved), axis=0)[:, :3].astype(np.int32)
