@@ -149,3 +149,22 @@ def test_candidates_give_the_nearest_centre_after_moves(from_cells):
         step = np.sqrt(((moved - centres) ** 2).sum(1))
         centres = moved
         assert np.array_equal(cands.move(centres, step), cKDTree(centres).query(x)[1])
+
+
+def test_candidates_give_the_nearest_palette_entry_of_rounded_and_merged_centres():
+    # The palette's mapping at large K starts from the polish's candidates: centre j becomes entry
+    # inv[j] (rounded; centres that round alike merge into one entry), `shift[j]` away.
+    rng = np.random.default_rng(12)
+    x = np.floor(rng.uniform(0, 256, (40_000, 3)))
+    centres = rng.uniform(0, 255, (150, 3))
+    cands = colorbins.Candidates(centres, x, cells=colorbins.Points(x, np.ones(len(x))).cells)
+    moved = centres + rng.normal(0, 1.0, centres.shape)
+    moved[1::10] = moved[::10] + 0.5  # some pairs close enough to merge
+    cands.move(moved, np.sqrt(((moved - centres) ** 2).sum(1)))
+    palette, inv = np.unique(np.round(moved / 12) * 12, axis=0, return_inverse=True)  # coarse: merges
+    inv = inv.reshape(-1)
+    assert len(palette) < len(moved)
+    shift = np.sqrt(((palette[inv] - moved) ** 2).sum(1))
+    lab = cands.nearest_after(palette, inv, shift)
+    best = cKDTree(palette).query(x)[0]  # (a grid palette: exact ties, so compare distances)
+    np.testing.assert_allclose(np.sqrt(((x - palette[lab]) ** 2).sum(1)), best, rtol=0, atol=1e-9)
