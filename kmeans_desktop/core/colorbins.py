@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .bounds import Wear
+
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
 
@@ -154,7 +156,7 @@ class Candidates:
             d, i = self._query(centres, x)
             self.cand, self.far = np.ascontiguousarray(i[:, :self.m]), d[:, self.m].copy()
             self.labels = i[:, 0].astype(np.int64)
-            self._start_drift(len(centres), len(x))
+            self._wear = Wear(len(centres), len(x))
             return
         # From the 7-bit cells: every member of a cell is within its radius of the cell's mean, so a
         # centre beyond the mean's `wide` nearest is at least (the next one's distance − radius)
@@ -171,7 +173,7 @@ class Candidates:
         rows = np.arange(len(x))
         self.cand = np.ascontiguousarray(np.take_along_axis(wider, part[:, :self.m], axis=1))
         self.far = np.minimum(far, np.sqrt(dc[rows, part[:, self.m]]))
-        self._start_drift(len(centres), len(x))
+        self._wear = Wear(len(centres), len(x))
         self.move(centres, np.zeros(len(centres)))
 
     def _query(self, centres: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -189,22 +191,15 @@ class Candidates:
             dc = t if dc is None else np.add(dc, t, out=dc)
         return dc
 
-    def _start_drift(self, k: int, n: int) -> None:
-        self._drift = np.zeros(k)  # each centre's path length since the start
-        self._marks = [self._drift]  # the drifts at each step where bounds were measured
-        self._since = np.zeros(n, dtype=np.int16)  # the mark each point's `far` was measured at
-
     def move(self, centres: np.ndarray, step: np.ndarray) -> np.ndarray:
         """The exact nearest of `centres` for every point, after each moved by `step` (same
         indexing as before: no centre dropped).
 
         A point's bound on every other centre falls by the most any one centre has travelled
         since the bound was measured (its path length), not by the sum of each step's largest
-        move: the centre that moves most changes from step to step. China K=256, 7 steps: the
-        bounds wear 3.2 instead of 4.4 units, flower 4.2 instead of 5.9."""
-        self._drift = self._drift + step
-        worn = (self._drift[None, :] - np.array(self._marks)).max(axis=1)
-        far = self.far - worn[self._since]
+        move (`bounds.Wear`)."""
+        self._wear.moved(step)
+        far = self.far - self._wear.worn()
         dc = self._distances(centres, self.cand)
         best = dc.argmin(axis=1)
         rows = np.arange(len(self.x))
@@ -213,8 +208,7 @@ class Candidates:
         if len(again):
             d, i = self._query(centres, self.x[again])
             self.cand[again], self.far[again], lab[again] = i[:, :self.m], d[:, self.m], i[:, 0]
-            self._since[again] = len(self._marks)
-            self._marks.append(self._drift)
+            self._wear.measured(again)
         self.labels = lab
         return lab
 
@@ -222,8 +216,7 @@ class Candidates:
     def nearest_after(self, centres: np.ndarray, inv: np.ndarray, shift: np.ndarray) -> np.ndarray:
         """The exact nearest of `centres` for every point, where centre j of the last `move` became
         `centres[inv[j]]`, `shift[j]` away (the palette: the centres rounded, some merged)."""
-        worn = ((self._drift + shift)[None, :] - np.array(self._marks)).max(axis=1)
-        far = self.far - worn[self._since]
+        far = self.far - self._wear.worn(shift)
         cand = inv[self.cand]
         dc = self._distances(centres, cand)
         rows = np.arange(len(self.x))

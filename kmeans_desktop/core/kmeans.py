@@ -36,6 +36,7 @@ import numpy as np
 
 from . import runmap, vruns
 from .alpha import composites, rgba_palette
+from .bounds import Wear
 from .despeckle import despeckle
 from .checks import K_MAX, K_MIN, check_k, check_pixels, check_strength  # noqa: F401 (public here too)
 from .colorbins import BOUND_MARGIN, CANDIDATE_MIN_K, Candidates, Points, assign, nearest, set_workers, two_nearest  # noqa: F401 (set_workers: public)
@@ -249,7 +250,7 @@ def _mapped_from_polish(state: dict, centres: np.ndarray, palette: np.ndarray, p
         return state["cands"].nearest_after(pal_w, inv, shift)
     lab, x = state["lab"], pts.x
     upper = state["upper"] + shift[lab]
-    lower = state["lower"] - shift.max()  # entries that merged only put the others farther
+    lower = state["lower"] - state["wear"].worn(shift)  # merged entries only put the others farther
     lab = inv[lab]
     again = np.flatnonzero(upper >= lower - BOUND_MARGIN)
     if len(again):
@@ -321,11 +322,12 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0, st
     # no pass over the points (rounding about 1e-6 of the error's 1e7: the same stops).
     x2 = float(np.einsum("ij,ij,i->", x, x, w))
     cands = Candidates(centres, x, cells=pts.cells) if len(centres) >= CANDIDATE_MIN_K and len(x) > 4 * len(centres) else None
-    upper = lower = None
+    upper = lower = wear = None
     if cands is not None:
         lab = cands.labels
     else:
         lab, upper, lower = assign(centres, pts, bounds=True)
+        wear = Wear(len(centres), len(x))  # the lower bounds fall by the centres' path lengths
     for i in range(max_iter):
         last = i == max_iter - 1
         sw = np.bincount(lab, weights=w, minlength=len(centres))
@@ -338,7 +340,7 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0, st
         moved[:n_fixed] = centres[:n_fixed]
         if last or prev - inertia <= _LLOYD_TOL * inertia:
             if state is not None and keep.all():  # what the palette's mapping can start from
-                state.update(centres=centres, cands=cands, lab=lab, upper=upper, lower=lower)
+                state.update(centres=centres, cands=cands, lab=lab, upper=upper, lower=lower, wear=wear)
             return moved[keep]
         step = np.sqrt(((moved - centres) ** 2).sum(axis=1))[keep]
         centres = moved[keep]
@@ -352,18 +354,21 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0, st
             continue
         lab = (np.cumsum(keep) - 1)[lab]  # points never sit at a dropped (empty) centre
         upper += step[lab]
-        lower -= step.max()  # a dropped centre only moves the second nearest farther
-        again = np.flatnonzero(upper >= lower - BOUND_MARGIN)
+        wear.moved(step, keep)  # a dropped centre only moves the second nearest farther
+        low = lower - wear.worn()
+        again = np.flatnonzero(upper >= low - BOUND_MARGIN)
         if len(again) > _REMEASURE_SHARE * len(x):
             # Too many crossed (the first step's bounds are the cells' and loose): measure every
             # point once, so that later steps start from exact bounds.
             lab, upper, lower = two_nearest(centres, x)
+            wear.measured(slice(None))
             continue
         if len(again):  # Hamerly's second test: the exact distance to its own centre may do
             d = x[again] - centres[lab[again]]
             upper[again] = own = np.sqrt(np.einsum("ij,ij->i", d, d))
-            again = again[own >= lower[again] - BOUND_MARGIN]
+            again = again[own >= low[again] - BOUND_MARGIN]
             lab[again], upper[again], lower[again] = two_nearest(centres, x[again])
+            wear.measured(again)
     return centres
 
 

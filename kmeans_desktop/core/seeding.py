@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .bounds import Wear
 from .colorbins import BOUND_MARGIN, squared_distances, two_nearest
 
 _TOL = 1e-4  # stop when the centres' squared shift is under this share of the data's variance
@@ -75,6 +76,7 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
     k = len(centres)
     wx = [w * x[:, d] for d in range(x.shape[1])]
     lab, upper, lower = two_nearest(centres, x)
+    wear = Wear(k, len(x))  # the lower bounds fall by the centres' path lengths since measured
     for _ in range(max_iter):
         sw = np.bincount(lab, weights=w, minlength=k)
         sums = np.stack([np.bincount(lab, weights=c, minlength=k) for c in wx], 1)
@@ -85,13 +87,15 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
             break
         step = np.sqrt(moves)
         upper += step[lab]
-        lower -= step.max()
-        again = np.flatnonzero(upper >= lower - BOUND_MARGIN)
+        wear.moved(step)
+        low = lower - wear.worn()
+        again = np.flatnonzero(upper >= low - BOUND_MARGIN)
         if len(again):  # Hamerly's second test: the exact distance to its own centre may do
             d = x[again] - centres[lab[again]]
             upper[again] = own = np.sqrt(np.einsum("ij,ij->i", d, d))
-            again = again[own >= lower[again] - BOUND_MARGIN]
+            again = again[own >= low[again] - BOUND_MARGIN]
             lab[again], upper[again], lower[again] = two_nearest(centres, x[again])
+            wear.measured(again)
     d = _Nearest(centres).query(x)[0]
     return centres, float(w @ (d * d))
 
