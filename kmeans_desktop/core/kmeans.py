@@ -352,7 +352,8 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0, st
                 cands = Candidates(centres, x)
                 lab = cands.labels
             continue
-        lab = (np.cumsum(keep) - 1)[lab]  # points never sit at a dropped (empty) centre
+        if not keep.all():
+            lab = (np.cumsum(keep) - 1)[lab]  # points never sit at a dropped (empty) centre
         upper += step[lab]
         wear.moved(step, keep)  # a dropped centre only moves the second nearest farther
         low = lower - wear.worn()
