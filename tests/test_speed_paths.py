@@ -168,3 +168,20 @@ def test_candidates_give_the_nearest_palette_entry_of_rounded_and_merged_centres
     lab = cands.nearest_after(palette, inv, shift)
     best = cKDTree(palette).query(x)[0]  # (a grid palette: exact ties, so compare distances)
     np.testing.assert_allclose(np.sqrt(((x - palette[lab]) ** 2).sum(1)), best, rtol=0, atol=1e-9)
+
+
+def test_a_start_probed_worse_than_the_limit_stops_with_its_inertia_recorded():
+    from kmeans_desktop.core.seeding import kmeans_plusplus, lloyd_dense
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.normal(m, 12, (400, 3)) for m in rng.uniform(30, 220, (12, 3))])
+    w = rng.uniform(1, 50, len(x))
+    start = kmeans_plusplus(x, w, 8, np.random.default_rng(1))
+    after2, inertia2 = lloyd_dense(x, w, start.copy(), 2)
+    probe = {"step": 2, "limit": inertia2 * 0.999}
+    centres, inertia = lloyd_dense(x, w, start.copy(), 6, probe=probe)
+    assert inertia == np.inf and probe["inertia"] == pytest.approx(inertia2, rel=1e-9)
+    np.testing.assert_array_equal(centres, after2)
+    probe = {"step": 2, "limit": inertia2 * 1.001}  # within the limit: runs on, as without a probe
+    np.testing.assert_array_equal(lloyd_dense(x, w, start.copy(), 6, probe=probe)[0],
+                                  lloyd_dense(x, w, start.copy(), 6)[0])
