@@ -174,7 +174,8 @@ class Candidates:
         self.cand = np.ascontiguousarray(np.take_along_axis(wider, part[:, :self.m], axis=1))
         self.far = np.minimum(far, np.sqrt(dc[rows, part[:, self.m]]))
         self._wear = Wear(len(centres), len(x))
-        self.move(centres, np.zeros(len(centres)))
+        # then as `move` with no move, from the candidates' distances already measured
+        self._settle(centres, np.take_along_axis(dc, part[:, :self.m], axis=1), self.far)
 
     def _query(self, centres: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         from scipy.spatial import cKDTree
@@ -199,8 +200,11 @@ class Candidates:
         since the bound was measured (its path length), not by the sum of each step's largest
         move (`bounds.Wear`)."""
         self._wear.moved(step)
-        far = self.far - self._wear.worn()
-        dc = self._distances(centres, self.cand)
+        return self._settle(centres, self._distances(centres, self.cand), self.far - self._wear.worn())
+
+    def _settle(self, centres: np.ndarray, dc: np.ndarray, far: np.ndarray) -> np.ndarray:
+        """Labels from the candidates' squared distances `dc` where nearer than the bound `far`;
+        the other points are searched again."""
         best = dc.argmin(axis=1)
         rows = np.arange(len(self.x))
         lab = self.cand[rows, best].astype(np.int64)
