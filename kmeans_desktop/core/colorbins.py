@@ -138,8 +138,8 @@ CANDIDATES = 4
 
 class Candidates:
     """Each point's m nearest centres and a lower bound on its distance to every other centre.
-    After the centres move (each by at most `step`), the bound falls by the largest move; the
-    nearest of a point's m candidates (m distances) is its nearest centre of all while nearer than
+    After the centres move (each by at most `step`), the bound falls by the longest path any
+    centre has travelled since it was measured (`bounds.Wear`); the nearest of a point's m candidates (m distances) is its nearest centre of all while nearer than
     the bound, and only the other points are searched again (a k-d tree, m + 1 nearest).
 
     Why: at K=256 some centre always moves far enough that Hamerly's one lower bound (the second
