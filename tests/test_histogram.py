@@ -27,3 +27,17 @@ def test_rgba_pixel_colours_are_the_inverse(china):
     px = np.concatenate([china[:20, :30], np.full((20, 30, 1), 200, np.uint8)], axis=2)
     hist = build_histogram(px)
     np.testing.assert_array_equal(hist.colors[hist.pixel_colours()].reshape(px.shape), px)
+
+
+def test_the_kept_code_table_serves_one_image_after_another_and_busy_threads(china):
+    # The process keeps one table of colour numbers: each image writes only its own codes, so a
+    # second image must still read its own numbers (never the first image's), and a thread that
+    # finds the table in use gets a table of its own with the same answer.
+    first, second = china[:50, :70], china[200:260, 300:380]
+    for px in (first, second, first):
+        hist = build_histogram(px)
+        np.testing.assert_array_equal(hist.colors[hist.pixel_colours()].reshape(px.shape), px)
+    hist = build_histogram(second)
+    with histogram._CODE_TABLE_LOCK:  # in use by "another thread"
+        busy = histogram.colour_numbers(hist._codes(), hist.codes)
+    np.testing.assert_array_equal(hist.colors[busy].reshape(second.shape), second)

@@ -177,3 +177,39 @@ def test_points_of_every_chroma_weight_are_kept_within_their_byte_bound(china, m
     fresh = quantize(china, 256, histogram=hist)
     assert kept() == [chroma_for_k(100), chroma_for_k(256)]
     np.testing.assert_array_equal(fresh.indices, first[256].indices)
+
+
+def test_candidates_give_the_nearest_palette_entry_of_rounded_and_merged_centres():
+    # The palette's mapping at large K starts from the polish's candidates: centre j becomes entry
+    # inv[j] (rounded; centres that round alike merge into one entry), `shift[j]` away.
+    rng = np.random.default_rng(12)
+    x = np.floor(rng.uniform(0, 256, (40_000, 3)))
+    centres = rng.uniform(0, 255, (150, 3))
+    cands = colorbins.Candidates(centres, x, cells=colorbins.Points(x, np.ones(len(x))).cells)
+    moved = centres + rng.normal(0, 1.0, centres.shape)
+    moved[1::10] = moved[::10] + 0.5  # some pairs close enough to merge
+    cands.move(moved, np.sqrt(((moved - centres) ** 2).sum(1)))
+    palette, inv = np.unique(np.round(moved / 12) * 12, axis=0, return_inverse=True)  # coarse: merges
+    inv = inv.reshape(-1)
+    assert len(palette) < len(moved)
+    shift = np.sqrt(((palette[inv] - moved) ** 2).sum(1))
+    lab = cands.nearest_after(palette, inv, shift)
+    best = cKDTree(palette).query(x)[0]  # (a grid palette: exact ties, so compare distances)
+    np.testing.assert_allclose(np.sqrt(((x - palette[lab]) ** 2).sum(1)), best, rtol=0, atol=1e-9)
+
+
+def test_a_start_probed_worse_than_the_limit_stops_with_its_inertia_recorded():
+    from kmeans_desktop.core.seeding import kmeans_plusplus, lloyd_dense
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.normal(m, 12, (400, 3)) for m in rng.uniform(30, 220, (12, 3))])
+    w = rng.uniform(1, 50, len(x))
+    start = kmeans_plusplus(x, w, 8, np.random.default_rng(1))
+    after2, inertia2 = lloyd_dense(x, w, start.copy(), 2)
+    probe = {"step": 2, "limit": inertia2 * 0.999}
+    centres, inertia = lloyd_dense(x, w, start.copy(), 6, probe=probe)
+    assert inertia == np.inf and probe["inertia"] == pytest.approx(inertia2, rel=1e-9)
+    np.testing.assert_array_equal(centres, after2)
+    probe = {"step": 2, "limit": inertia2 * 1.001}  # within the limit: runs on, as without a probe
+    np.testing.assert_array_equal(lloyd_dense(x, w, start.copy(), 6, probe=probe)[0],
+                                  lloyd_dense(x, w, start.copy(), 6)[0])

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .bounds import Wear
+
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
 
@@ -136,8 +138,8 @@ CANDIDATES = 4
 
 class Candidates:
     """Each point's m nearest centres and a lower bound on its distance to every other centre.
-    After the centres move (each by at most `step`), the bound falls by the largest move; the
-    nearest of a point's m candidates (m distances) is its nearest centre of all while nearer than
+    After the centres move (each by at most `step`), the bound falls by the longest path any
+    centre has travelled since it was measured (`bounds.Wear`); the nearest of a point's m candidates (m distances) is its nearest centre of all while nearer than
     the bound, and only the other points are searched again (a k-d tree, m + 1 nearest).
 
     Why: at K=256 some centre always moves far enough that Hamerly's one lower bound (the second
@@ -154,6 +156,7 @@ class Candidates:
             d, i = self._query(centres, x)
             self.cand, self.far = np.ascontiguousarray(i[:, :self.m]), d[:, self.m].copy()
             self.labels = i[:, 0].astype(np.int64)
+            self._wear = Wear(len(centres), len(x))
             return
         # From the 7-bit cells: every member of a cell is within its radius of the cell's mean, so a
         # centre beyond the mean's `wide` nearest is at least (the next one's distance − radius)
@@ -170,7 +173,9 @@ class Candidates:
         rows = np.arange(len(x))
         self.cand = np.ascontiguousarray(np.take_along_axis(wider, part[:, :self.m], axis=1))
         self.far = np.minimum(far, np.sqrt(dc[rows, part[:, self.m]]))
-        self.move(centres, np.zeros(1))
+        self._wear = Wear(len(centres), len(x))
+        # then as `move` with no move, from the candidates' distances already measured
+        self._settle(centres, np.take_along_axis(dc, part[:, :self.m], axis=1), self.far)
 
     def _query(self, centres: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         from scipy.spatial import cKDTree
@@ -188,18 +193,42 @@ class Candidates:
         return dc
 
     def move(self, centres: np.ndarray, step: np.ndarray) -> np.ndarray:
-        """The exact nearest of `centres` for every point, after each moved by at most `step`
-        (same indexing as before: no centre dropped)."""
-        self.far -= float(step.max())
-        dc = self._distances(centres, self.cand)
+        """The exact nearest of `centres` for every point, after each moved by `step` (same
+        indexing as before: no centre dropped).
+
+        A point's bound on every other centre falls by the most any one centre has travelled
+        since the bound was measured (its path length), not by the sum of each step's largest
+        move (`bounds.Wear`)."""
+        self._wear.moved(step)
+        return self._settle(centres, self._distances(centres, self.cand), self.far - self._wear.worn())
+
+    def _settle(self, centres: np.ndarray, dc: np.ndarray, far: np.ndarray) -> np.ndarray:
+        """Labels from the candidates' squared distances `dc` where nearer than the bound `far`;
+        the other points are searched again."""
         best = dc.argmin(axis=1)
         rows = np.arange(len(self.x))
         lab = self.cand[rows, best].astype(np.int64)
-        again = np.flatnonzero(np.sqrt(dc[rows, best]) >= self.far - BOUND_MARGIN)
+        again = np.flatnonzero(np.sqrt(dc[rows, best]) >= far - BOUND_MARGIN)
         if len(again):
             d, i = self._query(centres, self.x[again])
             self.cand[again], self.far[again], lab[again] = i[:, :self.m], d[:, self.m], i[:, 0]
+            self._wear.measured(again)
         self.labels = lab
+        return lab
+
+
+    def nearest_after(self, centres: np.ndarray, inv: np.ndarray, shift: np.ndarray) -> np.ndarray:
+        """The exact nearest of `centres` for every point, where centre j of the last `move` became
+        `centres[inv[j]]`, `shift[j]` away (the palette: the centres rounded, some merged)."""
+        far = self.far - self._wear.worn(shift)
+        cand = inv[self.cand]
+        dc = self._distances(centres, cand)
+        rows = np.arange(len(self.x))
+        best = dc.argmin(axis=1)
+        lab = cand[rows, best].astype(np.int64)
+        again = np.flatnonzero(np.sqrt(dc[rows, best]) >= far - BOUND_MARGIN)
+        if len(again):
+            lab[again] = nearest(centres, self.x[again])
         return lab
 
 
