@@ -35,7 +35,7 @@ def test_the_worst_block_improves_and_the_total_error_barely_moves(monkeypatch):
     worst = worst_block(delta_e_map(px, with_pass.to_array()))
     worst_before = worst_block(delta_e_map(px, without.to_array()))
     assert worst <= 0.97 * worst_before  # measured 3.18 against 3.35
-    assert with_pass.mse <= 1.06 * without.mse  # the weighted working-space error: at most +2 %
+    assert with_pass.mse <= 1.06 * without.mse  # the weighted working-space error: at most +3 %
 
 
 def test_only_the_hues_move(monkeypatch):
