@@ -33,6 +33,10 @@ through the whole pipeline against `pngquant --nofs` (worst block ours − pngqu
     varies by 1–10 points at these K.
   - dithered K=8: +12.16 -> +12.21, 0.902× -> 0.901×, worst photo +0.14 -> −0.38; K=16: +8.43 ->
     +8.58, 0.890× -> 0.891×, worst photo +0.30 -> −0.16.
+  - benchmarks/bench_perceptual.py (china and flower, seed 0, K = 8…256; mean ΔS2 against
+    pngquant's default and bytes for equal SSIMULACRA2): photos −3.93 / 0.62× -> −3.90 / 0.62×,
+    dithered +12.15 / 0.79× -> +12.14 / 0.79×; flat graphics +2.81 -> +2.85 and +12.63 -> +12.65
+    (0.58× and 0.82× both); china K=8 worst block 10.95 -> 9.78, K=16 8.03 -> 7.47.
   - Two rounds at most 2 % dearer: SSIMULACRA2 +5.03 / +3.06, worst photo +0.30 / +0.11 (coffee).
   - Sampling: every 2nd pixel of every 2nd row gave coffee (two rounds) +0.20 / +0.15 against
     +0.30 / +0.11, for 0.05 s more CPU a call on these 0.2–0.3 MP photos; every 4th (this) costs
