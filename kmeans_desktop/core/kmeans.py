@@ -16,6 +16,7 @@ pixel count as weight):
    its neighbours agree on, `despeckle.py`: smaller PNG files).
 
 RGB colours weigh by `texture.importance_counts` (smooth areas count more: pngquant's importance map).
+At K ≤ 16 the centres' hues are then nudged towards the worst 16×16 blocks (`detail.py`).
 
 Alpha (`alpha.py`): fully transparent pixels share one entry and opaque pixels keep opaque
 entries, clustered like RGB; partly transparent pixels are clustered on their composites over black
@@ -38,6 +39,7 @@ from . import histogram as histogram_module, runmap, vruns
 from .alpha import composites, rgba_palette
 from .bounds import Wear
 from .despeckle import despeckle
+from .detail import DETAIL_MAX_K, keep_details
 from .checks import K_MAX, K_MIN, check_k, check_pixels, check_strength  # noqa: F401 (public here too)
 from .colorbins import BOUND_MARGIN, CANDIDATE_MIN_K, Candidates, Points, assign, nearest, set_workers, two_nearest  # noqa: F401 (set_workers: public)
 from .colourspace import CHROMA_SCALE, chroma_for_k, from_working, to_working
@@ -239,6 +241,10 @@ def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0, locked
         pts = _rgb_points(hist, chroma)
         state = {} if not len(lock) else None
         centres = _cluster(pts, k, seed, to_working(lock, chroma=chroma), state=state)
+        if not len(lock) and len(centres) == k <= DETAIL_MAX_K and hist.n_colors > k:  # small details' hues
+            moved = keep_details(centres, pts, hist.pixel_colours(), hist.shape, _lloyd)
+            if moved is not None:
+                centres, state = moved, None
         palette = _with_locked(centres, lock, chroma)
         pal_w = to_working(palette, chroma=chroma)
         labels = _mapped_from_polish(state, centres, palette, pal_w, pts, chroma) if state else None
