@@ -341,8 +341,7 @@ def _stop_workers(pool) -> None:
 
 
 def end_processes(procs: list) -> None:
-    """Terminate worker processes, then kill those still alive after a second each (a killed one
-    gets 5 s to be gone: under load 5+ one was still alive 1 s after its SIGKILL)."""
+    """Terminate worker processes, then kill those alive after 1 s (gone within 5 s: load 5+ needed > 1 s)."""
     for proc in procs:
         proc.terminate()
     for proc in procs:
