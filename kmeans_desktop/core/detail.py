@@ -71,7 +71,7 @@ DETAIL_SAMPLES = 250_000
 
 def _sample_stride(n_pixels: int) -> int:
     """Every how many pixels (in both directions) the block errors are measured: a divisor of
-    DETAIL_BLOCK, so that each block holds whole samples (16 at least); about DETAIL_SAMPLES at most."""
+    DETAIL_BLOCK, so that each block holds whole samples (16 at stride 4, 4 at 8); about DETAIL_SAMPLES at most."""
     stride = 4
     while stride < DETAIL_BLOCK // 2 and n_pixels / (stride * stride) > DETAIL_SAMPLES:
         stride *= 2
