@@ -30,6 +30,21 @@ def test_a_pixel_between_two_entries_joins_its_neighbours_and_the_error_is_accou
     assert delta == np.float64(after - before)
 
 
+def test_a_pixel_far_from_every_entry_keeps_its_nearest():
+    # Grey 40 between entries 0 and 100: 1.5× dearer at entry 0 (within the relative slack) but
+    # 1650 more in squared working-space units, beyond SPECKLE_CAP (issue 12's worst blocks).
+    palette = np.array([[0, 0, 0], [100, 100, 100]], np.uint8)
+    px = np.zeros((5, 5, 3), np.uint8)
+    px[2, 2] = 40
+    idx = np.zeros((5, 5), np.uint8)
+    idx[2, 2] = 1
+    out, delta = _run(px, palette, idx)
+    assert out[2, 2] == 1 and delta == 0.0
+    px[2, 2] = 60  # 5.9× dearer at entry 0, 6843 more: the relative slack alone would let it go
+    out, _ = _run(px, palette, idx)
+    assert out[2, 2] == 1
+
+
 def test_exact_colours_and_distinct_details_stay():
     palette = np.array([[100, 100, 100], [140, 140, 140], [250, 20, 20]], np.uint8)
     px = np.full((5, 5, 3), 100, np.uint8)

@@ -26,6 +26,25 @@ def test_runs_make_smaller_files_and_the_stats_describe_them(china, monkeypatch)
     assert q.mse > nearest.mse
 
 
+def test_a_pixel_far_from_every_entry_does_not_drift_further():
+    # Grey 40 lies between entries 0 and 100 (squared working-space errors 4984 and 3332): the
+    # relative slack alone lets it take its left neighbour's entry 0 although that costs it 1650
+    # more (issue 12: the worst 16×16 block at K=8); the cap keeps it on its nearest.
+    row = np.array([0, 0, 40, 0, 0], np.uint8)
+    px = np.repeat(np.tile(row, (3, 1))[:, :, None], 3, axis=2)
+    palette = np.array([[0, 0, 0], [100, 100, 100]], np.uint8)
+    hist = build_histogram(px)
+    x, centres = to_working(hist.colors), to_working(palette)
+    labels = np.argmin(((x[:, None] - centres[None]) ** 2).sum(2), axis=1)
+    e = ((to_working(px[0, 2:3]) - centres) ** 2).sum(1)  # grey 40's error at entry 0 and 1
+    assert e[0] <= (1 + runmap.RUN_SLACK) * e[1] and e[0] > e[1] + 1000  # (so the cap decides)
+    nearest = hist.indices_for(labels)
+    assert nearest[0, 2] == 1
+    out, extra = runmap.run_indices(hist, x, centres, labels, palette)
+    np.testing.assert_array_equal(out, nearest)
+    assert extra == 0.0
+
+
 def test_a_noisy_boundary_becomes_one_run_and_a_clean_one_stays():
     # Colours just either side of the middle between two entries: the nearest entry flips with
     # the noise, the runs follow the first pixel of each row; where a row then turns clearly to
@@ -53,7 +72,10 @@ def _reference(px: np.ndarray, palette: np.ndarray) -> np.ndarray:
     for r in range(px.shape[0]):
         for j in range(1, px.shape[1]):
             left = out[r, j - 1]
-            close = d[r, j, left] <= (1 + runmap.RUN_SLACK) * d[r, j, out[r, j]]
+            near = d[r, j, out[r, j]]
+            close = d[r, j, left] <= (1 + runmap.RUN_SLACK) * near
+            if runmap.RUN_CAP is not None:
+                close &= d[r, j, left] <= near + runmap.RUN_CAP
             if close and left in nearest[r, j + 1:j + 1 + runmap.RUN_LOOKAHEAD]:
                 out[r, j] = left
     return out
@@ -88,6 +110,7 @@ def test_strips_only_restart_runs(monkeypatch):
     best = d.min(axis=2)
     chosen = np.take_along_axis(d, out[:, :, None].astype(np.int64), axis=2)[:, :, 0]
     assert (chosen <= (1 + runmap.RUN_SLACK) * best + 1e-4).all()
+    assert (chosen <= best + runmap.RUN_CAP + 1e-3).all()
     moved = chosen > best + 1e-9
     assert moved.any()
     assert (out[:, 1:][moved[:, 1:]] == out[:, :-1][moved[:, 1:]]).all()
@@ -130,7 +153,10 @@ def _column_sweep(hist, x, centres, labels, palette):
         t = xc - cc[labels]
         t *= t
         limit += t
-    limit *= np.float32(1.0 + runmap.RUN_SLACK)
+    if runmap.RUN_CAP is not None:  # (the cap came after this sweep: the same float32 rule)
+        limit = np.minimum(limit * np.float32(1.0 + runmap.RUN_SLACK), limit + np.float32(runmap.RUN_CAP))
+    else:
+        limit *= np.float32(1.0 + runmap.RUN_SLACK)
     lab8 = labels.astype(np.uint8)
     out = np.empty((h, w), dtype=np.uint8)
     band = max(1, min(h, runmap._BAND_PIXELS // w))

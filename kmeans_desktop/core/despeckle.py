@@ -45,6 +45,11 @@ from .runmap import band_threads
 #: A pixel takes the entry that three of its four neighbours share when its squared working-space
 #: error there is at most (1 + SPECKLE_SLACK) × its error at its nearest entry. 0 turns the pass off.
 SPECKLE_SLACK = 8.0
+#: ... and at most SPECKLE_CAP more than it (squared working-space units; None: no cap). RGB only
+#: (RGBA's composites are another space, not measured). With `runmap.RUN_CAP` (its note has the
+#: figures): 600 or 1000 gave rocket K=8's worst block −0.12 / −0.07 against `--nofs`, 1000 for
+#: fewer bytes (0.999× for equal SSIMULACRA2 at K=8, 600: 1.001×).
+SPECKLE_CAP: float | None = 1000.0
 #: From this many pixels the search for candidates (a dozen passes over the whole index map) runs
 #: in _PARTS bands of rows on up to two threads (numpy lets go of the GIL in them; 9 MP: 45 of the
 #: pass's 60 ms CPU). Same result: every pixel is judged on the same input map.
@@ -81,6 +86,8 @@ def despeckle(indices: np.ndarray, hist: ColorHistogram, x: np.ndarray, centres:
     e_best = ((xc - centres[labels[colour]]) ** 2).sum(axis=1)
     e_other = ((xc - centres[other]) ** 2).sum(axis=1)
     take = e_other <= (1.0 + SPECKLE_SLACK) * e_best
+    if SPECKLE_CAP is not None and palette.shape[1] == 3:  # (RGBA's composites: not measured)
+        take &= e_other <= e_best + SPECKLE_CAP
     if palette.shape[1] == 4:  # RGBA: an opaque pixel keeps an opaque entry (transparent ones are
         # exact at their entry, so they never move)
         take &= (hist.colors[colour, 3] < 255) | (palette[other, 3] == 255)

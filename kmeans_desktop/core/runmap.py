@@ -37,6 +37,18 @@ all pixels are decided at once as if their left neighbour kept its nearest entry
 few whose left neighbour did not are decided again, wave by wave (`_sweep`). Rows are cut into
 strips where a run restarts, as the column-by-column sweep that came before had them (it stepped
 the strips of all rows at once); the layout is kept so that the output stays the same to the bit.
+Issue 12's eighth helper: the rule is also capped in absolute terms (RUN_CAP), and `despeckle`'s
+(SPECKLE_CAP): relative alone, a pixel already far from every entry (low K, a small detail of its
+own hue) could drift much further, and those pixels made the worst 16×16 blocks. Seven photos
+(china, flower, scikit-image's astronaut, coffee, rocket, chelsea, immunohistochemistry), seeds
+0…3, K = 8 / 16, undithered, against `pngquant --nofs` (worst block ours − its, ΔE×100), before ->
+RUN_CAP 200 + SPECKLE_CAP 1000: worst photo +0.04 (rocket) -> −0.07 / −0.06 -> −0.08, mean −1.18
+-> −1.27 / −1.80 -> −1.88; SSIMULACRA2 lead +4.97 -> +5.60 / +2.78 -> +3.21; bytes 0.771× ->
+0.777× / 0.781× -> 0.783× its (bytes for equal SSIMULACRA2, along each photo's K=8…16 curve,
+0.999× / 0.996×). RUN_CAP alone: 100: 0.782× (+5.86), worst −0.01; 300: 0.773× (+5.23), −0.00.
+SPECKLE_CAP alone costs bytes for its score (300: 1.011× at K=8 for equal score; 100: 1.021×).
+bench_perceptual: photos −3.90 -> −3.49 (0.62× both), flat +2.85 -> +2.99 (0.58× both; against
+`--nofs` 0.79× -> 0.80×), dithered unchanged (no run mapping there).
 9 MP china, 2026-12-02: 0.25-0.45 s CPU for that sweep, 0.16-0.24 s now (K = 16/64/256). Bands of
 rows bound the memory. Deterministic: same input gives the same indices.
 Later the same day: pixels find their colour through the histogram's kept pixel colour indices
@@ -62,6 +74,9 @@ from .histogram import ColorHistogram
 #: A pixel takes its left neighbour's entry when its error there (squared working-space
 #: distance) is at most (1 + RUN_SLACK) × its error at its nearest entry ...
 RUN_SLACK = 2.0  # 0 turns the pass off (exact nearest entries)
+#: ... and at most RUN_CAP more than it (squared working-space units, L × 255; None: no cap;
+#: measured above: 100 / 200 / 300 all meet issue 12's K=8 worst blocks, 200 with the speckle cap) ...
+RUN_CAP: float | None = 200.0
 #: ... and one of the next RUN_LOOKAHEAD pixels in the row has that entry as its nearest.
 RUN_LOOKAHEAD = 2
 _BAND_PIXELS = 4_000_000  # pixels per band of rows (bounds the temporary arrays)
@@ -153,7 +168,10 @@ def run_mapping(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels
         t = xc - cc[labels]
         t *= t
         limit += t
-    limit *= np.float32(1.0 + RUN_SLACK)
+    if RUN_CAP is not None:
+        limit = np.minimum(limit * np.float32(1.0 + RUN_SLACK), limit + np.float32(RUN_CAP))
+    else:
+        limit *= np.float32(1.0 + RUN_SLACK)
     colours = _Colours(hist, labels)
     n = len(palette)
     counts = np.bincount(labels, weights=hist.counts, minlength=n).astype(np.int64)
