@@ -134,3 +134,22 @@ def test_alpha_ramps_get_fuller_dithering_than_constant_alpha():
     ramp, flat = s[4:-4, 4:28], s[4:-4, 40:-4]
     assert ramp.min() >= dither._ALPHA_RAMP - 1e-6
     assert flat.max() < dither._ALPHA_RAMP
+
+
+def test_antialiased_contours_next_to_flat_areas_are_not_dithered():
+    """RGB: a flat graphic's anti-aliased outline (steep, next to flat fills) maps exactly, while a
+    smooth gradient next to the same flat background still dithers (`_edge_gate`)."""
+    y, x = np.mgrid[0:64, 0:96]
+    cover = np.clip(20.5 - np.hypot(y - 32, x - 32), 0, 1)[..., None]  # a disc, a 1-pixel soft rim
+    img = np.rint(cover * (212, 50, 47) + (1 - cover) * (248, 246, 240)).astype(np.uint8)
+    img[:, 72:, 0] = 40 + (x[:, 72:] - 72) * 3
+    img[:, 72:, 1] = 60 + y[:, 72:] * 2
+    img[:, 72:, 2] = 120
+    plain = quantize(img, 4)
+    s = strength_map(img, plain.palette, plain.indices)
+    rim = (cover[..., 0] > 0) & (cover[..., 0] < 1)
+    assert rim.sum() > 100 and (s[rim] == 0).all()
+    assert (s[:, 75:] > 0).all(), "the gradient keeps its dithering"
+    dith = quantize(img, 4, dither=True)
+    np.testing.assert_array_equal(dith.indices[:, :64], plain.indices[:, :64])
+    assert (dith.indices[:, 75:] != plain.indices[:, 75:]).any()
