@@ -52,8 +52,8 @@ class Packing:
     #: Choose one of the filters by packing bands of rows (an eighth of the image) with each, then
     #: pack the whole image once with the winner: 1.25× one trial's work instead of one per filter.
     sample_choice: bool = False
-    #: With `sample_choice`: the filters whose sample packs within this fraction of the smallest
-    #: sample are each tried on the whole image (a close call; `_CLOSE_CALL`).
+    #: With `sample_choice`: when unfiltered rows pack the sample within this fraction of the
+    #: chosen filter, both are tried on the whole image (a close call; `_CLOSE_CALL`).
     close_call: float = 0.0
     #: Pack the whole image once per filter (oxipng's quick evaluation each, and with `full_trials`
     #: once more with full trials) and keep the smallest file: unlike oxipng's own trials of several
@@ -119,14 +119,17 @@ _SMALL_BEST = ("Entropy", "NoOp")
 #: 1,841,932 bytes ~10.5 s CPU, 11 +1.7 % 5.7 s, 10 +3.5 % 4.0 s (packing is ~45 % of the
 #: folder's CPU). The filter chosen on the sample at 10, then packed at 12: photos +0.3 %,
 #: folder +0.75 %, 0.7–0.9× CPU. Not taken: bytes come first.
-#: Up to 1 MP, a sampled choice whose filters pack the sample within 3 % of each other packs the
-#: whole image with each of those and keeps the smallest. The sample (short bands of rows) favours
-#: Entropy: unfiltered rows pack better the more rows above them lie in deflate's window. Measured
-#: 2026-12-02 on 7 photos and the 2 flat graphics, K = 8…256, undithered and dithered (108 cases):
-#: 25 are close calls (one more whole packing each, ~0.05–0.1 s at 0.27 MP); they take 11 of the
-#: 14 cases the sample chose wrongly, 0.3–7.4 % smaller (coffee dithered K=8 42,030 -> 40,655,
-#: K=32 −4.3 %; flower dithered K=16 −4.4 %, K=256 −7.4 %, undithered K=64 −3.9 %); the 3 left
-#: lose ≤ 0.5 % (their samples stood 3.7–8.9 % apart).
+#: Up to 1 MP, when the sample's choice beats unfiltered rows by less than 3 %, the whole image is
+#: packed both ways and the smaller kept. The sample (short bands of rows) underrates unfiltered
+#: rows, which pack better the more rows above them lie in deflate's window: over 108 cases (7
+#: photos and the 2 flat graphics, K = 8…256, undithered and dithered, 2026-12-02) it chose wrongly
+#: 14 times, 11 of them with unfiltered rows 0–2.9 % behind on the sample. With this rule: 21 close
+#: calls, those 11 packed 0.3–6.9 % smaller (coffee dithered K=8 42,030 -> 40,655, K=32 −4.1 %;
+#: flower dithered K=16 −4.2 %, K=256 −6.9 %, undithered K=64 −3.8 %), 0.9963× the bytes in all;
+#: encode CPU +12 % (one more whole packing a close call, ~0.1–0.2 s at 0.27 MP), quantize +
+#: encode +4 %. The 3 left lose ≤ 0.5 % (samples 3.7–8.9 % apart); a symmetric window (25 calls)
+#: fixed only astronaut dithered K=32 more (−0.15 %); judging the whole image at a lower level
+#: (4, 6 or 8) instead chose wrongly in 7–10 of the 25 close calls.
 _CLOSE_CALL = 0.03
 _PACKING: dict[int, tuple[Packing, Packing, Packing]] = {
     1: (Packing(("NoOp",), 6),) * 3,
@@ -249,14 +252,15 @@ _WHOLE_TRIALS_UPTO = 150_000
 
 
 def _sampled_filters(q: Quantized, pack: Packing) -> tuple[str, ...]:
-    """The filter that packs bands of rows smallest (ties: the first listed), and those within
-    `pack.close_call` of it."""
+    """The filter that packs bands of rows smallest (ties: the first listed), and "NoOp" after it
+    when unfiltered rows pack within `pack.close_call` of it (the sample underrates them)."""
     rows = np.concatenate([np.arange(y, min(y + _SAMPLE_BAND, q.height)) for y in range(0, q.height, _SAMPLE_STEP)])
     raw = _raw_png(q, q.indices[rows], None, None)
-    sizes = [len(_pack(raw, (f,), pack.deflate, False)) for f in pack.filters]
-    best = int(np.argmin(sizes))
-    close = [f for f, n in zip(pack.filters, sizes) if pack.close_call > 0 and n <= sizes[best] * (1 + pack.close_call) and f != pack.filters[best]]
-    return (pack.filters[best], *close)
+    sizes = dict(zip(pack.filters, (len(_pack(raw, (f,), pack.deflate, False)) for f in pack.filters)))
+    best = min(pack.filters, key=sizes.get)
+    if best != "NoOp" and sizes.get("NoOp", np.inf) <= sizes[best] * (1 + pack.close_call) and pack.close_call > 0:
+        return best, "NoOp"
+    return (best,)
 
 
 def encode_png(q: Quantized, *, icc_profile: bytes | None = None, exif: bytes | None = None,
