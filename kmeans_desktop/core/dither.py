@@ -142,8 +142,9 @@ def strength_map(pixels: np.ndarray, palette: np.ndarray, exact: np.ndarray, str
     strength everywhere scored 1–7 points lower on photos, none at all 8–10 lower; RGB now runs
     in a lower, narrower range, `_RANGE_RGB`, which costs fewer bytes for the same score). Where the
     source is flat (one colour over 5×5) and maps to one entry, the only thing dithering could
-    add is noise: strength 0, those pixels keep their exact entry. RGBA pixels whose entry has
-    another close by get less (`_spacing_gate`)."""
+    add is noise: strength 0, those pixels keep their exact entry. So does an RGB pixel on a steep
+    edge next to a flat area (`_edge_gate`). RGBA pixels whose entry has another close by get less
+    (`_spacing_gate`)."""
     h, w = exact.shape
     if strength <= 0:
         return np.zeros((h, w), np.float32)
