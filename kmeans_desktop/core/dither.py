@@ -95,8 +95,26 @@ _SPACING_RGBA = (6.0, 12.0)
 #: (30.9 points, pngquant 22.6) to 1.21× (38.4) with the new mapping; with (40, 0.7) 0.96× (35.5);
 #: icons K=16 43.1 -> 47.8 points at 0.83× its bytes; the gradient within 0.5 points at K ≥ 16
 #: (1.2 lower at K=32); (64, 0.7) cost the gradient 2 points, (40, 1.0) left icons-2 at 1.07×.
-_FAINT_ALPHA = 40.0
+#: 40 -> 30 (2026-12-02, with `_OPAQUE_ERR` and the alpha-class wall in `diffuse`): the ring between
+#: alpha 20 and 40 stayed below the flip threshold (an error never grew enough to take the next
+#: entry), a flat light halo on white. Translucent gradient K=32 16.74 -> 17.11 (pngquant 16.85),
+#: icons/icons-2 K=8 +0.3 points each for 3-4 % more bytes; 20 cost the gradient 0.5 at K=16.
+_FAINT_ALPHA = 30.0
 _OPAQUE_RGBA = 0.7
+#: RGBA: the error an opaque pixel passes on is cut to this length (composite units, as
+#: `features`; the per-channel clamp above still applies). With a sparse palette (icon sheets at
+#: K=8: one entry per hue, white the only lighter one) a coloured sheen carried up to 120 units a
+#: channel into its neighbours and broke out in white specks: many bytes, and SSIMULACRA2 saw the
+#: speckle rather than the sheen. Measured 2026-12-02 with bench_perceptual's icon sheets at K=8,
+#: dithered (with the class wall and `_FAINT_ALPHA` 30): icons 0.56 -> 1.81 points at 3,138 ->
+#: 3,051 bytes (pngquant's default 1.65 at 3,606), icons-2 −18.25 -> −17.13 at 3,244 -> 2,952
+#: (−17.25 at 3,647); 8 more icon sheets (`icons` with other seeds) at K=8: 3 -> 5 of 8 beat
+#: pngquant's default with fewer bytes, mean lead +4.3 -> +4.4 points at 0.94× -> 0.86× its bytes;
+#: K = 16…64 and the translucent images within ±0.3 points.
+#: 40 and 50 scored alike, 80+ kept the specks, 30 lost the sheen. Cutting partly transparent
+#: pixels' error as well cost the translucent gradient 7.8 points at K=8 (its steps need the
+#: carried error) and a glass-panel sheet 10.
+_OPAQUE_ERR = 50.0
 #: RGBA: partly transparent pixels where alpha changes within 2 pixels (a fade, a vignette, a soft
 #: shadow) get at least this strength (before the gates above): on a light page an alpha ramp's
 #: steps show as bands, which dithering hides. Measured 2026-12-02, bench_perceptual's RGBA images
@@ -334,11 +352,12 @@ def diffuse(pixels: np.ndarray, palette: np.ndarray, exact: np.ndarray, strength
     # coordinates, its error is zero without a multiplication per step.
     off = S == 0
     F[off] = pal[out[off]]
+    th, tw = src.shape[:2]
     if rgba:
         pc, penalty = _allowed(pixels, palette)
         cls = pc.reshape(-1)[cells]
+        walls = _class_walls(np.where(empty, -1, cls).astype(np.int8))
     del cells, off
-    th, tw = src.shape[:2]
     E = np.zeros((th + 1, tw + 2) + F.shape[2:], np.float32)  # a column of padding each side, a row below
     r7, r3, r5, r1_ = (np.float32(f) for f in _FS)
     for t in range(tw + 2 * (th - 1)):
@@ -367,6 +386,15 @@ def diffuse(pixels: np.ndarray, palette: np.ndarray, exact: np.ndarray, strength
         v -= np.take(pal, idx, axis=0)
         err = np.minimum(v, hi, out=v)
         np.maximum(err, lo, out=err)
+        if rgba:  # opaque pixels' error cut to `_OPAQUE_ERR`; none across an alpha-class wall
+            n2 = np.einsum("...c,...c->...", err, err)
+            cut = (_wave(cls, t, y0, y1) == 2) & (n2 > np.float32(_OPAQUE_ERR**2))
+            if cut.any():
+                err[cut] *= (np.float32(_OPAQUE_ERR) / np.sqrt(n2[cut]))[:, None]
+            same = _wave(walls, t, y0, y1)
+            for bit, (dy, dx), r in ((0, (0, 2), r7), (1, (1, 0), r3), (2, (1, 1), r5), (3, (1, 2), r1_)):
+                _wave(E, t, y0, y1, dy, dx)[...] += err * (((same >> bit) & 1) * r)[..., None]
+            continue
         _wave(E, t, y0, y1, 0, 2)[...] += err * r7
         _wave(E, t, y0, y1, 1, 0)[...] += err * r3
         _wave(E, t, y0, y1, 1, 1)[...] += err * r5
@@ -374,6 +402,24 @@ def diffuse(pixels: np.ndarray, palette: np.ndarray, exact: np.ndarray, strength
     result = np.empty(h * w, np.uint8)
     result[src[keep]] = out[keep]
     return result.reshape(h, w)
+
+
+def _class_walls(cls: np.ndarray) -> np.ndarray:
+    """RGBA, per cell of the (rows, columns, tile) layout (`cls`: alpha class, -1 for empty
+    cells): bit i set when the i-th Floyd–Steinberg neighbour (right, below-left, below,
+    below-right) has the same alpha class, so error passes to it. Error across an alpha-class
+    wall (an icon's opaque rim and its shadow or anti-aliased edge) lands where it means
+    something else: a coloured sheen's error made its shadow take wrong entries. Measured with
+    the error cut in `diffuse` and `_FAINT_ALPHA` 30, bench_perceptual's icon sheets at K=8:
+    icons 1.37 -> 1.81 points (2,985 -> 3,051 bytes), icons-2 −17.37 -> −17.13 (2,880 -> 2,952);
+    the translucent images have no opaque pixels and are unchanged."""
+    th, tw = cls.shape[:2]
+    ce = np.full((th + 1, tw + 2) + cls.shape[2:], -1, np.int8)
+    ce[:th, 1 : tw + 1] = cls
+    walls = np.zeros(cls.shape, np.uint8)
+    for bit, (dy, dx) in enumerate(((0, 2), (1, 0), (1, 1), (1, 2))):
+        walls |= (ce[dy : dy + th, dx : dx + tw] == cls).astype(np.uint8) << bit
+    return walls
 
 
 def dither_indices(
