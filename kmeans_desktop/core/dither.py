@@ -110,10 +110,10 @@ _OPAQUE_RGBA = 0.7
 #: 3,051 bytes (pngquant's default 1.65 at 3,606), icons-2 −18.25 -> −17.13 at 3,244 -> 2,952
 #: (−17.25 at 3,647); 8 more icon sheets (`icons` with other seeds) at K=8: 3 -> 5 of 8 beat
 #: pngquant's default with fewer bytes, mean lead +4.3 -> +4.4 points at 0.94× -> 0.86× its bytes;
-#: K = 16…64 and the translucent images within ±0.3 points.
-#: 40 and 50 scored alike, 80+ kept the specks, 30 lost the sheen. Cutting partly transparent
-#: pixels' error as well cost the translucent gradient 7.8 points at K=8 (its steps need the
-#: carried error) and a glass-panel sheet 10.
+#: K = 16…64 and the translucent images within ±0.3 points. Cut on every pixel's error (no wall,
+#: `_FAINT_ALPHA` 40), 30/40/50/80/120 gave icons K=8 1.17/1.63/1.64/0.57/−1.00, but the
+#: translucent gradient lost 7.8 points at K=8 (its steps need the carried error) and a
+#: glass-panel sheet 10: partly transparent pixels keep theirs.
 _OPAQUE_ERR = 50.0
 #: RGBA: partly transparent pixels where alpha changes within 2 pixels (a fade, a vignette, a soft
 #: shadow) get at least this strength (before the gates above): on a light page an alpha ramp's
@@ -352,13 +352,13 @@ def diffuse(pixels: np.ndarray, palette: np.ndarray, exact: np.ndarray, strength
     # coordinates, its error is zero without a multiplication per step.
     off = S == 0
     F[off] = pal[out[off]]
-    th, tw = src.shape[:2]
     if rgba:
         pc, penalty = _allowed(pixels, palette)
         cls = pc.reshape(-1)[cells]
         walls = _class_walls(cls)
         cut_on = bool(((cls == 2) & (S > 0)).any())  # (both skipped when they change nothing)
     del cells, off
+    th, tw = src.shape[:2]
     E = np.zeros((th + 1, tw + 2) + F.shape[2:], np.float32)  # a column of padding each side, a row below
     r7, r3, r5, r1_ = (np.float32(f) for f in _FS)
     for t in range(tw + 2 * (th - 1)):
