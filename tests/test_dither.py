@@ -167,3 +167,17 @@ def test_rgba_opaque_error_is_cut_so_a_far_entry_is_not_sprinkled_in():
     assert (dither.diffuse(dark, palette, exact, ones) == 0).all()
     mid = np.full((32, 32, 4), (110, 110, 110, 255), np.uint8)
     assert 0.2 < (dither.diffuse(mid, palette, exact, ones) == 1).mean() < 0.6
+
+
+def test_class_walls_stand_only_between_opaque_and_partly_transparent_pixels():
+    """Transparent pixels use and pass no error, so they need no wall: an image of partly
+    transparent and transparent pixels only runs the plain diffusion (None)."""
+    from kmeans_desktop.core import dither
+
+    cls = np.array([[0, 1, 1], [1, 0, 1]], np.int8)[:, :, None]  # (rows, columns, tile)
+    assert dither._class_walls(cls) is None
+    cls[0, 2, 0] = 2  # opaque, right of a partly transparent pixel and above another
+    walls = dither._class_walls(cls)[..., 0]
+    assert walls[0, 1] == 0b1110  # its right neighbour (bit 0) is across the wall
+    assert walls[0, 2] == 0b1011  # its lower neighbour (bit 2) is across, the others outside or transparent
+    assert walls[1, 0] == 15
