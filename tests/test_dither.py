@@ -153,3 +153,50 @@ def test_antialiased_contours_next_to_flat_areas_are_not_dithered():
     dith = quantize(img, 4, dither=True)
     np.testing.assert_array_equal(dith.indices[:, :64], plain.indices[:, :64])
     assert (dith.indices[:, 75:] != plain.indices[:, 75:]).any()
+
+
+def test_rgba_error_does_not_cross_from_opaque_to_partly_transparent_pixels():
+    """An opaque area dithered between black and white (a sheen) passes no error to the partly
+    transparent pixels beside it (its shadow): they dither exactly as they would alone. Across the
+    alpha-class wall the error means something else and made shadows take wrong entries."""
+    from kmeans_desktop.core import dither
+
+    px = np.zeros((24, 24, 4), np.uint8)
+    px[:, :12] = (128, 128, 128, 255)  # opaque mid grey: dithered between black and white
+    px[:, 12:] = (124, 124, 124, 128)  # partly transparent, between entries 2 and 3
+    palette = np.array([[0, 0, 0, 255], [255, 255, 255, 255], [100, 100, 100, 128], [156, 156, 156, 128]], np.uint8)
+    exact = np.where(np.arange(24)[None, :] < 12, 0, 2).repeat(24, axis=0).astype(np.uint8)
+    out = dither.diffuse(px, palette, exact, np.ones((24, 24), np.float32))
+    assert set(np.unique(out[:, :12])) == {0, 1}, "the opaque half is dithered"
+    alone = dither.diffuse(px[:, 12:], palette, exact[:, 12:], np.ones((24, 12), np.float32))
+    assert set(np.unique(alone)) == {2, 3}
+    np.testing.assert_array_equal(out[:, 12:], alone)
+
+
+def test_rgba_opaque_error_is_cut_so_a_far_entry_is_not_sprinkled_in():
+    """A dark opaque grey between black and white (the only entries, as an icon sheet's sheen at
+    K=8 has one entry per hue and white): its carried error is cut to `_OPAQUE_ERR`, too little to
+    reach white, so no white specks; a grey near the middle still dithers."""
+    from kmeans_desktop.core import dither
+
+    palette = np.array([[0, 0, 0, 255], [255, 255, 255, 255]], np.uint8)
+    exact = np.zeros((32, 32), np.uint8)
+    ones = np.ones((32, 32), np.float32)
+    dark = np.full((32, 32, 4), (40, 40, 40, 255), np.uint8)
+    assert (dither.diffuse(dark, palette, exact, ones) == 0).all()
+    mid = np.full((32, 32, 4), (110, 110, 110, 255), np.uint8)
+    assert 0.2 < (dither.diffuse(mid, palette, exact, ones) == 1).mean() < 0.6
+
+
+def test_class_walls_stand_only_between_opaque_and_partly_transparent_pixels():
+    """Transparent pixels use and pass no error, so they need no wall: an image of partly
+    transparent and transparent pixels only runs the plain diffusion (None)."""
+    from kmeans_desktop.core import dither
+
+    cls = np.array([[0, 1, 1], [1, 0, 1]], np.int8)[:, :, None]  # (rows, columns, tile)
+    assert dither._class_walls(cls) is None
+    cls[0, 2, 0] = 2  # opaque, right of a partly transparent pixel and above another
+    walls = dither._class_walls(cls)[..., 0]
+    assert walls[0, 1] == 0b1110  # its right neighbour (bit 0) is across the wall
+    assert walls[0, 2] == 0b1011  # its lower neighbour (bit 2) is across, the others outside or transparent
+    assert walls[1, 0] == 15
