@@ -189,17 +189,17 @@ def quantize(
         counts = np.bincount(indices.reshape(-1), minlength=palette.shape[0]).astype(np.int64)
         err = pixel_mse(pixels, palette[indices])
     else:
-        sse = pixelmap.colour_sse(hist, palette, labels)
         if runs and palette.shape[0] > 1 and runmap.RUN_SLACK > 0:  # the byte-aware passes
-            indices, extra, counts = pixelmap.map_rgb(hist, _rgb_points(hist, chroma).x,
-                                                      to_working(palette, chroma=chroma), labels, palette)
-            sse += extra
+            indices, sse, counts = pixelmap.map_rgb(hist, _rgb_points(hist, chroma).x,
+                                                    to_working(palette, chroma=chroma), labels, palette)
         elif hist.channels == 4 and not fixed and palette.shape[0] > 1:  # composites, as `alpha` maps
+            sse = pixelmap.colour_sse(hist, palette, labels)
             counts = np.bincount(labels, weights=hist.counts, minlength=palette.shape[0]).astype(np.int64)
             indices, extra = despeckle(hist.indices_for(labels), hist, composites(hist.colors), composites(palette),
                                        labels, palette, counts)  # (counts follow the moved pixels)
             sse += extra
         else:
+            sse = pixelmap.colour_sse(hist, palette, labels)
             indices = hist.indices_for(labels)
             counts = np.bincount(labels, weights=hist.counts, minlength=palette.shape[0]).astype(np.int64)
         err = max(sse, 0.0) / (hist.n_pixels * hist.channels)
