@@ -161,7 +161,8 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
         """Decide the pixels at `p` (ascending flat positions) again from the entry now above them,
         and in turn the pixels below each that changed, wave by wave down to flat position `end`."""
         while len(p):
-            p = p[p < end]
+            if p[-1] >= end:  # (ascending: most waves end above `end`, and keep every position)
+                p = p[p < end]
             prev = out_flat[p - w]
             want = src_flat[p]  # the entry the pixel keeps unless it follows the one above
             new = want.copy()
@@ -171,8 +172,11 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
                 ah = np.zeros(len(o), dtype=bool)
                 for a in range(1, look + 1):
                     q = po + a * w
-                    fits = q < h * w
-                    ah[fits] |= img.nearest_flat(q[fits]) == prev_o[fits]
+                    if q[-1] < h * w:  # (ascending: all of them fit, but near the bottom)
+                        ah |= img.nearest_flat(q) == prev_o
+                    else:
+                        fits = q < h * w
+                        ah[fits] |= img.nearest_flat(q[fits]) == prev_o[fits]
                 o = o[ah]
                 ok = accept(p[o], prev[o])
                 new[o[ok]] = prev[o[ok]]
