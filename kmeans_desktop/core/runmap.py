@@ -59,6 +59,11 @@ positions sorted into the sweep's order (no transposed copy of the band): run_in
 Issue 15's seventh helper: the error change is summed as integers (exact, so in any order: no sort
 of the moved pixels), and each band's rows are mapped in two parts (rows are independent; the
 strips stay the band's), so two threads share 9 MP's three bands evenly; identical output.
+Issue 15's ninth helper: the per-colour float32 table and nearest errors are made once for this
+pass and `vruns` (`colour_errors`), rows are gathered with np.take (2-D fancy indexing with int32
+indices was several times slower), and the pixels' nearest entries are looked up in chunks
+(`lookup.gather`); 9 MP china, one thread, CPU: 194/219 -> 122/176 ms at K = 16/64 (with the
+shared table, which it now makes); identical output.
 """
 
 from __future__ import annotations

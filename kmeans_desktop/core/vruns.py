@@ -37,6 +37,10 @@ Measured 2026-12-02 (PNG at the default effort, SSIMULACRA2 by `core.quality.fil
   nearest entries come from `runmap`'s look-up: 9 MP china K = 16/64, 2026-12-02, load 2.5, wall
   127/190 -> 106/152 ms (CPU 152/241 -> 113/208 for the look-up alone); same indices, tested
   against stepping the rows. With the machine's cores busy, two threads gain nothing.
+  Issue 15's ninth helper: the float32 colours and nearest errors come from `runmap.colour_errors`
+  (made once for both passes) and the candidates' errors from np.take rows (2-D fancy indexing
+  was 61 of 583k rows' 80 ms at K=64): CPU 161/257 -> 98-108/159-163 ms at K = 16/64 (bench_stages,
+  load 4.5-5); same indices.
 """
 
 from __future__ import annotations
@@ -227,16 +231,33 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
     for top in tops[1:]:
         row = np.arange(top * w, (top + 1) * w)
         waves(row[out_flat[row - w] != src_flat[row - w]], h * w)
-    moved = np.flatnonzero(out != src)
-    if not len(moved):
-        return out, 0.0
-    if counts is not None:
-        counts += np.bincount(out_flat[moved], minlength=len(counts))[:len(counts)]
-        counts -= np.bincount(src_flat[moved], minlength=len(counts))[:len(counts)]
-    # Squared differences of uint8 values are whole numbers, so summing them as integers gives
-    # exactly the float64 sums this used to compute, in a third of the time.
-    colours = np.take(hist.colors, img.colour_flat(moved), axis=0)[:, :3].astype(np.int32)
+    # The moved pixels' error change and counts, in two halves of the rows on two threads (whole
+    # numbers: the same sums in any order; 9 MP: 20-25 ms CPU that ran alone).
     pal = palette[:, :3].astype(np.int32)
-    new = colours - pal[out_flat[moved]]
-    old = colours - pal[src_flat[moved]]
-    return out, float(np.einsum("ij,ij->", new, new, dtype=np.int64) - np.einsum("ij,ij->", old, old, dtype=np.int64))
+    n = len(counts) if counts is not None else len(palette)
+
+    def moved_in(lo: int, hi: int) -> tuple[int, np.ndarray | None]:
+        moved = np.flatnonzero(out_flat[lo:hi] != src_flat[lo:hi]) + lo
+        if not len(moved):
+            return 0, None
+        now, was = out_flat[moved], src_flat[moved]
+        # Squared differences of uint8 values are whole numbers, so summing them as integers gives
+        # exactly the float64 sums this used to compute, in a third of the time.
+        colours = np.take(hist.colors, img.colour_flat(moved), axis=0)[:, :3].astype(np.int32)
+        d_new, d_old = colours - np.take(pal, now, axis=0), colours - np.take(pal, was, axis=0)
+        sse = int(np.einsum("ij,ij->", d_new, d_new, dtype=np.int64) - np.einsum("ij,ij->", d_old, d_old, dtype=np.int64))
+        return sse, np.bincount(now, minlength=n)[:n] - np.bincount(was, minlength=n)[:n]
+
+    half = (h // 2) * w
+    spans = [(0, half), (half, h * w)]
+    if band_threads(2) > 1:
+        with ThreadPoolExecutor(2, thread_name_prefix="vruns") as pool:
+            parts = list(pool.map(lambda span: moved_in(*span), spans))
+    else:
+        parts = [moved_in(*span) for span in spans]
+    sse = 0
+    for part_sse, dc in parts:
+        sse += part_sse
+        if dc is not None and counts is not None:
+            counts += dc
+    return out, float(sse)
