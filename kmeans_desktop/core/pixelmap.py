@@ -46,22 +46,23 @@ def map_rgb(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels: np
     a second thread meanwhile (numpy lets go of the GIL; it ran alone before the passes, 15 ms)."""
     if runmap.band_threads(2) > 1:
         with ThreadPoolExecutor(1, thread_name_prefix="colour-sse") as side:
+            counted = side.submit(runmap.colour_counts, labels, hist, len(palette))  # (7 ms that ran alone)
             sse = side.submit(colour_sse, hist, palette, labels)
-            indices, extra, counts = _passes(hist, x, centres, labels, palette)
+            indices, extra, counts = _passes(hist, x, centres, labels, palette, counted.result)
             return indices, sse.result() + extra, counts
     indices, extra, counts = _passes(hist, x, centres, labels, palette)
     return indices, colour_sse(hist, palette, labels) + extra, counts
 
 
 def _passes(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels: np.ndarray,
-            palette: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+            palette: np.ndarray, base_counts=None) -> tuple[np.ndarray, float, np.ndarray]:
     """`map_rgb`'s indices and counts, and the error change the passes made (whole numbers)."""
     # each pixel's nearest entry, kept by runmap for vruns (up to the size whose pixel index the
     # histogram keeps: no full-size map more at 150 MP, bench_memory's)
     near = (np.empty(hist.shape, np.uint8)
             if vruns.VRUN_MIN_PIXELS <= hist.n_pixels <= histogram_module.PIXEL_INDEX_MAX else None)
     errors = runmap.colour_errors(x, centres, labels)  # what both passes measure against
-    mapped, extra, counts = runmap.run_mapping(hist, x, centres, labels, palette, near, errors)
+    mapped, extra, counts = runmap.run_mapping(hist, x, centres, labels, palette, near, errors, base_counts)
     # the counts follow the pixels the vertical and speckle passes move (no bincount over every
     # pixel: 9 MP 50-70 ms CPU, all of it holding the GIL)
     indices, extra_v = vruns.vertical_runs(hist, mapped, x, centres, labels, palette, counts, near, errors)

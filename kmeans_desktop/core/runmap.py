@@ -153,6 +153,11 @@ def colour_errors(x: np.ndarray, centres: np.ndarray, labels: np.ndarray) -> Col
     return ColourErrors(x32, c32, _summed_squares(d))
 
 
+def colour_counts(labels: np.ndarray, hist: ColorHistogram, n: int) -> np.ndarray:
+    """Pixels per entry when every colour takes its entry `labels` (int64, length n)."""
+    return np.bincount(labels, weights=hist.counts, minlength=n).astype(np.int64)
+
+
 def squared_error(err: ColourErrors, colour: np.ndarray, entry: np.ndarray) -> np.ndarray:
     """Squared working-space distances of colours (indices into `hist.colors`) to palette entries,
     float32, summed as `colour_errors` sums them."""
@@ -197,11 +202,13 @@ class RunMapping(NamedTuple):
 
 def run_mapping(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels: np.ndarray,
                 palette: np.ndarray, nearest_out: np.ndarray | None = None,
-                errors: ColourErrors | None = None) -> RunMapping:
+                errors: ColourErrors | None = None, base_counts=None) -> RunMapping:
     """`run_indices`, with the pixels per entry (from the colours' counts and the few pixels that
     moved: no pass over the indices). `nearest_out` (H×W uint8), when given, is filled with every
     pixel's nearest entry, looked up here anyway (`vruns` reads it: 9 MP, 30 ms CPU saved there).
-    `errors`: `colour_errors(x, centres, labels)`, when the caller has it."""
+    `errors`: `colour_errors(x, centres, labels)`, when the caller has it; `base_counts()`: returns
+    `colour_counts(labels, hist, len(palette))` (a new array), asked for at the end (the caller may
+    count on another thread meanwhile)."""
     h, w = hist.shape
     err = colour_errors(x, centres, labels) if errors is None else errors
     near = err.near
@@ -211,7 +218,6 @@ def run_mapping(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels
         limit = near * np.float32(1.0 + RUN_SLACK)
     colours = _Colours(hist, labels)
     n = len(palette)
-    counts = np.bincount(labels, weights=hist.counts, minlength=n).astype(np.int64)
     out = np.empty((h, w), dtype=np.uint8)
     band = max(1, min(h, _BAND_PIXELS // w))
 
@@ -255,6 +261,7 @@ def run_mapping(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels
             parts = list(pool.map(lambda job: map_rows(*job), jobs))
     else:
         parts = [map_rows(*job) for job in jobs]
+    counts = colour_counts(labels, hist, n) if base_counts is None else base_counts()
     changed_sse = 0
     for sse, dc in parts:
         changed_sse += int(sse)  # whole numbers: exact in any order
