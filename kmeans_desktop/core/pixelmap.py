@@ -8,7 +8,7 @@ are summed from the moved pixels alone. `colour_sse` is the error of the nearest
 distinct colours.
 
 Why a module of its own: this is the part of a 9 MP final preview that runs after the palette, and
-the window waits for all of it (issue 15: 0.3-0.4 s wall of a 0.7 s final preview); its steps
+the window waits for all of it (issue 15: 0.25-0.37 s wall of a 0.7-0.8 s final preview); its steps
 share their per-colour measures (`runmap.colour_errors`) and are timed together
 (benchmarks/bench_stages.py).
 """
@@ -42,8 +42,9 @@ def map_rgb(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels: np
             palette: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
     """(H×W uint8 indices, their summed squared sRGB error, pixels per entry as int64). `x`: the
     distinct colours in the working space; `centres`: the palette's; `labels`: each colour's
-    nearest entry; `palette`: uint8 sRGB. The nearest mapping's error (`colour_sse`) is summed on
-    a second thread meanwhile (numpy lets go of the GIL; it ran alone before the passes, 15 ms)."""
+    nearest entry; `palette`: uint8 sRGB. The colours' pixels per entry and the nearest mapping's
+    error (`colour_sse`) are made on a second thread meanwhile (numpy lets go of the GIL; 7 + 15 ms
+    CPU at 9 MP that ran alone before the passes)."""
     if runmap.band_threads(2) > 1:
         with ThreadPoolExecutor(1, thread_name_prefix="colour-sse") as side:
             counted = side.submit(runmap.colour_counts, labels, hist, len(palette))  # (7 ms that ran alone)
