@@ -82,9 +82,9 @@ def despeckle(indices: np.ndarray, hist: ColorHistogram, x: np.ndarray, centres:
     other = np.concatenate([o for _, o in found])
     own = indices.reshape(-1)[cand]
     colour = _colour_numbers(hist, cand)
-    xc = x[colour]
-    e_best = ((xc - centres[labels[colour]]) ** 2).sum(axis=1)
-    e_other = ((xc - centres[other]) ** 2).sum(axis=1)
+    xc = np.take(x, colour, axis=0)  # (np.take: 2-D fancy indexing is several times slower)
+    e_best = ((xc - np.take(centres, labels[colour], axis=0)) ** 2).sum(axis=1)
+    e_other = ((xc - np.take(centres, other, axis=0)) ** 2).sum(axis=1)
     take = e_other <= (1.0 + SPECKLE_SLACK) * e_best
     if SPECKLE_CAP is not None and palette.shape[1] == 3:  # (RGBA's composites: not measured)
         take &= e_other <= e_best + SPECKLE_CAP
@@ -99,7 +99,7 @@ def despeckle(indices: np.ndarray, hist: ColorHistogram, x: np.ndarray, centres:
         counts -= np.bincount(own[take], minlength=len(counts))[:len(counts)]
     out = indices.copy()
     out.reshape(-1)[moved] = new
-    rgb = hist.colors[colour[take]].astype(np.float64)
+    rgb = np.take(hist.colors, colour[take], axis=0).astype(np.float64)
     pal = palette.astype(np.float64)
     delta = float((((rgb - pal[new]) ** 2).sum(axis=1) - ((rgb - pal[own[take]]) ** 2).sum(axis=1)).sum())
     return out, delta
@@ -113,10 +113,21 @@ def _candidates(indices: np.ndarray, y0: int, y1: int) -> tuple[np.ndarray, np.n
     p = np.pad(block, ((1 if y0 == 0 else 0, 1 if y1 == h else 0), (1, 1)), mode="edge")
     up, down, left, right = p[:-2, 1:-1], p[2:, 1:-1], p[1:-1, :-2], p[1:-1, 2:]
     # A value shared by 3 of 4 neighbours is `up` (matching 2 of the others) or else down = left = right.
-    up_major = (up == down).view(np.uint8) + (up == left).view(np.uint8) + (up == right).view(np.uint8) >= 2
-    major = np.where(up_major, up, down)
-    has = up_major | ((down == left) & (down == right))
-    cand = np.flatnonzero(has & (major != indices[y0:y1]))
+    # (In place, and `major` picked with bit masks: np.where over uint8 took 17 of the 39 ms CPU
+    # this took for 9 MP; now 29 ms, the same candidates.)
+    e_ul, e_ur = up == left, up == right
+    up_major = e_ul | e_ur
+    up_major &= up == down
+    e_ul &= e_ur
+    up_major |= e_ul
+    has = down == left
+    has &= down == right
+    has |= up_major
+    major = up ^ down
+    major &= np.negative(up_major.view(np.uint8))  # 0xff where `up` is shared, else 0
+    major ^= down  # `up` there, else `down`
+    has &= major != indices[y0:y1]
+    cand = np.flatnonzero(has)
     return cand + y0 * w, major.reshape(-1)[cand]
 
 

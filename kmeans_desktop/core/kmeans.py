@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import histogram as histogram_module, runmap, vruns
+from . import pixelmap, runmap
 from .alpha import composites, rgba_palette
 from .bounds import Wear
 from .despeckle import despeckle
@@ -189,26 +189,17 @@ def quantize(
         counts = np.bincount(indices.reshape(-1), minlength=palette.shape[0]).astype(np.int64)
         err = pixel_mse(pixels, palette[indices])
     else:
-        diff = hist.colors.astype(np.float64) - palette[labels]
-        sse = float(np.einsum("ij,ij,i->", diff, diff, hist.counts.astype(np.float64)))
-        if runs and palette.shape[0] > 1 and runmap.RUN_SLACK > 0:
-            x, centres = _rgb_points(hist, chroma).x, to_working(palette, chroma=chroma)
-            # each pixel's nearest entry, kept by runmap for vruns (up to the size whose pixel
-            # index the histogram keeps: no full-size map more at 150 MP, bench_memory's)
-            near = (np.empty(hist.shape, np.uint8)
-                    if vruns.VRUN_MIN_PIXELS <= hist.n_pixels <= histogram_module.PIXEL_INDEX_MAX else None)
-            mapped, extra, counts = runmap.run_mapping(hist, x, centres, labels, palette, near)
-            # the counts follow the pixels the vertical and speckle passes move (no bincount over
-            # every pixel: 9 MP 50-70 ms CPU, all of it holding the GIL)
-            indices, extra_v = vruns.vertical_runs(hist, mapped, x, centres, labels, palette, counts, near)  # rows repeat
-            indices, extra_s = despeckle(indices, hist, x, centres, labels, palette, counts)
-            sse += extra + extra_v + extra_s
+        if runs and palette.shape[0] > 1 and runmap.RUN_SLACK > 0:  # the byte-aware passes
+            indices, sse, counts = pixelmap.map_rgb(hist, _rgb_points(hist, chroma).x,
+                                                    to_working(palette, chroma=chroma), labels, palette)
         elif hist.channels == 4 and not fixed and palette.shape[0] > 1:  # composites, as `alpha` maps
+            sse = pixelmap.colour_sse(hist, palette, labels)
             counts = np.bincount(labels, weights=hist.counts, minlength=palette.shape[0]).astype(np.int64)
             indices, extra = despeckle(hist.indices_for(labels), hist, composites(hist.colors), composites(palette),
                                        labels, palette, counts)  # (counts follow the moved pixels)
             sse += extra
         else:
+            sse = pixelmap.colour_sse(hist, palette, labels)
             indices = hist.indices_for(labels)
             counts = np.bincount(labels, weights=hist.counts, minlength=palette.shape[0]).astype(np.int64)
         err = max(sse, 0.0) / (hist.n_pixels * hist.channels)

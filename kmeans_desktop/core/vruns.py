@@ -37,6 +37,10 @@ Measured 2026-12-02 (PNG at the default effort, SSIMULACRA2 by `core.quality.fil
   nearest entries come from `runmap`'s look-up: 9 MP china K = 16/64, 2026-12-02, load 2.5, wall
   127/190 -> 106/152 ms (CPU 152/241 -> 113/208 for the look-up alone); same indices, tested
   against stepping the rows. With the machine's cores busy, two threads gain nothing.
+  Issue 15's ninth helper: the float32 colours and nearest errors come from `runmap.colour_errors`
+  (made once for both passes) and the candidates' errors from np.take rows (2-D fancy indexing
+  was 61 of 583k rows' 80 ms at K=64): CPU 161/257 -> 98-108/159-163 ms at K = 16/64 (bench_stages,
+  load 4.5-5); same indices.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .histogram import ColorHistogram
-from .runmap import band_threads
+from .runmap import ColourErrors, band_threads, colour_errors, squared_error
 
 #: A pixel takes the entry of the pixel above when its error there is at most (1 + VRUN_SLACK)
 #: × its error at its nearest entry ...
@@ -118,11 +122,12 @@ class _Image:
 
 def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, centres: np.ndarray,
                   labels: np.ndarray, palette: np.ndarray, counts: np.ndarray | None = None,
-                  nearest: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+                  nearest: np.ndarray | None = None, errors: ColourErrors | None = None) -> tuple[np.ndarray, float]:
     """H×W uint8 indices by the rule above, starting from `indices` (not changed), and the change
     in the summed squared sRGB error against them. `counts` (pixels per entry of `indices`), when
     given, is brought up to date in place from the moved pixels (no pass over all the indices);
-    `nearest`: `hist.indices_for(labels)`, when the caller has it (else looked up here).
+    `nearest`: `hist.indices_for(labels)`, when the caller has it (else looked up here); `errors`:
+    `runmap.colour_errors(x, centres, labels)`, when the caller has it.
 
     `x`: working-space coordinates of the distinct colours; `centres`: of the palette entries;
     `labels`: each distinct colour's nearest entry; `palette`: the entries in sRGB (uint8).
@@ -137,15 +142,10 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
     h, w = hist.shape
     if VRUN_SLACK <= 0 or VRUN_LOOKAHEAD < 1 or h < 2 or h * w < VRUN_MIN_PIXELS:
         return indices, 0.0
-    cf = np.asarray(centres, dtype=np.float32)
-    xf = np.asarray(x, dtype=np.float32)
-    d = xf - cf[labels]
-    near = np.einsum("ij,ij->i", d, d)
-    del d
-    limit = near * np.float32(1.0 + VRUN_SLACK)
+    err = colour_errors(x, centres, labels) if errors is None else errors
+    limit = err.near * np.float32(1.0 + VRUN_SLACK)
     if VRUN_CAP is not None:
-        limit = np.minimum(limit, near + np.float32(VRUN_CAP))
-    del near
+        limit = np.minimum(limit, err.near + np.float32(VRUN_CAP))
     img = _Image(hist, labels, nearest)
     src = np.asarray(indices, dtype=np.uint8)
     out = src.copy()
@@ -156,8 +156,7 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
 
     def accept(flat: np.ndarray, cand: np.ndarray) -> np.ndarray:
         c = img.colour_flat(flat)
-        e = xf[c] - cf[cand]
-        return np.einsum("ij,ij->i", e, e) <= limit[c]
+        return squared_error(err, c, cand) <= limit[c]
 
     # Positions are flat (p = row × w + column) and move down a row by adding w: one index array
     # instead of two (np.nonzero of a 2-D mask and 2-D gathers cost 0.05–0.1 s of the 0.3 s this
@@ -166,7 +165,8 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
         """Decide the pixels at `p` (ascending flat positions) again from the entry now above them,
         and in turn the pixels below each that changed, wave by wave down to flat position `end`."""
         while len(p):
-            p = p[p < end]
+            if p[-1] >= end:  # (ascending: most waves end above `end`, and keep every position)
+                p = p[p < end]
             prev = out_flat[p - w]
             want = src_flat[p]  # the entry the pixel keeps unless it follows the one above
             new = want.copy()
@@ -176,8 +176,11 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
                 ah = np.zeros(len(o), dtype=bool)
                 for a in range(1, look + 1):
                     q = po + a * w
-                    fits = q < h * w
-                    ah[fits] |= img.nearest_flat(q[fits]) == prev_o[fits]
+                    if q[-1] < h * w:  # (ascending: all of them fit, but near the bottom)
+                        ah |= img.nearest_flat(q) == prev_o
+                    else:
+                        fits = q < h * w
+                        ah[fits] |= img.nearest_flat(q[fits]) == prev_o[fits]
                 o = o[ah]
                 ok = accept(p[o], prev[o])
                 new[o[ok]] = prev[o[ok]]
@@ -228,16 +231,33 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
     for top in tops[1:]:
         row = np.arange(top * w, (top + 1) * w)
         waves(row[out_flat[row - w] != src_flat[row - w]], h * w)
-    moved = np.flatnonzero(out != src)
-    if not len(moved):
-        return out, 0.0
-    if counts is not None:
-        counts += np.bincount(out_flat[moved], minlength=len(counts))[:len(counts)]
-        counts -= np.bincount(src_flat[moved], minlength=len(counts))[:len(counts)]
-    # Squared differences of uint8 values are whole numbers, so summing them as integers gives
-    # exactly the float64 sums this used to compute, in a third of the time.
-    colours = np.take(hist.colors, img.colour_flat(moved), axis=0)[:, :3].astype(np.int32)
+    # The moved pixels' error change and counts, in two halves of the rows on two threads (whole
+    # numbers: the same sums in any order; 9 MP: 20-25 ms CPU that ran alone).
     pal = palette[:, :3].astype(np.int32)
-    new = colours - pal[out_flat[moved]]
-    old = colours - pal[src_flat[moved]]
-    return out, float(np.einsum("ij,ij->", new, new, dtype=np.int64) - np.einsum("ij,ij->", old, old, dtype=np.int64))
+    n = len(counts) if counts is not None else len(palette)
+
+    def moved_in(lo: int, hi: int) -> tuple[int, np.ndarray | None]:
+        moved = np.flatnonzero(out_flat[lo:hi] != src_flat[lo:hi]) + lo
+        if not len(moved):
+            return 0, None
+        now, was = out_flat[moved], src_flat[moved]
+        # Squared differences of uint8 values are whole numbers, so summing them as integers gives
+        # exactly the float64 sums this used to compute, in a third of the time.
+        colours = np.take(hist.colors, img.colour_flat(moved), axis=0)[:, :3].astype(np.int32)
+        d_new, d_old = colours - np.take(pal, now, axis=0), colours - np.take(pal, was, axis=0)
+        sse = int(np.einsum("ij,ij->", d_new, d_new, dtype=np.int64) - np.einsum("ij,ij->", d_old, d_old, dtype=np.int64))
+        return sse, np.bincount(now, minlength=n)[:n] - np.bincount(was, minlength=n)[:n]
+
+    half = (h // 2) * w
+    spans = [(0, half), (half, h * w)]
+    if band_threads(2) > 1:
+        with ThreadPoolExecutor(2, thread_name_prefix="vruns") as pool:
+            parts = list(pool.map(lambda span: moved_in(*span), spans))
+    else:
+        parts = [moved_in(*span) for span in spans]
+    sse = 0
+    for part_sse, dc in parts:
+        sse += part_sse
+        if dc is not None and counts is not None:
+            counts += dc
+    return out, float(sse)

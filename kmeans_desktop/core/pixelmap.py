@@ -1,0 +1,71 @@
+"""After the palette: the pixels of an undithered RGB result and what `Quantized` reports of them.
+
+`map_rgb` gives every pixel its nearest entry and then lets the byte-aware passes move the few that
+sit about as near another one: runs along the rows (`runmap`), rows that repeat the row above
+(`vruns`, large images), speckle that its neighbours agree on (`despeckle`). The pixels per entry
+follow the pixels the passes move (no count over every pixel), and the error changes they make
+are summed from the moved pixels alone. `colour_sse` is the error of the nearest mapping, from the
+distinct colours.
+
+Why a module of its own: this is the part of a 9 MP final preview that runs after the palette, and
+the window waits for all of it (issue 15: 0.25-0.37 s wall of a 0.7-0.8 s final preview); its steps
+share their per-colour measures (`runmap.colour_errors`) and are timed together
+(benchmarks/bench_stages.py).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from . import histogram as histogram_module, runmap, vruns
+from .despeckle import despeckle
+from .histogram import ColorHistogram
+
+
+def colour_sse(hist: ColorHistogram, palette: np.ndarray, labels: np.ndarray) -> float:
+    """The summed squared error of mapping every pixel to its colour's entry `labels`, over all
+    channels. Summed as integers: each term (a whole number, count × squared uint8 differences) and
+    every partial sum stay below 2**53 up to 10**10 pixels, so the float64 sum this replaced was
+    exact in any order and equals this to the bit. 9 MP china (1.2 M colours): 37 -> 15 ms CPU."""
+    d = hist.colors.astype(np.int32)
+    d -= np.take(palette.astype(np.int32), labels, axis=0)  # (2-D fancy indexing: several times slower)
+    d *= d
+    per_colour = d[:, 0] + d[:, 1]  # at most 4 × 255² (by columns: einsum over rows of 3 is slower)
+    for i in range(2, d.shape[1]):
+        per_colour += d[:, i]
+    return float(np.dot(per_colour.astype(np.int64), hist.counts.astype(np.int64)))
+
+
+def map_rgb(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels: np.ndarray,
+            palette: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """(H×W uint8 indices, their summed squared sRGB error, pixels per entry as int64). `x`: the
+    distinct colours in the working space; `centres`: the palette's; `labels`: each colour's
+    nearest entry; `palette`: uint8 sRGB. The colours' pixels per entry and the nearest mapping's
+    error (`colour_sse`) are made on a second thread meanwhile (numpy lets go of the GIL; 7 + 15 ms
+    CPU at 9 MP that ran alone before the passes)."""
+    if runmap.band_threads(2) > 1:
+        with ThreadPoolExecutor(1, thread_name_prefix="colour-sse") as side:
+            counted = side.submit(runmap.colour_counts, labels, hist, len(palette))  # (7 ms that ran alone)
+            sse = side.submit(colour_sse, hist, palette, labels)
+            indices, extra, counts = _passes(hist, x, centres, labels, palette, counted.result)
+            return indices, sse.result() + extra, counts
+    indices, extra, counts = _passes(hist, x, centres, labels, palette)
+    return indices, colour_sse(hist, palette, labels) + extra, counts
+
+
+def _passes(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels: np.ndarray,
+            palette: np.ndarray, base_counts=None) -> tuple[np.ndarray, float, np.ndarray]:
+    """`map_rgb`'s indices and counts, and the error change the passes made (whole numbers)."""
+    # each pixel's nearest entry, kept by runmap for vruns (up to the size whose pixel index the
+    # histogram keeps: no full-size map more at 150 MP, bench_memory's)
+    near = (np.empty(hist.shape, np.uint8)
+            if vruns.VRUN_MIN_PIXELS <= hist.n_pixels <= histogram_module.PIXEL_INDEX_MAX else None)
+    errors = runmap.colour_errors(x, centres, labels)  # what both passes measure against
+    mapped, extra, counts = runmap.run_mapping(hist, x, centres, labels, palette, near, errors, base_counts)
+    # the counts follow the pixels the vertical and speckle passes move (no bincount over every
+    # pixel: 9 MP 50-70 ms CPU, all of it holding the GIL)
+    indices, extra_v = vruns.vertical_runs(hist, mapped, x, centres, labels, palette, counts, near, errors)
+    indices, extra_s = despeckle(indices, hist, x, centres, labels, palette, counts)
+    return indices, extra + extra_v + extra_s, counts
