@@ -298,3 +298,20 @@ def test_the_starts_take_one_thread_on_a_busy_machine_or_in_a_pool_worker(monkey
     monkeypatch.setattr(seeding.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
     monkeypatch.setattr(colorbins, "_workers", 1)
     assert seeding._start_threads() == 1
+
+
+def test_bin_numbers_over_the_occupied_box_are_those_over_every_key():
+    """`_bin_means` numbers the bins over the box the points occupy: the same numbers (ascending
+    packed key, the last channel slowest) as over all 2^(3 bits) keys."""
+    from kmeans_desktop.core.colorbins import _bin_means
+
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.uniform(60, 200, (3000, 3)), rng.uniform(0, 255, (50, 3)), [[255.0, 0, 3]]])
+    w = rng.uniform(0.5, 3, len(x))
+    for bits in (5, 6, 7):
+        q = np.clip(x, 0, 255).astype(np.int64) >> (8 - bits)
+        key = q[:, 0] | (q[:, 1] << bits) | (q[:, 2] << (2 * bits))
+        inv = np.unique(key, return_inverse=True)[1].reshape(-1)
+        means, bw, got = _bin_means(x, w, bits)
+        np.testing.assert_array_equal(got, inv)
+        np.testing.assert_allclose(bw, np.bincount(inv, weights=w))
