@@ -315,3 +315,14 @@ def test_bin_numbers_over_the_occupied_box_are_those_over_every_key():
         means, bw, got = _bin_means(x, w, bits)
         np.testing.assert_array_equal(got, inv)
         np.testing.assert_allclose(bw, np.bincount(inv, weights=w))
+
+
+@pytest.mark.parametrize("k,steps", [(16, 8), (17, 6), (32, 6), (95, 6), (96, 8), (256, 8)])
+def test_the_exact_polish_takes_fewer_steps_between_the_detail_pass_and_the_candidates(china, monkeypatch, k, steps):
+    from kmeans_desktop.core import kmeans
+
+    seen, real = [], kmeans._lloyd
+    monkeypatch.setattr(kmeans, "_lloyd", lambda c, p, max_iter, **kw: seen.append((len(p), max_iter)) or real(c, p, max_iter, **kw))
+    hist = kmeans.build_histogram(china)
+    kmeans.palette_for_histogram(hist, k)
+    assert (hist.n_colors, steps) in seen
