@@ -44,6 +44,18 @@ def test_oklab_without_blas_matches_the_matrix_product():
     assert np.abs(back - rgb).max() < 1e-6
 
 
+@pytest.mark.parametrize("chroma", [150.0, 160.0, 255.0])
+def test_oklab_column_by_column_gives_the_numbers_of_the_n_by_3_form(chroma):
+    """uint8 colours go channel by channel (`to_working`); the same numbers, bit for bit, as the
+    n×3 products the float path takes, so every clustering stays as it was."""
+    from kmeans_desktop.core import colourspace as cs
+
+    rgb = np.random.default_rng(8).integers(0, 256, (50_000, 3)).astype(np.uint8)
+    scale = np.array([255.0, chroma, chroma])
+    want = cs._mat3(np.cbrt(cs._mat3(cs._LINEAR[rgb], cs._M1)), cs._M2) * scale + cs._OFFSET
+    np.testing.assert_array_equal(to_working(rgb, chroma=chroma), want)
+
+
 def _plain_lloyd(x, w, centres, max_iter):
     """Every point measured against every centre at every step (what the bounds stand in for)."""
     from kmeans_desktop.core import seeding
