@@ -203,25 +203,23 @@ def _parallel_starts(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Genera
     done = [threading.Event() for _ in range(n_init)]
     lock, claimed = threading.Lock(), [0]
 
-    def limit(i: int) -> float:
-        for e in known[:i]:
-            e.wait()
-        earlier = [p for p in probes[:i] if p is not None]
-        return min(earlier, default=np.inf) * _PROBE_SLACK
-
     def start(i: int) -> None:
+        def limit() -> float:  # called at the probe, just after its inertia is known
+            probes[i] = probe["inertia"]
+            known[i].set()  # (the later starts need only this)
+            for e in known[:i]:
+                e.wait()
+            earlier = [p for p in probes[:i] if p is not None]
+            return min(earlier, default=np.inf) * _PROBE_SLACK
+
         try:
             gen = np.random.PCG64()
             gen.state = state
             gen.advance(i * draws)
             seeds = kmeans_plusplus(x, w, k, np.random.Generator(gen))
-            probe = {"step": _PROBE_ITER, "limit": lambda: limit(i)} if screen > _PROBE_ITER else None
-            try:
-                runs[i] = lloyd_dense(x, w, seeds, screen, probe=probe) if len(seeds) == k else None
-            finally:
-                if probe is not None and "inertia" in probe:
-                    probes[i] = probe["inertia"]
-        finally:
+            probe = {"step": _PROBE_ITER, "limit": limit} if screen > _PROBE_ITER else None
+            runs[i] = lloyd_dense(x, w, seeds, screen, probe=probe) if len(seeds) == k else None
+        finally:  # (a start that converged before its probe has none)
             known[i].set()
             done[i].set()
 
