@@ -338,3 +338,15 @@ def test_the_exact_polish_takes_fewer_steps_between_the_detail_pass_and_the_cand
     hist = kmeans.build_histogram(china)
     kmeans.palette_for_histogram(hist, k)
     assert (hist.n_colors, steps) in seen
+
+
+def test_parallel_starts_leave_no_thread_running():
+    import threading
+
+    from kmeans_desktop.core import seeding
+
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 255, (2000, 3))
+    before = set(threading.enumerate())
+    assert seeding._parallel_starts(x, np.ones(len(x)), 8, np.random.default_rng(0), 5, 6) is not None
+    assert set(threading.enumerate()) - before == set()

@@ -200,7 +200,6 @@ def _parallel_starts(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Genera
     probes: list[float | None] = [None] * n_init
     known = [threading.Event() for _ in range(n_init)]
     runs: list[tuple[np.ndarray, float] | None] = [None] * n_init
-    done = [threading.Event() for _ in range(n_init)]
     lock, claimed = threading.Lock(), [0]
 
     def start(i: int) -> None:
@@ -221,7 +220,6 @@ def _parallel_starts(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Genera
             runs[i] = lloyd_dense(x, w, seeds, screen, probe=probe) if len(seeds) == k else None
         finally:  # (a start that converged before its probe has none)
             known[i].set()
-            done[i].set()
 
     def work() -> None:
         while True:
@@ -232,25 +230,22 @@ def _parallel_starts(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Genera
                 claimed[0] += 1
             start(i)
 
-    helper = _pool().submit(work)
-    work()
-    for e in done:
-        e.wait()
-    if not helper.cancel():  # (not cancelled: it ran, or runs and finds nothing left)
-        helper.result()  # raises what the helper thread raised
+    errors: list[BaseException] = []
+
+    def helper_work() -> None:
+        try:
+            work()
+        except BaseException as e:  # noqa: BLE001 (raised again in the calling thread)
+            errors.append(e)
+
+    # A thread of this call's own, joined before returning (about 0.1 ms to start): no thread
+    # outlives the call (the GUI's tests fail a test that leaves one running).
+    helper = threading.Thread(target=helper_work, name="kmeans-starts", daemon=True)
+    helper.start()
+    try:
+        work()
+    finally:
+        helper.join()
+    if errors:
+        raise errors[0]
     return None if any(r is None for r in runs) else runs
-
-
-_POOL = None
-_POOL_LOCK = threading.Lock()
-
-
-def _pool():
-    """One helper thread per process, started on first use and kept (a batch worker pays it once)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            _POOL = ThreadPoolExecutor(1, thread_name_prefix="kmeans-starts")
-        return _POOL
