@@ -65,3 +65,32 @@ def test_deterministic():
     px = _gradient_with_detail(seed=3)
     a, b = quantize(px, 16, seed=2), quantize(px, 16, seed=2)
     assert np.array_equal(a.palette, b.palette) and np.array_equal(a.indices, b.indices)
+
+
+def test_tracked_sample_distances_are_those_of_full_searches(monkeypatch):
+    """`_Sampled` settles most samples by their bounds after the centres move, yet every distance is
+    the same number as a full search gives (bit for bit), for small and large moves."""
+    from kmeans_desktop.core import detail
+    from kmeans_desktop.core.detail import _distances, _Sampled
+
+    rng = np.random.default_rng(7)
+    x = rng.uniform(0, 255, (20_000, 3))
+    centres = rng.uniform(0, 255, (16, 3))
+    samples = _Sampled(centres, x)
+    np.testing.assert_array_equal(samples.err, _distances(centres, x))
+    searched, real = [], detail.two_nearest
+    monkeypatch.setattr(detail, "two_nearest", lambda c, p: searched.append(len(p)) or real(c, p))
+    for scale in (0.5, 2.0, 0.0, 30.0, 1.0):
+        centres = centres + rng.normal(0, scale, centres.shape)
+        np.testing.assert_array_equal(samples.move(centres), _distances(centres, x))
+    assert min(searched) < len(x) // 4  # (small moves: most samples settled by their bounds)
+
+
+def test_block_means_with_their_counts_given():
+    from kmeans_desktop.core.detail import _block_counts, _block_means
+
+    err = np.random.default_rng(1).uniform(0, 9, (37, 45))
+    for block in (2, 4):
+        got = _block_means(err, block, _block_counts(err.shape, block))
+        np.testing.assert_array_equal(got, _block_means(err, block))
+    assert _block_means(err, 2, _block_counts(err.shape, 2))[-1, -1] == np.float32(err[36, 44])  # a 1-cell tile

@@ -44,6 +44,18 @@ def test_oklab_without_blas_matches_the_matrix_product():
     assert np.abs(back - rgb).max() < 1e-6
 
 
+@pytest.mark.parametrize("chroma", [150.0, 160.0, 255.0])
+def test_oklab_column_by_column_gives_the_numbers_of_the_n_by_3_form(chroma):
+    """uint8 colours go channel by channel (`to_working`); the same numbers, bit for bit, as the
+    n×3 products the float path takes, so every clustering stays as it was."""
+    from kmeans_desktop.core import colourspace as cs
+
+    rgb = np.random.default_rng(8).integers(0, 256, (50_000, 3)).astype(np.uint8)
+    scale = np.array([255.0, chroma, chroma])
+    want = cs._mat3(np.cbrt(cs._mat3(cs._LINEAR[rgb], cs._M1)), cs._M2) * scale + cs._OFFSET
+    np.testing.assert_array_equal(to_working(rgb, chroma=chroma), want)
+
+
 def _plain_lloyd(x, w, centres, max_iter):
     """Every point measured against every centre at every step (what the bounds stand in for)."""
     from kmeans_desktop.core import seeding
@@ -213,3 +225,128 @@ def test_a_start_probed_worse_than_the_limit_stops_with_its_inertia_recorded():
     probe = {"step": 2, "limit": inertia2 * 1.001}  # within the limit: runs on, as without a probe
     np.testing.assert_array_equal(lloyd_dense(x, w, start.copy(), 6, probe=probe)[0],
                                   lloyd_dense(x, w, start.copy(), 6)[0])
+
+
+@pytest.mark.parametrize("k,n_init", [(8, 5), (24, 5), (3, 2)])
+def test_starts_on_two_threads_give_the_centres_of_starts_in_order(monkeypatch, k, n_init):
+    """The starts on two threads draw from the generator where they would in order (PCG64's
+    advance) and drop the same starts at their probe: the same centres, and the probes waited for."""
+    from kmeans_desktop.core import colorbins, seeding
+
+    rng = np.random.default_rng(11)
+    x = np.concatenate([rng.normal(m, 14, (300, 3)) for m in rng.uniform(30, 220, (10, 3))])
+    w = rng.uniform(1, 50, len(x))
+    monkeypatch.setattr(colorbins, "_workers", 1)
+    seq = weighted_kmeans(x, w, k, seed=4, n_init=n_init, max_iter=100)
+    calls = []
+    real = seeding._parallel_starts
+    monkeypatch.setattr(seeding, "_parallel_starts", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(colorbins, "_workers", -1)
+    monkeypatch.setattr(seeding.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(seeding.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
+    par = weighted_kmeans(x, w, k, seed=4, n_init=n_init, max_iter=100)
+    assert calls and np.array_equal(seq, par)
+
+
+def test_kmeans_plusplus_draws_what_the_parallel_starts_skip():
+    from kmeans_desktop.core.seeding import _draws, kmeans_plusplus
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 255, (500, 3))
+    for k in (2, 7, 32, 200):
+        gen = np.random.default_rng(5)
+        kmeans_plusplus(x, np.ones(len(x)), k, gen)
+        skipped = np.random.PCG64(5)
+        skipped.advance(_draws(k))
+        assert skipped.state == gen.bit_generator.state
+
+
+def test_a_start_that_runs_out_of_points_makes_the_starts_run_in_order(monkeypatch):
+    from kmeans_desktop.core import colorbins, seeding
+
+    x = np.repeat(np.array([[10.0, 10, 10], [200, 30, 30], [40, 200, 90]]), [1, 1, 1], axis=0)
+    x = np.concatenate([x, x])  # 6 points, 3 places: k-means++ stops after 3 centres
+    w = np.ones(len(x))
+    monkeypatch.setattr(colorbins, "_workers", -1)
+    monkeypatch.setattr(seeding.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(seeding.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
+    assert seeding._parallel_starts(x, w, 5, np.random.default_rng(0), 3, 6) is None
+    monkeypatch.setattr(colorbins, "_workers", 1)
+    seq = weighted_kmeans(x, w, 5, seed=0, n_init=3, max_iter=100)
+    monkeypatch.setattr(colorbins, "_workers", -1)
+    np.testing.assert_array_equal(seq, weighted_kmeans(x, w, 5, seed=0, n_init=3, max_iter=100))
+
+
+def test_parallel_starts_drop_the_starts_dropped_in_order(monkeypatch):
+    """Start by start: the same centres and inertia (infinite where dropped at its probe) as in order."""
+    from kmeans_desktop.core import colorbins, seeding
+
+    rng = np.random.default_rng(2)
+    x = np.concatenate([rng.normal(m, 25, (200, 3)) for m in rng.uniform(30, 220, (30, 3))])
+    w = rng.uniform(1, 50, len(x))
+    monkeypatch.setattr(colorbins, "_workers", -1)
+    for seed in range(4):
+        gen, probed, order = np.random.default_rng(seed), np.inf, []
+        for _ in range(6):
+            probe = {"step": seeding._PROBE_ITER, "limit": probed * seeding._PROBE_SLACK}
+            order.append(seeding.lloyd_dense(x, w, seeding.kmeans_plusplus(x, w, 12, gen), 6, probe=probe))
+            probed = min(probed, probe["inertia"])
+        par = seeding._parallel_starts(x, w, 12, np.random.default_rng(seed), 6, 6)
+        assert [r[1] for r in par] == [r[1] for r in order]
+        assert all(np.array_equal(a[0], b[0]) for a, b in zip(par, order))
+        if seed == 0:
+            assert np.isinf([r[1] for r in order]).sum() >= 2  # (the data drops starts)
+
+
+def test_the_starts_take_one_thread_on_a_busy_machine_or_in_a_pool_worker(monkeypatch):
+    from kmeans_desktop.core import colorbins, seeding
+
+    monkeypatch.setattr(seeding.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(colorbins, "_workers", -1)
+    monkeypatch.setattr(seeding.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
+    assert seeding._start_threads() == 2
+    monkeypatch.setattr(seeding.os, "getloadavg", lambda: (4.0, 0.3, 0.3))
+    assert seeding._start_threads() == 1
+    monkeypatch.setattr(seeding.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
+    monkeypatch.setattr(colorbins, "_workers", 1)
+    assert seeding._start_threads() == 1
+
+
+def test_bin_numbers_over_the_occupied_box_are_those_over_every_key():
+    """`_bin_means` numbers the bins over the box the points occupy: the same numbers (ascending
+    packed key, the last channel slowest) as over all 2^(3 bits) keys."""
+    from kmeans_desktop.core.colorbins import _bin_means
+
+    rng = np.random.default_rng(4)
+    x = np.concatenate([rng.uniform(60, 200, (3000, 3)), rng.uniform(0, 255, (50, 3)), [[255.0, 0, 3]]])
+    w = rng.uniform(0.5, 3, len(x))
+    for bits in (5, 6, 7):
+        q = np.clip(x, 0, 255).astype(np.int64) >> (8 - bits)
+        key = q[:, 0] | (q[:, 1] << bits) | (q[:, 2] << (2 * bits))
+        inv = np.unique(key, return_inverse=True)[1].reshape(-1)
+        means, bw, got = _bin_means(x, w, bits)
+        np.testing.assert_array_equal(got, inv)
+        np.testing.assert_allclose(bw, np.bincount(inv, weights=w))
+
+
+@pytest.mark.parametrize("k,steps", [(16, 8), (17, 6), (32, 6), (95, 6), (96, 8), (256, 8)])
+def test_the_exact_polish_takes_fewer_steps_between_the_detail_pass_and_the_candidates(china, monkeypatch, k, steps):
+    from kmeans_desktop.core import kmeans
+
+    seen, real = [], kmeans._lloyd
+    monkeypatch.setattr(kmeans, "_lloyd", lambda c, p, max_iter, **kw: seen.append((len(p), max_iter)) or real(c, p, max_iter, **kw))
+    hist = kmeans.build_histogram(china)
+    kmeans.palette_for_histogram(hist, k)
+    assert (hist.n_colors, steps) in seen
+
+
+def test_parallel_starts_leave_no_thread_running():
+    import threading
+
+    from kmeans_desktop.core import seeding
+
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 255, (2000, 3))
+    before = set(threading.enumerate())
+    assert seeding._parallel_starts(x, np.ones(len(x)), 8, np.random.default_rng(0), 5, 6) is not None
+    assert set(threading.enumerate()) - before == set()

@@ -267,3 +267,16 @@ def _error(colors: np.ndarray, weights: np.ndarray, palette: np.ndarray, labels:
     a = colors[:, 3]
     w = np.where((a > 0) & (a < 255), weights * _SEMI_ERROR_WEIGHT, weights)
     return float(np.einsum("ij,ij,i->", d, d, w))
+
+
+def rgba_weights(colors: np.ndarray, counts: np.ndarray, importance: np.ndarray) -> np.ndarray:
+    """Opaque colours' weights from `texture.importance_counts`, partly transparent ones' pixel
+    counts. Measured with bench_perceptual's RGBA images (K = 8…256, both modes, SSIMULACRA2 against
+    pngquant's at equal K, summed): +123.8 -> +136.5 points; icons-2 K=32 +3.3 and +3.4, K=64 +1.1
+    and +0.9 (now above pngquant's), the gradient and panels unchanged (no opaque pixels). On the
+    partly transparent ones too it cost the translucent gradient up to 5 points; importance
+    measured on alpha-weighted luma instead of plain luma 0.2–0.4 points less at K=64 on icons-2."""
+    out = counts.astype(np.float64)
+    opaque = colors[:, 3] == 255
+    out[opaque] = importance[opaque]
+    return out

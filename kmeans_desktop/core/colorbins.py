@@ -363,18 +363,28 @@ def _bin_means(x: np.ndarray, w: np.ndarray, bits: int) -> tuple[np.ndarray, np.
     """Weighted mean colour and total weight of each occupied bin of `bits` bits per channel, and
     the bin of every point."""
     q = np.clip(x, 0, 255).astype(np.int64) >> (8 - bits)
-    key = np.zeros(len(x), dtype=np.int64)
-    for d in range(x.shape[1]):
-        key |= q[:, d] << (bits * d)
     if bits * x.shape[1] <= 21:  # a table of all keys is small: number the occupied ones directly
         # (a bool table and an int32 count: china.jpg's 96,615 colours at 7 bits 15 -> 3.4 ms CPU,
-        # where a bincount of 2^21 int64 counts and their int64 cumsum touched 32 MB)
-        occupied = np.zeros(1 << (bits * x.shape[1]), dtype=np.bool_)
+        # where a bincount of 2^21 int64 counts and their int64 cumsum touched 32 MB). The table
+        # spans only the occupied box of bins, in the same order (last channel slowest), so the
+        # numbers are the same as over all 2^21 keys: the cumsum over all took 3.6 of china's
+        # 10.5 ms at 7 bits (its box: about 1/20 of the keys).
+        key = np.zeros(len(x), dtype=np.int64)
+        size = 1
+        for d in range(x.shape[1]):
+            col = q[:, d]
+            lo = int(col.min())  # (per column: `q.min(axis=0)` took 2 ms of an n×3 int64 array)
+            key += (col - lo) * size
+            size *= int(col.max()) - lo + 1
+        occupied = np.zeros(size, dtype=np.bool_)
         occupied[key] = True
         number = np.cumsum(occupied, dtype=np.int32)
         number -= 1
         inv = number[key].astype(np.int64)
     else:
+        key = np.zeros(len(x), dtype=np.int64)
+        for d in range(x.shape[1]):
+            key |= q[:, d] << (bits * d)
         inv = np.unique(key, return_inverse=True)[1]
     bw = np.bincount(inv, weights=w)
     means = np.stack([np.bincount(inv, weights=w * x[:, d]) for d in range(x.shape[1])], axis=1) / bw[:, None]

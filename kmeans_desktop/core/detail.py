@@ -51,7 +51,7 @@ from typing import Callable
 
 import numpy as np
 
-from .colorbins import Points, nearest
+from .colorbins import BOUND_MARGIN, Points, nearest, two_nearest
 
 #: The pass runs for K up to this: at K ≥ 32 every photo's worst block was already below
 #: pngquant's (bench_perceptual, `colourspace`'s note) and a wider palette has entries to spare.
@@ -78,22 +78,56 @@ def _sample_stride(n_pixels: int) -> int:
     return stride
 
 
-def _block_means(err: np.ndarray, block: int) -> np.ndarray:
-    """Mean of an h×w map over block×block tiles (partial edge tiles by their own mean)."""
+def _block_means(err: np.ndarray, block: int, counts: np.ndarray | None = None) -> np.ndarray:
+    """Mean of an h×w map over block×block tiles (partial edge tiles by their own mean); `counts`:
+    `_block_counts(err.shape, block)`, the same for every map of that shape (passed to save it)."""
     h, w = err.shape
     ph, pw = -(-h // block) * block, -(-w // block) * block
     sums = np.zeros((ph, pw), np.float32)
     sums[:h, :w] = err
+    s = sums.reshape(ph // block, block, pw // block, block).sum(axis=(1, 3))
+    return s / (_block_counts(err.shape, block) if counts is None else counts)
+
+
+def _block_counts(shape: tuple[int, int], block: int) -> np.ndarray:
+    """How many cells of an h×w map each block×block tile holds (float32, as `_block_means` divides)."""
+    h, w = shape
+    ph, pw = -(-h // block) * block, -(-w // block) * block
     counts = np.zeros((ph, pw), np.float32)
     counts[:h, :w] = 1.0
-    s = sums.reshape(ph // block, block, pw // block, block).sum(axis=(1, 3))
-    c = counts.reshape(ph // block, block, pw // block, block).sum(axis=(1, 3))
-    return s / c
+    return counts.reshape(ph // block, block, pw // block, block).sum(axis=(1, 3))
 
 
-def _distances(centres: np.ndarray, x: np.ndarray) -> np.ndarray:
-    d = x - centres[nearest(centres, x)]
+def _distances(centres: np.ndarray, x: np.ndarray, lab: np.ndarray | None = None) -> np.ndarray:
+    """Each point's distance to its nearest centre (`lab`: those nearest centres, when known)."""
+    d = x - centres[nearest(centres, x) if lab is None else lab]
     return np.sqrt(np.einsum("ij,ij->i", d, d))
+
+
+class _Sampled:
+    """The samples' distances to their nearest centre, round after round: Hamerly's bounds (as
+    `kmeans._lloyd`) settle the samples whose nearest centre can't have changed since the centres
+    moved, and only the others are searched again; every distance is then measured to the same
+    nearest centre as a full search finds (the same numbers as `_distances`, tested). Measured
+    2026-12-02, 9 MP china (141,220 samples): the three rounds at K=16 search 19, 14 and 10 % of
+    them again; the pass (with `_block_counts` once a call) 134 -> 104 ms CPU at K=16, 117 -> 79 ms at
+    K=8, same palette and labels (and the same on 8 web-size photos at K = 8, 16)."""
+
+    def __init__(self, centres: np.ndarray, x: np.ndarray):
+        self.x, self.centres = x, centres
+        self.lab, _, self.lower = two_nearest(centres, x)
+        self.err = _distances(centres, x, self.lab)
+
+    def move(self, centres: np.ndarray) -> np.ndarray:
+        step = np.sqrt(((centres - self.centres) ** 2).sum(axis=1))
+        self.centres = centres
+        upper = self.err + step[self.lab]
+        self.lower -= step.max()
+        again = np.flatnonzero(upper >= self.lower - BOUND_MARGIN)
+        if len(again):
+            self.lab[again], _, self.lower[again] = two_nearest(centres, self.x[again])
+        self.err = _distances(centres, self.x, self.lab)
+        return self.err
 
 
 def keep_details(centres: np.ndarray, pts: Points, pixel_colours: np.ndarray | None, shape: tuple[int, int],
@@ -116,14 +150,16 @@ def keep_details(centres: np.ndarray, pts: Points, pixel_colours: np.ndarray | N
     base_x, base_w = pts.levels.get(DETAIL_BINS, (pts.x, pts.w))  # (few colours: no bins, the colours)
     dist = _distances(centres, base_x)
     total0 = float(np.dot(dist * dist, base_w))
-    err = _distances(centres, xs).reshape(sampled.shape)
-    worst0 = float(_block_means(err, block).max())
+    samples = _Sampled(centres, xs)
+    counts = _block_counts(sampled.shape, block)
+    err = samples.err.reshape(sampled.shape)
+    worst0 = float(_block_means(err, block, counts).max())
     if total0 <= 0.0 or worst0 <= 0.0:
         return None
     extra = np.zeros(sampled.shape, np.float64)
     current, best, best_worst = centres, None, worst0 * (1.0 - DETAIL_MIN_GAIN)
     for _ in range(DETAIL_ROUNDS):
-        blocks = _block_means(err, block)
+        blocks = _block_means(err, block, counts)
         hot = np.repeat(np.repeat(blocks >= DETAIL_TOP * blocks.max(), block, 0), block, 1)
         extra += hot[:sampled.shape[0], :sampled.shape[1]]
         boosted = np.flatnonzero(extra)
@@ -134,8 +170,8 @@ def keep_details(centres: np.ndarray, pts: Points, pixel_colours: np.ndarray | N
             break
         moved[:, 0] = centres[:, 0]  # lightness stays (see the module note)
         current = moved
-        err = _distances(current, xs).reshape(sampled.shape)
-        worst = float(_block_means(err, block).max())
+        err = samples.move(current).reshape(sampled.shape)
+        worst = float(_block_means(err, block, counts).max())
         dist = _distances(current, base_x)
         if float(np.dot(dist * dist, base_w)) <= total0 * (1.0 + DETAIL_MAX_COST) and worst < best_worst:
             best, best_worst = current, worst

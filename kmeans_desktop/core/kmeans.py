@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import pixelmap, runmap
-from .alpha import composites, rgba_palette
+from .alpha import composites, rgba_palette, rgba_weights
 from .bounds import Wear
 from .despeckle import despeckle
 from .detail import DETAIL_MAX_K, keep_details
@@ -44,13 +44,13 @@ from .checks import K_MAX, K_MIN, check_k, check_pixels, check_strength  # noqa:
 from .colorbins import BOUND_MARGIN, CANDIDATE_MIN_K, Candidates, Points, assign, nearest, set_workers, two_nearest  # noqa: F401 (set_workers: public)
 from .colourspace import CHROMA_SCALE, chroma_for_k, from_working, to_working
 from .histogram import ColorHistogram, build_histogram
-from .metrics import mse as pixel_mse
-from .metrics import psnr_from_mse
+from .metrics import mse as pixel_mse, psnr_from_mse
 from .texture import importance_counts
 
 _COARSE_WORK = 100_000  # coarse points × K for the k-means++ search; finer bins until reached
 _EXACT_LLOYD_LIMIT = 150_000  # above this many colours, polish on 6- and 7-bit bin means instead
 _POLISH_ITER = 8  # Lloyd iterations at most on the finer data (stops earlier when converged)
+_POLISH_ITER_MID = 6  # ... on the exact colours at DETAIL_MAX_K < K < CANDIDATE_MIN_K (`_lloyd`'s note)
 _FINE_ITER_LARGE = 1  # Lloyd iterations on 7-bit bin means for images above _EXACT_LLOYD_LIMIT
 _LLOYD_TOL = 5e-4  # stop when an iteration improves the weighted error by less than this share
 _KMEANS_MAX_ITER = 100  # Lloyd iterations on the coarse set at most
@@ -244,8 +244,8 @@ def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0, locked
         return _tidy(palette, labels, weights, keep=lock)
     lock4 = np.concatenate([lock, np.full((len(lock), 1), 255, np.uint8)], axis=1)
     imp = hist.cache.get("importance")
-    if imp is not None:  # opaque colours weigh by importance, as RGB images' (see `_rgba_weights`)
-        weights = _rgba_weights(colors, weights, imp)
+    if imp is not None:  # opaque colours weigh by importance, as RGB images' (see `alpha.rgba_weights`)
+        weights = rgba_weights(colors, weights, imp)
     return _tidy(*rgba_palette(colors, weights, k, seed, lock4, chroma, _cluster, _with_locked), hist.counts, keep=lock4)
 
 
@@ -276,19 +276,6 @@ def _mapped_from_polish(state: dict, centres: np.ndarray, palette: np.ndarray, p
         again = again[np.sqrt(np.einsum("ij,ij->i", d, d)) >= lower[again] - BOUND_MARGIN]
         lab[again] = nearest(pal_w, x[again])
     return lab
-
-
-def _rgba_weights(colors: np.ndarray, counts: np.ndarray, importance: np.ndarray) -> np.ndarray:
-    """Opaque colours' weights from `texture.importance_counts`, partly transparent ones' pixel
-    counts. Measured with bench_perceptual's RGBA images (K = 8…256, both modes, SSIMULACRA2 against
-    pngquant's at equal K, summed): +123.8 -> +136.5 points; icons-2 K=32 +3.3 and +3.4, K=64 +1.1
-    and +0.9 (now above pngquant's), the gradient and panels unchanged (no opaque pixels). On the
-    partly transparent ones too it cost the translucent gradient up to 5 points; importance
-    measured on alpha-weighted luma instead of plain luma 0.2–0.4 points less at K=64 on icons-2."""
-    out = counts.astype(np.float64)
-    opaque = colors[:, 3] == 255
-    out[opaque] = importance[opaque]
-    return out
 
 
 def _with_locked(centres: np.ndarray, lock: np.ndarray, chroma: float) -> np.ndarray:
@@ -331,7 +318,13 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0, st
 
     (Tried and not taken, 2026-12-02: polishing on 7-bit bin means with one exact step at the
     end, 4 web-size photos: SSIMULACRA2 −0.31 at K=32 and −1.37 at K=256; two exact steps −0.14
-    and −0.57. Fewer steps: 6 cost −0.13 at K=256, 4 −0.28; 12 gained +0.44 at K=256.)"""
+    and −0.57. Fewer steps: 6 cost −0.13 at K=256, 4 −0.28; 12 gained +0.44 at K=256.)
+    Taken (`_POLISH_ITER_MID`), 6 steps in place of 8 from K=17 to 95, measured 2026-12-02 on 8
+    photos (bench_speed's 4 and astronaut, coffee, rocket, chelsea), mean SSIMULACRA2 / PSNR: K=24
+    −0.14 / −0.003 dB, K=32 −0.01 / −0.005, K=48 +0.02 / −0.002, K=64 −0.01 / −0.011, K=80 −0.11 /
+    −0.009 (bench_speed's 4 at K=32: ±0.00 / −0.002); quantize CPU on those 4 at K=32 748 -> 667
+    ms (min of 6, alternating), K=64 981 -> 947. Not below: K=16 −0.31 (chelsea −1.8), nor at
+    K ≥ 96: K=256 −0.26 with 6, −0.18 with 7; 5 steps at K=64 −0.07 / −0.017 dB, 4 at K=32 −0.16."""
     x, w = pts.x, pts.w
     prev = math.inf
     wx = [w * x[:, d] for d in range(x.shape[1])]  # the weighted coordinates, once
@@ -438,4 +431,5 @@ def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None, st
         # The last step on 7-bit bin means (4× fewer points than the colours themselves) lands
         # within 0.005 dB of an exact step, at half the cost (9 MP: 36.491 vs 36.495 dB at K=256).
         return _lloyd(centres, Points(*levels[7], binned=False), max_iter=_FINE_ITER_LARGE, n_fixed=m)
-    return _lloyd(centres, pts, max_iter=_POLISH_ITER, n_fixed=m, state=state)
+    steps = _POLISH_ITER_MID if DETAIL_MAX_K < k < CANDIDATE_MIN_K else _POLISH_ITER
+    return _lloyd(centres, pts, max_iter=steps, n_fixed=m, state=state)

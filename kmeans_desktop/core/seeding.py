@@ -11,6 +11,9 @@ Seeded with numpy's PCG64, so the same points, K and seed give the same centres.
 
 from __future__ import annotations
 
+import os
+import threading
+
 import numpy as np
 
 from .bounds import Wear
@@ -84,7 +87,8 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
     coarse set (about 10,000 bin means, 12–27 steps at K=32).
 
     `probe` ({"step": s, "limit": v}): the inertia after s steps goes to probe["inertia"], and
-    when it is above v the run stops there with an infinite inertia."""
+    when it is above v (or v(), called then, when v is a function) the run stops there with an
+    infinite inertia."""
     mean = np.einsum("i,ij->j", w, x) / w.sum()  # (no BLAS: see kmeans_plusplus)
     tol = _TOL * float(np.einsum("i,i->", w, ((x - mean) ** 2).sum(axis=1))) / w.sum()
     k = len(centres)
@@ -98,7 +102,7 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
         if probe is not None and it == probe["step"]:  # the inertia from the clusters' sums
             x2 = float(np.einsum("ij,ij,i->", x, x, w))
             probe["inertia"] = x2 - float(np.einsum("ij,ij->", centres, 2.0 * sums - sw[:, None] * centres))
-            if probe["inertia"] > probe["limit"]:
+            if probe["inertia"] > (probe["limit"]() if callable(probe["limit"]) else probe["limit"]):
                 return centres, np.inf
         new = np.where(sw[:, None] > 0, sums / np.maximum(sw, 1e-300)[:, None], centres)
         moves = ((new - centres) ** 2).sum(axis=1)
@@ -132,17 +136,116 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
 
 def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: int, max_iter: int) -> np.ndarray:
     """The best (least weighted inertia) of `n_init` k-means++ + Lloyd runs (screened after
-    `_SCREEN_ITER` steps, clearly worse ones dropped after `_PROBE_ITER`); at most k centres."""
+    `_SCREEN_ITER` steps, clearly worse ones dropped after `_PROBE_ITER`); at most k centres.
+    With several starts and more points than centres, the starts run on two threads
+    (`_parallel_starts`), with the same result."""
     rng = np.random.default_rng(seed)
     screen = _SCREEN_ITER if n_init > 1 and max_iter > _SCREEN_ITER else max_iter
-    best, best_inertia, probed = None, np.inf, np.inf
-    for _ in range(n_init):
-        probe = {"step": _PROBE_ITER, "limit": probed * _PROBE_SLACK} if screen > _PROBE_ITER else None
-        centres, inertia = lloyd_dense(x, w, kmeans_plusplus(x, w, k, rng), screen, probe=probe)
-        if probe is not None and "inertia" in probe:
-            probed = min(probed, probe["inertia"])
+    runs = None
+    if n_init > 1 and len(x) > k and _start_threads() > 1:
+        runs = _parallel_starts(x, w, k, rng, n_init, screen)
+    if runs is None:  # one after the other
+        runs, probed = [], np.inf
+        for _ in range(n_init):
+            probe = {"step": _PROBE_ITER, "limit": probed * _PROBE_SLACK} if screen > _PROBE_ITER else None
+            runs.append(lloyd_dense(x, w, kmeans_plusplus(x, w, k, rng), screen, probe=probe))
+            if probe is not None and "inertia" in probe:
+                probed = min(probed, probe["inertia"])
+    best, best_inertia = None, np.inf
+    for centres, inertia in runs:  # the first of the least inertia, as in order
         if inertia < best_inertia:
             best, best_inertia = centres, inertia
     if screen < max_iter:  # only the most promising start runs on to convergence
         best = lloyd_dense(x, w, best, max_iter - screen)[0]
     return best
+
+
+#: The starts run on two threads only while the load average (1 minute) is below the core count
+#: less this: a busy machine has no idle core to give. Measured 2026-12-02 at load 5-6 on two cores
+#: (the 4 web photos' coarse stage at K=32, ten rounds alternating): one thread 651 ms wall / 368 ms
+#: CPU (medians), two threads 714 / 398 ms.
+_IDLE_CORE = 0.5
+
+
+def _start_threads() -> int:
+    """Threads for the k-means starts: two while a core is idle, else one; one in a process of a
+    pool that runs one per core (`colorbins.set_workers(1)`). (The result is the same either way.)"""
+    from . import colorbins  # (its `_workers` as set now)
+
+    cores = os.cpu_count() or 1
+    if colorbins._workers == 1 or cores < 2:
+        return 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # (not on every platform)
+        load = 0.0
+    return 2 if load < cores - _IDLE_CORE else 1
+
+
+def _draws(k: int) -> int:
+    """The 64-bit draws `kmeans_plusplus` takes from its generator for k centres when the points
+    don't run out: one for the first centre, `trials` doubles for each of the others."""
+    return 1 + (k - 1) * (2 + int(np.log(k)))
+
+
+def _parallel_starts(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator, n_init: int,
+                     screen: int) -> list[tuple[np.ndarray, float]] | None:
+    """The `n_init` screened starts of `weighted_kmeans` on two threads, each start exactly as
+    run in order: start i draws from the generator advanced past the earlier starts' draws
+    (PCG64's `advance`), and its probe at step `_PROBE_ITER` waits for the earlier starts' probes
+    (claimed in order, each one never waits on a later one), so it is dropped exactly when it would
+    be in order. None when a start ran out of points (it then drew less: the caller runs them in
+    order). Numpy releases the GIL in the array loops, so the two threads mostly overlap."""
+    state, draws = rng.bit_generator.state, _draws(k)
+    probes: list[float | None] = [None] * n_init
+    known = [threading.Event() for _ in range(n_init)]
+    runs: list[tuple[np.ndarray, float] | None] = [None] * n_init
+    lock, claimed = threading.Lock(), [0]
+
+    def start(i: int) -> None:
+        def limit() -> float:  # called at the probe, just after its inertia is known
+            probes[i] = probe["inertia"]
+            known[i].set()  # (the later starts need only this)
+            for e in known[:i]:
+                e.wait()
+            earlier = [p for p in probes[:i] if p is not None]
+            return min(earlier, default=np.inf) * _PROBE_SLACK
+
+        try:
+            gen = np.random.PCG64()
+            gen.state = state
+            gen.advance(i * draws)
+            seeds = kmeans_plusplus(x, w, k, np.random.Generator(gen))
+            probe = {"step": _PROBE_ITER, "limit": limit} if screen > _PROBE_ITER else None
+            runs[i] = lloyd_dense(x, w, seeds, screen, probe=probe) if len(seeds) == k else None
+        finally:  # (a start that converged before its probe has none)
+            known[i].set()
+
+    def work() -> None:
+        while True:
+            with lock:
+                i = claimed[0]
+                if i >= n_init:
+                    return
+                claimed[0] += 1
+            start(i)
+
+    errors: list[BaseException] = []
+
+    def helper_work() -> None:
+        try:
+            work()
+        except BaseException as e:  # noqa: BLE001 (raised again in the calling thread)
+            errors.append(e)
+
+    # A thread of this call's own, joined before returning (about 0.1 ms to start): no thread
+    # outlives the call (the GUI's tests fail a test that leaves one running).
+    helper = threading.Thread(target=helper_work, name="kmeans-starts", daemon=True)
+    helper.start()
+    try:
+        work()
+    finally:
+        helper.join()
+    if errors:
+        raise errors[0]
+    return None if any(r is None for r in runs) else runs
