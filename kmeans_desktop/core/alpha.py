@@ -16,6 +16,10 @@ plainly as it shows on a light page, a colour error under low alpha as little as
   (`visual_share`) and then follows the measured error: neighbouring splits are tried while the
   total squared error on the composites falls (`_split_search`). Measured with bench_perceptual's
   four RGBA images at K = 8…256 (2026-12-02), see `_split_search`.
+- Images with no opaque pixels (overlays, glass, vignettes), undithered: the partly transparent
+  entries get a last refinement with both composites in OKLab (`_seen_refine`, `seen.py`), where
+  the steps between dark colours on a black page count as the eye sees them (the translucent
+  gradient: +4 to +16 points at K = 16…256).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import numpy as np
 
 from .colorbins import Points, assign, nearest
 from .colourspace import to_working
+from .seen import from_seen, to_seen
 
 #: Lloyd steps of the partly transparent entries against the whole palette (`_refine`), at most;
 #: they stop when no colour changes entry. 8 -> 32 (2026-12-02, bench_perceptual's four RGBA
@@ -127,10 +132,13 @@ Cluster = Callable[..., np.ndarray]
 
 
 def rgba_palette(colors: np.ndarray, weights: np.ndarray, k: int, seed: int, lock: np.ndarray,
-                 chroma: float, cluster: Cluster, with_locked: Callable) -> tuple[np.ndarray, np.ndarray]:
+                 chroma: float, cluster: Cluster, with_locked: Callable,
+                 dither: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(palette n×4 uint8, label of each colour) for distinct RGBA `colors` with pixel `weights`.
     `lock`: opaque RGBA entries counted toward k; `cluster(points, k, seed, fixed)` and
-    `with_locked(centres, lock, chroma)` are `kmeans`'s (passed in: kmeans imports this module)."""
+    `with_locked(centres, lock, chroma)` are `kmeans`'s (passed in: kmeans imports this module).
+    Without `dither` the partly transparent entries get a second refinement in the seen space
+    (`_seen_refine`); dithering maps on the plain composites (`dither.features`), and so do they."""
     alpha = colors[:, 3]
     transparent, opaque = alpha == 0, alpha == 255
     semi = ~(transparent | opaque)
@@ -191,6 +199,8 @@ def rgba_palette(colors: np.ndarray, weights: np.ndarray, k: int, seed: int, loc
     best = build(shares, search)
     if search:
         best = _split_search(shares, caps, slots, build, best)
+    if semi.any() and not opaque.any() and not dither:
+        return _seen_refine(colors, weights, semi, best[0], best[1], chroma)
     return best[0], best[1]
 
 
@@ -219,7 +229,38 @@ def _split_search(shares: list[int], caps: list[int], slots: int, build, best):
     return best
 
 
-def _refine(palette: np.ndarray, pts: Points) -> tuple[np.ndarray, np.ndarray]:
+def seen(colors: np.ndarray, chroma: float) -> np.ndarray:
+    """RGBA colours as `seen.to_seen` places them: composites on black and white in OKLab with
+    XYB's biased cube root (`seen.py` has the why)."""
+    return to_seen(composites(colors), chroma)
+
+
+def _seen_refine(colors: np.ndarray, weights: np.ndarray, semi: np.ndarray, palette: np.ndarray,
+                 labels: np.ndarray, chroma: float) -> tuple[np.ndarray, np.ndarray]:
+    """`_refine` once more, from the palette refined on the plain composites, in the seen space
+    (`seen.py`), and of the two results the one whose worse page (black or white) has the smaller
+    error there: the image is judged on whichever page it lands on (bench_perceptual scores the
+    worse of the two). For images without opaque pixels (`rgba_palette`): the transparent ones
+    keep their exact entry either way, so only the partly transparent colours are compared."""
+    x = seen(colors[semi], chroma)
+    w = weights[semi]
+    pal2, lab2 = _refine(palette, Points(x, w, integer=False), lambda p: seen(p, chroma),
+                         lambda c: from_composites(from_seen(c, chroma)))
+    if _worse_page(x, w, seen(pal2, chroma)[lab2]) >= _worse_page(x, w, seen(palette, chroma)[labels[semi]]):
+        return palette, labels
+    labels = labels.copy()
+    labels[semi] = lab2
+    return pal2, labels
+
+
+def _worse_page(x: np.ndarray, weights: np.ndarray, y: np.ndarray) -> float:
+    """The larger of the weighted squared errors on black (first 3 coordinates) and on white."""
+    d = (x - y) ** 2 * weights[:, None]
+    return max(float(d[:, :3].sum()), float(d[:, 3:].sum()))
+
+
+def _refine(palette: np.ndarray, pts: Points, fwd: Callable = composites,
+            back: Callable = from_composites) -> tuple[np.ndarray, np.ndarray]:
     """Lloyd steps for the partly transparent entries with every entry to choose from: each
     partly transparent colour (`pts`: composites, pixel weights) takes the nearest entry on the
     composites, transparent and opaque ones included, and each such entry moves to the mean of
@@ -239,7 +280,7 @@ def _refine(palette: np.ndarray, pts: Points) -> tuple[np.ndarray, np.ndarray]:
         x, w = pts.levels[6] if len(pts.levels[6][0]) <= _REFINE_BINS else pts.levels[5]
     palette = palette.copy()
     free = np.flatnonzero((palette[:, 3] > 0) & (palette[:, 3] < 255))
-    comp = composites(palette)
+    comp = fwd(palette)
     exact = x is pts.x  # then the colour cells settle most colours at once (`colorbins.assign`)
     lab = assign(comp, pts) if exact else nearest(comp, x)
     for _ in range(_REFINE_ITER):
@@ -251,8 +292,8 @@ def _refine(palette: np.ndarray, pts: Points) -> tuple[np.ndarray, np.ndarray]:
             far = np.argsort(-err, kind="stable")[: len(empty)]
             sums[empty[: len(far)]], sw[empty[: len(far)]] = x[far] * w[far, None], w[far]
         live = free[sw[free] > 0]
-        palette[live] = unpremultiply(from_composites(sums[live] / sw[live, None]), keep_range=True, unique=False)
-        comp = composites(palette)
+        palette[live] = unpremultiply(back(sums[live] / sw[live, None]), keep_range=True, unique=False)
+        comp = fwd(palette)
         new = assign(comp, pts) if exact else nearest(comp, x)
         if np.array_equal(new, lab):
             break

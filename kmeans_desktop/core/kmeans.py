@@ -178,7 +178,8 @@ def quantize(
     else:
         if "importance" not in hist.cache:  # smooth areas weigh more
             hist.cache["importance"] = importance_counts(pixels, hist)
-        palette, labels = palette_for_histogram(hist, k, seed=seed, locked=locked)
+        palette, labels = palette_for_histogram(hist, k, seed=seed, locked=locked,
+                                                dither=dither and check_strength(dither_strength) > 0)
     strength = check_strength(dither_strength)
     chroma = CHROMA_SCALE if fixed else chroma_for_k(k)  # the weight the palette was mapped with
     if dither and strength > 0 and palette.shape[0] < hist.n_colors:
@@ -219,9 +220,11 @@ def quantize(
     )
 
 
-def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0, locked=None) -> tuple[np.ndarray, np.ndarray]:
+def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0, locked=None,
+                          dither: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Return (palette n×C uint8 without unused entries, label of each distinct colour).
-    `locked` colours (m×3 uint8) are always in the palette, used or not."""
+    `locked` colours (m×3 uint8) are always in the palette, used or not. `dither`: the pixels
+    will be dithered (RGBA: `alpha.rgba_palette`)."""
     from .fixed_colours import as_colours, check_locked
 
     colors, weights = hist.colors, hist.counts.astype(np.float64)
@@ -246,7 +249,7 @@ def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0, locked
     imp = hist.cache.get("importance")
     if imp is not None:  # opaque colours weigh by importance, as RGB images' (see `alpha.rgba_weights`)
         weights = rgba_weights(colors, weights, imp)
-    return _tidy(*rgba_palette(colors, weights, k, seed, lock4, chroma, _cluster, _with_locked), hist.counts, keep=lock4)
+    return _tidy(*rgba_palette(colors, weights, k, seed, lock4, chroma, _cluster, _with_locked, dither), hist.counts, keep=lock4)
 
 
 def _mapped_from_polish(state: dict, centres: np.ndarray, palette: np.ndarray, pal_w: np.ndarray, pts: Points,
