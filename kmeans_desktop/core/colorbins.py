@@ -83,11 +83,17 @@ def _dense_query(c: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.n
     """Distances and indices of the k (1 or 2) nearest centres, as cKDTree.query gives them.
 
     Per block, |c|² − 2 x·c (the point's own |x|² is the same for every centre, so it is added to
-    the chosen distances only): one `einsum` (its own C loop: no BLAS thread pool) and one add
-    over the table, where the subtract-square-add per dimension made eight passes. Measured
-    2026-12-02 (process time, 96,000 points): K=32 11 ms against 29, K=256 50 against 142; the
-    labels agree with the per-dimension distances on photos and with the k-d tree in the tests
-    (the rounding, about 1e-11 of a squared distance of up to 2e5, decides only exact ties)."""
+    the chosen distances only): one product and one add over the table, where the
+    subtract-square-add per dimension made eight passes. Measured 2026-12-02 (process time, 96,000
+    points): K=32 11 ms against 29, K=256 50 against 142; the labels agree with the per-dimension
+    distances on photos and with the k-d tree in the tests (the rounding, about 1e-11 of a squared
+    distance of up to 2e5, decides only exact ties).
+
+    The product by BLAS (`@`), not `einsum`: a block is at most `_BLOCK_PAIRS` × 3 = 196,608
+    multiply-adds, below OpenBLAS's threshold for threads (65,536 × GEMM_MULTITHREAD_THRESHOLD 4),
+    so it runs on the calling thread (CPU = wall time over 3,000 calls, no thread woken); 2048×32
+    blocks 111 -> 35 µs, 256×256 62 -> 29 µs. Measured 2026-12-03: the same palettes and indices
+    (hashes of 8 photos at K = 8…256), quantize CPU on bench_speed's 4 photos at K=32 402 -> 376 ms."""
     x = np.asarray(x, dtype=np.float64)
     c = np.asarray(c, dtype=np.float64)
     m2 = np.ascontiguousarray(-2.0 * c.T)
@@ -100,7 +106,7 @@ def _dense_query(c: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.n
 
 
 def _dense_block(m2: np.ndarray, cc: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    d = np.einsum("ij,jk->ik", x, m2)
+    d = x @ m2  # (a block's product stays below OpenBLAS's threading threshold: `_dense_query`)
     d += cc
     xx = np.einsum("ij,ij->i", x, x)
     rows = np.arange(len(x))
