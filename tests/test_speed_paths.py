@@ -350,3 +350,12 @@ def test_parallel_starts_leave_no_thread_running():
     before = set(threading.enumerate())
     assert seeding._parallel_starts(x, np.ones(len(x)), 8, np.random.default_rng(0), 5, 6) is not None
     assert set(threading.enumerate()) - before == set()
+
+
+def test_product_splits_large_products_and_equals_the_plain_one():
+    rng = np.random.default_rng(5)
+    a, b = rng.uniform(0, 255, (7, 3)), rng.uniform(0, 255, (3, 30_000))  # 630,000 multiply-adds: split
+    assert 7 * 3 * 30_000 > colorbins.GEMM_ONE_THREAD
+    np.testing.assert_allclose(colorbins.product(a, b), a @ b, rtol=1e-12)
+    small = b[:, :100]
+    np.testing.assert_array_equal(colorbins.product(a, small), a @ small)

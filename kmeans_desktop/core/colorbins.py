@@ -77,6 +77,19 @@ def squared_distances(x: np.ndarray, c: np.ndarray) -> np.ndarray:
 #: Dense queries work through the points in blocks of about this many point × centre pairs, so
 #: the distance table stays in the cache (a third to half the time of one table for all points).
 _BLOCK_PAIRS = 65_536
+#: Matrix products of at most this many multiply-adds (m × n × k) run on the calling thread:
+#: OpenBLAS wakes its threads above 65,536 × GEMM_MULTITHREAD_THRESHOLD (4) = 262,144, and they
+#: then spin on the other core (measured 2026-12-03: 7×3 by 3×30,000 took 1.0 ms CPU, 7×3 by
+#: 3×12,000 0.06 ms). 3-D blocks of `_BLOCK_PAIRS` pairs are 196,608.
+GEMM_ONE_THREAD = 196_608
+
+
+def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b (BLAS), split by b's columns so that each product stays below `GEMM_ONE_THREAD`."""
+    cols = max(1, GEMM_ONE_THREAD // max(1, a.shape[0] * a.shape[1]))
+    if b.shape[1] <= cols:
+        return a @ b
+    return np.concatenate([a @ b[:, s:s + cols] for s in range(0, b.shape[1], cols)], axis=1)
 
 
 def _dense_query(c: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -98,7 +111,7 @@ def _dense_query(c: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.n
     c = np.asarray(c, dtype=np.float64)
     m2 = np.ascontiguousarray(-2.0 * c.T)
     cc = np.einsum("ij,ij->i", c, c)
-    rows = max(1, _BLOCK_PAIRS // len(c))
+    rows = max(1, _BLOCK_PAIRS * 3 // (len(c) * x.shape[1]))  # (6-D points: half the rows, one thread)
     if len(x) <= rows:
         return _dense_block(m2, cc, x, k)
     parts = [_dense_block(m2, cc, x[s:s + rows], k) for s in range(0, len(x), rows)]
