@@ -111,27 +111,26 @@ def _dense_query(c: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.n
     c = np.asarray(c, dtype=np.float64)
     m2 = np.ascontiguousarray(-2.0 * c.T)
     cc = np.einsum("ij,ij->i", c, c)
-    rows = max(1, _BLOCK_PAIRS * 3 // (len(c) * x.shape[1]))  # (6-D points: half the rows, one thread)
-    if len(x) <= rows:
-        return _dense_block(m2, cc, x, k)
-    parts = [_dense_block(m2, cc, x[s:s + rows], k) for s in range(0, len(x), rows)]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-
-
-def _dense_block(m2: np.ndarray, cc: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    d = x @ m2  # (a block's product stays below OpenBLAS's threading threshold: `_dense_query`)
-    d += cc
-    xx = np.einsum("ij,ij->i", x, x)
-    rows = np.arange(len(x))
-    first = np.argmin(d, axis=1)
-    d0 = d[rows, first] + xx
-    if k == 1:
-        return np.sqrt(np.maximum(d0, 0.0, out=d0), out=d0), first
-    d[rows, first] = np.inf
-    second = np.argmin(d, axis=1)
-    d1 = d[rows, second] + xx
-    out = np.stack([d0, d1], 1)
-    return np.sqrt(np.maximum(out, 0.0, out=out), out=out), np.stack([first, second], 1)
+    n, kc = len(x), len(c)
+    rows = max(1, _BLOCK_PAIRS * 3 // (kc * x.shape[1]))  # (6-D points: half the rows, one thread)
+    # Written into arrays for all points, the chosen entries by flat index (`take`, `put`): fewer,
+    # cheaper calls per block than 2-D fancy indexing and a stack per block; the same numbers.
+    dist, idx = np.empty((k, n)), np.empty((k, n), dtype=np.intp)
+    base = np.arange(min(rows, n)) * kc
+    for s in range(0, n, rows):
+        d = x[s:s + rows] @ m2  # (a block's product stays below OpenBLAS's threading threshold)
+        d += cc
+        flat, m = d.reshape(-1), len(d)
+        for j in range(k):
+            first = np.argmin(d, axis=1)
+            at = base[:m] + first
+            np.take(flat, at, out=dist[j, s:s + m])
+            idx[j, s:s + m] = first
+            if j + 1 < k:
+                flat[at] = np.inf
+    dist += np.einsum("ij,ij->i", x, x)  # the points' own |x|², added to the chosen ones only
+    np.sqrt(np.maximum(dist, 0.0, out=dist), out=dist)
+    return (dist[0], idx[0]) if k == 1 else (dist.T, idx.T)
 
 
 #: Hamerly's bounds (seeding.lloyd_dense, kmeans._lloyd) this close count as crossed, so rounding
