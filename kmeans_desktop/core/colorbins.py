@@ -169,6 +169,7 @@ class Candidates:
         self.x = x
         self.cols = [np.ascontiguousarray(x[:, j]) for j in range(x.shape[1])]
         self.m = max(1, min(m, len(centres) - 1))
+        self._row_start: np.ndarray | None = None
         wide = 2 * self.m
         if cells is None or wide + 1 > len(centres):
             d, i = self._query(centres, x)
@@ -192,11 +193,10 @@ class Candidates:
         at = np.argsort(dc, axis=1)[:, :self.m + 1]
         at += (np.arange(len(x)) * wide)[:, None]
         self.cand = wider.reshape(-1)[at[:, :self.m]]
-        near = dc.reshape(-1)[at]
-        self.far = np.minimum(far, np.sqrt(near[:, self.m]))
+        self.far = np.minimum(far, np.sqrt(dc.reshape(-1)[at[:, self.m]]))
         self._wear = Wear(len(centres), len(x))
         # then as `move` with no move, from the candidates' distances already measured
-        self._settle(centres, near[:, :self.m], self.far)
+        self._settle(centres, dc.reshape(-1)[at[:, :self.m]], self.far)
 
     def _query(self, centres: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         from scipy.spatial import cKDTree
@@ -226,10 +226,10 @@ class Candidates:
     def _settle(self, centres: np.ndarray, dc: np.ndarray, far: np.ndarray) -> np.ndarray:
         """Labels from the candidates' squared distances `dc` where nearer than the bound `far`;
         the other points are searched again."""
-        best = dc.argmin(axis=1)
-        rows = np.arange(len(self.x))
-        lab = self.cand[rows, best].astype(np.int64)
-        again = np.flatnonzero(np.sqrt(dc[rows, best]) >= far - BOUND_MARGIN)
+        at = dc.argmin(axis=1)
+        at += self._rows()  # flat indices of each point's nearest candidate (1-D gathers, no 2-D ones)
+        lab = self.cand.reshape(-1)[at].astype(np.int64, copy=False)
+        again = np.flatnonzero(np.sqrt(dc.reshape(-1)[at]) >= far - BOUND_MARGIN)
         if len(again):
             d, i = self._query(centres, self.x[again])
             self.cand[again], self.far[again], lab[again] = i[:, :self.m], d[:, self.m], i[:, 0]
@@ -237,6 +237,11 @@ class Candidates:
         self.labels = lab
         return lab
 
+    def _rows(self) -> np.ndarray:
+        """The flat index of each point's first candidate (row × m), made once."""
+        if self._row_start is None:
+            self._row_start = np.arange(len(self.x)) * self.m
+        return self._row_start
 
     def nearest_after(self, centres: np.ndarray, inv: np.ndarray, shift: np.ndarray) -> np.ndarray:
         """The exact nearest of `centres` for every point, where centre j of the last `move` became
@@ -244,10 +249,10 @@ class Candidates:
         far = self.far - self._wear.worn(shift)
         cand = inv[self.cand]
         dc = self._distances(centres, cand)
-        rows = np.arange(len(self.x))
-        best = dc.argmin(axis=1)
-        lab = cand[rows, best].astype(np.int64)
-        again = np.flatnonzero(np.sqrt(dc[rows, best]) >= far - BOUND_MARGIN)
+        at = dc.argmin(axis=1)
+        at += self._rows()
+        lab = cand.reshape(-1)[at].astype(np.int64)
+        again = np.flatnonzero(np.sqrt(dc.reshape(-1)[at]) >= far - BOUND_MARGIN)
         if len(again):
             lab[again] = nearest(centres, self.x[again])
         return lab
