@@ -48,7 +48,6 @@ from .metrics import mse as pixel_mse, psnr_from_mse
 from .texture import importance_counts
 
 _COARSE_WORK = 100_000  # coarse points × K for the k-means++ search; finer bins until reached
-_COARSE_MIN_SHARE = 0.8  # a coarse level needs at least this share of the wanted points (`_coarse_level`)
 _EXACT_LLOYD_LIMIT = 150_000  # above this many colours, polish on 6- and 7-bit bin means instead
 _POLISH_ITER = 8  # Lloyd iterations at most on the finer data (stops earlier when converged)
 _POLISH_ITER_MID = 6  # ... on the exact colours at DETAIL_MAX_K < K < CANDIDATE_MIN_K (`_lloyd`'s note)
@@ -397,7 +396,7 @@ def _coarse_level(pts: Points, k: int) -> tuple[np.ndarray, np.ndarray]:
     SSIMULACRA2 per K within ±0.6, 12 % less CPU. (At least half the points: −1.0 at K=16.)"""
     want = _COARSE_WORK // k
     levels = [pts.levels[b] for b in sorted(pts.levels)] or [(pts.x, pts.w)]
-    fit = [lv for lv in levels if len(lv[0]) >= max(want * _COARSE_MIN_SHARE, 2 * k)]  # K=256: 5-bit china had 379
+    fit = [lv for lv in levels if len(lv[0]) >= max(want * 0.8, 2 * k)]  # K=256: 5-bit china had 379
     return min(fit, key=lambda lv: abs(math.log(len(lv[0]) / want))) if fit else levels[-1]
 
 
