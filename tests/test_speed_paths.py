@@ -14,11 +14,11 @@ from kmeans_desktop.core.colourspace import from_working, to_working
 from kmeans_desktop.core.seeding import weighted_kmeans
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_dense_nearest_matches_the_kdtree(seed):
+@pytest.mark.parametrize("seed,dims", [(0, 3), (1, 3), (2, 3), (3, 3), (4, 6)])  # 6-D: RGBA composites
+def test_dense_nearest_matches_the_kdtree(seed, dims):
     rng = np.random.default_rng(seed)
-    x = rng.uniform(0, 255, (3000, 3))
-    c = rng.uniform(0, 255, (40, 3))
+    x = rng.uniform(0, 255, (3000, dims))  # several blocks, the last one partly filled
+    c = rng.uniform(0, 255, (40, dims))
     d, i = colorbins._dense_query(c, x, 2)
     td, ti = cKDTree(c).query(x, k=2)
     assert np.array_equal(i, ti)
