@@ -14,11 +14,11 @@ from kmeans_desktop.core.colourspace import from_working, to_working
 from kmeans_desktop.core.seeding import weighted_kmeans
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_dense_nearest_matches_the_kdtree(seed):
+@pytest.mark.parametrize("seed,dims", [(0, 3), (1, 3), (2, 3), (3, 3), (4, 6)])  # 6-D: RGBA composites
+def test_dense_nearest_matches_the_kdtree(seed, dims):
     rng = np.random.default_rng(seed)
-    x = rng.uniform(0, 255, (3000, 3))
-    c = rng.uniform(0, 255, (40, 3))
+    x = rng.uniform(0, 255, (3000, dims))  # several blocks, the last one partly filled
+    c = rng.uniform(0, 255, (40, dims))
     d, i = colorbins._dense_query(c, x, 2)
     td, ti = cKDTree(c).query(x, k=2)
     assert np.array_equal(i, ti)
@@ -350,3 +350,12 @@ def test_parallel_starts_leave_no_thread_running():
     before = set(threading.enumerate())
     assert seeding._parallel_starts(x, np.ones(len(x)), 8, np.random.default_rng(0), 5, 6) is not None
     assert set(threading.enumerate()) - before == set()
+
+
+def test_product_splits_large_products_and_equals_the_plain_one():
+    rng = np.random.default_rng(5)
+    a, b = rng.uniform(0, 255, (7, 3)), rng.uniform(0, 255, (3, 30_000))  # 630,000 multiply-adds: split
+    assert 7 * 3 * 30_000 > colorbins.GEMM_ONE_THREAD
+    np.testing.assert_allclose(colorbins.product(a, b), a @ b, rtol=1e-12)
+    small = b[:, :100]
+    np.testing.assert_array_equal(colorbins.product(a, small), a @ small)

@@ -77,42 +77,60 @@ def squared_distances(x: np.ndarray, c: np.ndarray) -> np.ndarray:
 #: Dense queries work through the points in blocks of about this many point × centre pairs, so
 #: the distance table stays in the cache (a third to half the time of one table for all points).
 _BLOCK_PAIRS = 65_536
+#: Matrix products of at most this many multiply-adds (m × n × k) run on the calling thread:
+#: OpenBLAS wakes its threads above 65,536 × GEMM_MULTITHREAD_THRESHOLD (4) = 262,144, and they
+#: then spin on the other core (measured 2026-12-03: 7×3 by 3×30,000 took 1.0 ms CPU, 7×3 by
+#: 3×12,000 0.06 ms). 3-D blocks of `_BLOCK_PAIRS` pairs are 196,608.
+GEMM_ONE_THREAD = 196_608
+
+
+def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b (BLAS), split by b's columns so that each product stays below `GEMM_ONE_THREAD`."""
+    cols = max(1, GEMM_ONE_THREAD // max(1, a.shape[0] * a.shape[1]))
+    if b.shape[1] <= cols:
+        return a @ b
+    return np.concatenate([a @ b[:, s:s + cols] for s in range(0, b.shape[1], cols)], axis=1)
 
 
 def _dense_query(c: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Distances and indices of the k (1 or 2) nearest centres, as cKDTree.query gives them.
 
     Per block, |c|² − 2 x·c (the point's own |x|² is the same for every centre, so it is added to
-    the chosen distances only): one `einsum` (its own C loop: no BLAS thread pool) and one add
-    over the table, where the subtract-square-add per dimension made eight passes. Measured
-    2026-12-02 (process time, 96,000 points): K=32 11 ms against 29, K=256 50 against 142; the
-    labels agree with the per-dimension distances on photos and with the k-d tree in the tests
-    (the rounding, about 1e-11 of a squared distance of up to 2e5, decides only exact ties)."""
+    the chosen distances only): one product and one add over the table, where the
+    subtract-square-add per dimension made eight passes. Measured 2026-12-02 (process time, 96,000
+    points): K=32 11 ms against 29, K=256 50 against 142; the labels agree with the per-dimension
+    distances on photos and with the k-d tree in the tests (the rounding, about 1e-11 of a squared
+    distance of up to 2e5, decides only exact ties).
+
+    The product by BLAS (`@`), not `einsum`: a block is at most `_BLOCK_PAIRS` × 3 = 196,608
+    multiply-adds, below OpenBLAS's threshold for threads (65,536 × GEMM_MULTITHREAD_THRESHOLD 4),
+    so it runs on the calling thread (CPU = wall time over 3,000 calls, no thread woken); 2048×32
+    blocks 111 -> 35 µs, 256×256 62 -> 29 µs. Measured 2026-12-03: the same palettes and indices
+    (hashes of 8 photos at K = 8…256), quantize CPU on bench_speed's 4 photos at K=32 402 -> 376 ms."""
     x = np.asarray(x, dtype=np.float64)
     c = np.asarray(c, dtype=np.float64)
     m2 = np.ascontiguousarray(-2.0 * c.T)
     cc = np.einsum("ij,ij->i", c, c)
-    rows = max(1, _BLOCK_PAIRS // len(c))
-    if len(x) <= rows:
-        return _dense_block(m2, cc, x, k)
-    parts = [_dense_block(m2, cc, x[s:s + rows], k) for s in range(0, len(x), rows)]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-
-
-def _dense_block(m2: np.ndarray, cc: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    d = np.einsum("ij,jk->ik", x, m2)
-    d += cc
-    xx = np.einsum("ij,ij->i", x, x)
-    rows = np.arange(len(x))
-    first = np.argmin(d, axis=1)
-    d0 = d[rows, first] + xx
-    if k == 1:
-        return np.sqrt(np.maximum(d0, 0.0, out=d0), out=d0), first
-    d[rows, first] = np.inf
-    second = np.argmin(d, axis=1)
-    d1 = d[rows, second] + xx
-    out = np.stack([d0, d1], 1)
-    return np.sqrt(np.maximum(out, 0.0, out=out), out=out), np.stack([first, second], 1)
+    n, kc = len(x), len(c)
+    rows = max(1, _BLOCK_PAIRS * 3 // (kc * x.shape[1]))  # (6-D points: half the rows, one thread)
+    # Written into arrays for all points, the chosen entries by flat index (`take`, `put`): fewer,
+    # cheaper calls per block than 2-D fancy indexing and a stack per block; the same numbers.
+    dist, idx = np.empty((k, n)), np.empty((k, n), dtype=np.intp)
+    base = np.arange(min(rows, n)) * kc
+    for s in range(0, n, rows):
+        d = x[s:s + rows] @ m2  # (a block's product stays below OpenBLAS's threading threshold)
+        d += cc
+        flat, m = d.reshape(-1), len(d)
+        for j in range(k):
+            first = np.argmin(d, axis=1)
+            at = base[:m] + first
+            np.take(flat, at, out=dist[j, s:s + m])
+            idx[j, s:s + m] = first
+            if j + 1 < k:
+                flat[at] = np.inf
+    dist += np.einsum("ij,ij->i", x, x)  # the points' own |x|², added to the chosen ones only
+    np.sqrt(np.maximum(dist, 0.0, out=dist), out=dist)
+    return (dist[0], idx[0]) if k == 1 else (dist.T, idx.T)
 
 
 #: Hamerly's bounds (seeding.lloyd_dense, kmeans._lloyd) this close count as crossed, so rounding
@@ -151,6 +169,7 @@ class Candidates:
         self.x = x
         self.cols = [np.ascontiguousarray(x[:, j]) for j in range(x.shape[1])]
         self.m = max(1, min(m, len(centres) - 1))
+        self._row_start: np.ndarray | None = None
         wide = 2 * self.m
         if cells is None or wide + 1 > len(centres):
             d, i = self._query(centres, x)
@@ -169,13 +188,15 @@ class Candidates:
         far = (d[:, wide] - cells.radius7)[cells.point7]
         wider = i[:, :wide][cells.point7]
         dc = self._distances(centres, wider)
-        part = np.argpartition(dc, self.m, axis=1)
-        rows = np.arange(len(x))
-        self.cand = np.ascontiguousarray(np.take_along_axis(wider, part[:, :self.m], axis=1))
-        self.far = np.minimum(far, np.sqrt(dc[rows, part[:, self.m]]))
+        # The nearest m + 1 of the `wide` by a sort of each row, picked by flat index: china K=256
+        # 19.5 -> 10.2 ms against argpartition and take_along_axis (same sets; ties aside).
+        at = np.argsort(dc, axis=1)[:, :self.m + 1]
+        at += (np.arange(len(x)) * wide)[:, None]
+        self.cand = wider.reshape(-1)[at[:, :self.m]]
+        self.far = np.minimum(far, np.sqrt(dc.reshape(-1)[at[:, self.m]]))
         self._wear = Wear(len(centres), len(x))
         # then as `move` with no move, from the candidates' distances already measured
-        self._settle(centres, np.take_along_axis(dc, part[:, :self.m], axis=1), self.far)
+        self._settle(centres, dc.reshape(-1)[at[:, :self.m]], self.far)
 
     def _query(self, centres: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         from scipy.spatial import cKDTree
@@ -205,10 +226,10 @@ class Candidates:
     def _settle(self, centres: np.ndarray, dc: np.ndarray, far: np.ndarray) -> np.ndarray:
         """Labels from the candidates' squared distances `dc` where nearer than the bound `far`;
         the other points are searched again."""
-        best = dc.argmin(axis=1)
-        rows = np.arange(len(self.x))
-        lab = self.cand[rows, best].astype(np.int64)
-        again = np.flatnonzero(np.sqrt(dc[rows, best]) >= far - BOUND_MARGIN)
+        at = dc.argmin(axis=1)
+        at += self._rows()  # flat indices of each point's nearest candidate (1-D gathers, no 2-D ones)
+        lab = self.cand.reshape(-1)[at].astype(np.int64, copy=False)
+        again = np.flatnonzero(np.sqrt(dc.reshape(-1)[at]) >= far - BOUND_MARGIN)
         if len(again):
             d, i = self._query(centres, self.x[again])
             self.cand[again], self.far[again], lab[again] = i[:, :self.m], d[:, self.m], i[:, 0]
@@ -216,6 +237,11 @@ class Candidates:
         self.labels = lab
         return lab
 
+    def _rows(self) -> np.ndarray:
+        """The flat index of each point's first candidate (row × m), made once."""
+        if self._row_start is None:
+            self._row_start = np.arange(len(self.x)) * self.m
+        return self._row_start
 
     def nearest_after(self, centres: np.ndarray, inv: np.ndarray, shift: np.ndarray) -> np.ndarray:
         """The exact nearest of `centres` for every point, where centre j of the last `move` became
@@ -223,10 +249,10 @@ class Candidates:
         far = self.far - self._wear.worn(shift)
         cand = inv[self.cand]
         dc = self._distances(centres, cand)
-        rows = np.arange(len(self.x))
-        best = dc.argmin(axis=1)
-        lab = cand[rows, best].astype(np.int64)
-        again = np.flatnonzero(np.sqrt(dc[rows, best]) >= far - BOUND_MARGIN)
+        at = dc.argmin(axis=1)
+        at += self._rows()
+        lab = cand.reshape(-1)[at].astype(np.int64)
+        again = np.flatnonzero(np.sqrt(dc.reshape(-1)[at]) >= far - BOUND_MARGIN)
         if len(again):
             lab[again] = nearest(centres, self.x[again])
         return lab
