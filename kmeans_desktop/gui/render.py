@@ -86,6 +86,7 @@ def pyramid_from_indexed(indices: np.ndarray, palette: np.ndarray, size: QSize |
         # the first halving band by band as each band is looked up (see _halve_rows): one thread's
         # look-up (no GIL) runs while the other's halving (Qt, with the GIL) does
         half = _half_of(base) if max(w, h) > MIN_LEVEL_SIDE else None
+        views = _row_views(base, half) if half is not None else None  # (once, before the threads)
 
         def look_up(band: tuple[int, int]) -> None:
             y0, y1 = band
@@ -94,7 +95,7 @@ def pyramid_from_indexed(indices: np.ndarray, palette: np.ndarray, size: QSize |
             else:
                 np.take(colours, arr[y0:y1], out=dst[y0:y1], mode="clip")
             if half is not None:
-                _halve_rows(base, half, y0, y1)
+                _halve_rows(base, half, y0, y1, views)
 
         bands = _bands(h, w)
         if len(bands) >= 4 and LOOKUP_THREADS > 1:  # on two threads: numpy lets go of the GIL
@@ -163,6 +164,11 @@ def _halved(src: QImage) -> QImage:
     return out
 
 
+def _row_views(src: QImage, out: QImage) -> tuple[np.ndarray, np.ndarray]:
+    """numpy views of `src`'s pixels (read) and `out`'s (written), for `_halve_rows`."""
+    return np.frombuffer(src.constBits(), np.uint32).reshape(src.height(), src.bytesPerLine() // 4), _pixels_of(out)
+
+
 def _half_of(src: QImage) -> QImage | None:
     """An empty image of half `src`'s width and height, for `_halve_rows` (None below 2 rows)."""
     if src.height() < 2:
@@ -170,17 +176,17 @@ def _half_of(src: QImage) -> QImage | None:
     return QImage(max(1, src.width() // 2), src.height() // 2, src.format())
 
 
-def _halve_rows(src: QImage, out: QImage, y0: int, y1: int) -> None:
+def _halve_rows(src: QImage, out: QImage, y0: int, y1: int, views: tuple | None = None) -> None:
     """Rows y0..y1-1 of `src` (a band of `_bands`: y0 even) halved into rows y0/2.. of `out`
     (`_half_of(src)`); an odd last row of `src` has no pair and is dropped. Bands are halved
-    independently, so they may be halved in any order, on any thread, the same picture."""
+    independently, so they may be halved in any order, on any thread, the same picture. `views`:
+    `_row_views(src, out)`, made once by the caller when threads share the two images."""
     w, fmt = src.width(), src.format()
     y1 = min(y1, out.height() * 2)
     if y1 <= y0:
         return
     half_w = out.width()
-    pixels = np.frombuffer(src.constBits(), np.uint32).reshape(src.height(), src.bytesPerLine() // 4)
-    dst = _pixels_of(out)
+    pixels, dst = views if views is not None else _row_views(src, out)
     part = pixels[y0:y1]
     band = QImage(part.data, w, y1 - y0, src.bytesPerLine(), fmt).scaled(
         half_w, (y1 - y0) // 2, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
