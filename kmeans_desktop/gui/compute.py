@@ -129,7 +129,7 @@ class Encoded:
 @dataclass(frozen=True, eq=False)
 class EarlyBytes:
     """A final result's PNG size estimate (above ESTIMATE_ABOVE) and exact bytes, asked of the
-    helper process the moment quantize returns: they are packed while the picture is built and
+    helper process the moment the picture is built: they are packed while the result is
     shown (9 MP: 0.1-0.2 s of the wait for the byte count). Futures of `SizeEstimate` / `Encoded`."""
 
     quantized: Quantized
@@ -200,13 +200,16 @@ def compute_preview(image: LoadedImage, k: int, dither: bool | float, final: boo
                     early: Callable[[Quantized], EarlyBytes] | None = None) -> Preview:
     """Quantize the image (or its sample, for a quick preview) and build the picture to paint;
     `locked` colours are kept exactly in the palette; `early(q)` (final results) starts packing
-    the PNG before the picture is built."""
+    the PNG as soon as the picture is built, before the result is shown."""
     pixels, hist = (image.source.pixels, image.histogram) if final else (image.proxy, image.proxy_histogram)
     q = quantize(pixels, k, dither=bool(dither), histogram=hist, dither_strength=float(dither) if dither else 1.0,
                  locked=locked or None)
-    pending = early(q) if early is not None and final else None
     size = QSize(image.source.width, image.source.height)
     pyramid = pyramid_from_indexed(q.indices, q.palette, size)
+    # (after the picture, not before: the helper's packing took a core from the picture's two
+    # threads; 9 MP K = 16/64, alternating, load 2.4: picture 42 -> 31 ms, exact bytes K=16 759 ->
+    # 761 ms, K=64 1541 -> 1559 ms after quantize)
+    pending = early(q) if early is not None and final else None
     return Preview(image.image_id, k, dither_value(q), q, pyramid, final, q.seconds, early=pending)
 
 

@@ -83,6 +83,10 @@ def pyramid_from_indexed(indices: np.ndarray, palette: np.ndarray, size: QSize |
         base = QImage(w, h, QImage.Format.Format_RGB32)
         dst = _pixels_of(base)[:, :w]
         colours = np.array(argb, dtype=np.uint32)
+        # the first halving band by band as each band is looked up (see _halve_rows): one thread's
+        # look-up (no GIL) runs while the other's halving (Qt, with the GIL) does
+        half = _half_of(base) if max(w, h) > MIN_LEVEL_SIDE else None
+        views = _row_views(base, half) if half is not None else None  # (once, before the threads)
 
         def look_up(band: tuple[int, int]) -> None:
             y0, y1 = band
@@ -90,6 +94,8 @@ def pyramid_from_indexed(indices: np.ndarray, palette: np.ndarray, size: QSize |
                 gather(colours, arr[y0:y1], out=dst[y0:y1])  # (no intp copy of the indices: 9 MP 37 -> 18 ms CPU)
             else:
                 np.take(colours, arr[y0:y1], out=dst[y0:y1], mode="clip")
+            if half is not None:
+                _halve_rows(base, half, y0, y1, views)
 
         bands = _bands(h, w)
         if len(bands) >= 4 and LOOKUP_THREADS > 1:  # on two threads: numpy lets go of the GIL
@@ -98,7 +104,9 @@ def pyramid_from_indexed(indices: np.ndarray, palette: np.ndarray, size: QSize |
         else:
             for band in bands:
                 look_up(band)
-        return _with_halvings(base, size or QSize(w, h), has_alpha)
+        if half is None:
+            return _with_halvings(base, size or QSize(w, h), has_alpha)
+        return _with_halvings(half, size or QSize(w, h), has_alpha, first=base)
 
     def strip(y0: int, y1: int) -> QImage:
         image = QImage(arr[y0:y1].data, w, y1 - y0, arr.strides[0], QImage.Format.Format_Indexed8)
@@ -147,24 +155,49 @@ def _halved(src: QImage) -> QImage:
     """`src` at half its width and height, area-averaged (Qt's smooth scaling), band by band: each
     band of 2n source rows gives n rows (an odd last row is dropped)."""
     w, h = src.width(), src.height()
-    half_w, half_h = max(1, w // 2), max(1, h // 2)
     if h < 2:
-        return src.scaled(half_w, half_h, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
-    fmt = src.format()
-    out = QImage(half_w, half_h, fmt)
-    dst = _pixels_of(out)
-    pixels = np.frombuffer(src.constBits(), np.uint32).reshape(h, src.bytesPerLine() // 4)
-    for y0, y1 in _bands(half_h * 2, w):
-        part = pixels[y0:y1]
-        band = QImage(part.data, w, y1 - y0, src.bytesPerLine(), fmt).scaled(
-            half_w, (y1 - y0) // 2, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
-        dst[y0 // 2:y1 // 2, :half_w] = np.frombuffer(band.constBits(), np.uint32).reshape(
-            band.height(), band.bytesPerLine() // 4)[:, :half_w]
+        return src.scaled(max(1, w // 2), max(1, h // 2), Qt.AspectRatioMode.IgnoreAspectRatio,
+                          Qt.TransformationMode.SmoothTransformation)
+    out = _half_of(src)
+    for y0, y1 in _bands(h, w):
+        _halve_rows(src, out, y0, y1)
     return out
 
 
-def _with_halvings(base: QImage, size: QSize, has_alpha: bool) -> ImagePyramid:
-    levels = [base]
+def _row_views(src: QImage, out: QImage) -> tuple[np.ndarray, np.ndarray]:
+    """numpy views of `src`'s pixels (read) and `out`'s (written), for `_halve_rows`."""
+    return np.frombuffer(src.constBits(), np.uint32).reshape(src.height(), src.bytesPerLine() // 4), _pixels_of(out)
+
+
+def _half_of(src: QImage) -> QImage | None:
+    """An empty image of half `src`'s width and height, for `_halve_rows` (None below 2 rows)."""
+    if src.height() < 2:
+        return None
+    return QImage(max(1, src.width() // 2), src.height() // 2, src.format())
+
+
+def _halve_rows(src: QImage, out: QImage, y0: int, y1: int, views: tuple | None = None) -> None:
+    """Rows y0..y1-1 of `src` (a band of `_bands`: y0 even) halved into rows y0/2.. of `out`
+    (`_half_of(src)`); an odd last row of `src` has no pair and is dropped. Bands are halved
+    independently, so they may be halved in any order, on any thread, the same picture. `views`:
+    `_row_views(src, out)`, made once by the caller when threads share the two images."""
+    w, fmt = src.width(), src.format()
+    y1 = min(y1, out.height() * 2)
+    if y1 <= y0:
+        return
+    half_w = out.width()
+    pixels, dst = views if views is not None else _row_views(src, out)
+    part = pixels[y0:y1]
+    band = QImage(part.data, w, y1 - y0, src.bytesPerLine(), fmt).scaled(
+        half_w, (y1 - y0) // 2, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    dst[y0 // 2:y1 // 2, :half_w] = np.frombuffer(band.constBits(), np.uint32).reshape(
+        band.height(), band.bytesPerLine() // 4)[:, :half_w]
+
+
+def _with_halvings(base: QImage, size: QSize, has_alpha: bool, first: QImage | None = None) -> ImagePyramid:
+    """`base` and its halvings down to MIN_LEVEL_SIDE; `first`: a larger level before `base` (whose
+    halving `base` is)."""
+    levels = [base] if first is None else [first, base]
     while max(levels[-1].width(), levels[-1].height()) > MIN_LEVEL_SIDE:
         levels.append(_halved(levels[-1]))
     return ImagePyramid(levels=tuple(levels), size=size, has_alpha=has_alpha)

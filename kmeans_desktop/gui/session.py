@@ -5,7 +5,7 @@
 the request debounce (a Qt timer). Widgets and controllers read and change the window's state
 through these public methods only, never through the main window's members:
 
-    slider -> session.set_k -> requestWanted (debounced) -> the window sends it to the preview
+    slider -> session.set_k -> requestWanted (debounced; at once when a slider is let go) -> the window sends it to the preview
     worker or the fit -> the result comes back -> session.show_result -> resultChanged -> every
     view that shows a result.
 
@@ -329,6 +329,12 @@ class Session(QObject):
             self._pending_since = now
             self.requestWanted.emit(False)
         self._debounce.start()
+
+    def settle(self) -> None:
+        """The user let go of a slider: the value is final, so a request waiting for the debounce
+        is sent now (a mouse drag's last value reaches the preview DEBOUNCE_MS sooner)."""
+        if self._debounce.isActive():
+            self.dispatch()
 
     def dispatch(self) -> None:
         """Ask for the result now."""

@@ -16,8 +16,8 @@ from its one target), each with at most one job running:
   newer is on screen; `final` results only for the current generation.
 * **Cache** per (K, dither) for the current image (LRU, bounded in bytes, `result_cache`).
 * **Encoding** (the exact bytes Save writes): large images in the helper process (the PNG encoder
-  keeps the GIL, see `helper`), asked for the moment a final result is quantized (before its
-  picture is built: `compute.start_early_bytes`); the encode lane waits for them once it is shown.
+  keeps the GIL, see `helper`), asked for the moment a final result's picture is built (before
+  it is shown: `compute.start_early_bytes`); the encode lane waits for them once it is shown.
   Small ones after it is shown, when no quantizing waits. A save's is served first. Above
   `ESTIMATE_ABOVE` pixels an estimate from a sample of rows (`estimateAvailable`, a tenth of the
   time) comes first. Background work waits for both (`encoding`, `computeIdle`).

@@ -86,6 +86,27 @@ def test_spin_box_drives_the_slider(opened, qtbot):
     assert opened.k_slider.value() == 7
 
 
+@pytest.mark.parametrize("slider", ["k_slider", "dither_strength"])
+def test_letting_go_of_a_slider_asks_for_the_result_at_once(opened, qtbot, slider):
+    # A mouse drag's last value is final when the button is released: no debounce wait for it.
+    opened.dither_check.setChecked(True)
+    opened.session.dispatch()
+    asked = []
+    opened.session.requestWanted.connect(asked.append)
+    widget = getattr(opened, slider)
+    widget.setSliderDown(True)  # the user holds the handle ...
+    widget.setValue(widget.value() - 3)  # ... and drags it
+    assert opened.session.request_pending() and asked == []
+    widget.setSliderDown(False)  # ... and lets go: sliderReleased
+    assert asked == [True] and not opened.session.request_pending()
+    widget.setSliderDown(True)  # held and let go without a change: nothing more to ask
+    widget.setSliderDown(False)
+    assert asked == [True]
+    k = opened.k()
+    qtbot.waitUntil(lambda: opened.current_preview() is not None and opened.current_preview().k == k
+                    and opened.current_preview().final, timeout=20_000)
+
+
 def test_dither_toggle_recomputes(opened, qtbot):
     k = opened.k()
     with qtbot.waitSignal(opened.previewReady, timeout=20_000, check_params_cb=k_is(k)):

@@ -45,3 +45,20 @@ def test_bands_cover_every_row_once():
         assert bands[0][0] == 0 and bands[-1][1] == h
         assert all(a[1] == b[0] for a, b in zip(bands, bands[1:]))
         assert all((y1 - y0) % 2 == 0 for y0, y1 in bands[:-1])
+
+
+@pytest.mark.parametrize("height", [1101, 1100, 2])
+def test_first_halving_made_beside_the_look_up_is_the_plain_halving(monkeypatch, height):
+    # An RGB result's first halving is made band by band as each band is looked up, on two
+    # threads in any order: bit for bit the halving of the finished full-size level.
+    monkeypatch.setattr(render, "STRIP_PIXELS", 300)  # 2-6 rows a band: many bands
+    monkeypatch.setattr(render, "MIN_LEVEL_SIDE", 20)
+    monkeypatch.setattr(render, "LOOKUP_THREADS", 2)
+    rng = np.random.default_rng(height)
+    palette = rng.integers(0, 256, (12, 3), dtype=np.uint8)
+    indices = rng.integers(0, 12, (height, 76), dtype=np.uint8)
+    pyramid = render.pyramid_from_indexed(indices, palette)
+    plain = render._with_halvings(pyramid.levels[0], pyramid.size, False)
+    assert len(pyramid.levels) == len(plain.levels) >= 2
+    for made, expected in zip(pyramid.levels, plain.levels):
+        np.testing.assert_array_equal(_array(made), _array(expected))

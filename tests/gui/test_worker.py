@@ -347,27 +347,33 @@ def test_helper_process_reports_errors_and_refuses_work_after_close(qapp):
         enc.encode(q, "png", None)
 
 
-def test_large_final_results_are_packed_from_the_moment_they_are_quantized(loaded, qtbot, monkeypatch):
-    """Above OUT_OF_PROCESS_ABOVE the helper is asked for the estimate and the exact bytes before the
-    picture is built; the encode lane only waits for them: one packing, the bytes Save writes."""
+def test_large_final_results_are_packed_from_the_moment_their_picture_is_built(loaded, qtbot, monkeypatch):
+    """Above OUT_OF_PROCESS_ABOVE the helper is asked for the estimate and the exact bytes once the
+    picture is built (not before: the packing would take a core from the picture's threads) and
+    before the result is shown; the encode lane only waits for them: one packing, the bytes Save writes."""
     monkeypatch.setattr(worker_module, "OUT_OF_PROCESS_ABOVE", 0)
     monkeypatch.setattr(worker_module, "ESTIMATE_ABOVE", 0)
     monkeypatch.setattr(compute_module, "ESTIMATE_ABOVE", 0)
     asked = []
     real = compute_module.pyramid_from_indexed
 
+    def packing() -> int:  # requests packed, running or queued
+        return loaded.helper.requests + len(loaded.helper._threads)
+
     def picture(*args):
-        asked.append(loaded.helper.requests + len(loaded.helper._threads))  # packing started, or queued
+        asked.append(packing())
         return real(*args)
 
     monkeypatch.setattr(compute_module, "pyramid_from_indexed", picture)
     estimates = []
     loaded.estimateAvailable.connect(estimates.append)
+    loaded.previewAvailable.connect(lambda _preview: asked.append(packing()))
     with qtbot.waitSignal(loaded.encodedAvailable, timeout=60_000) as got:
         with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000) as shown:
             loaded.request(12, False)
     preview = shown.args[0]
-    assert asked and asked[0] >= 1 and preview.early is not None  # asked before the picture was built
+    # nothing asked while the picture was built; asked by the time the result is shown
+    assert asked[:1] == [0] and len(asked) >= 2 and asked[1] >= 1 and preview.early is not None
     q = preview.quantized
     assert got.args[0].data == encode(q, "png", icc_profile=loaded.image.source.icc_profile)
     assert len(estimates) == 1 and estimates[0].k == 12
