@@ -136,13 +136,19 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
     return centres, float(np.einsum("ij,ij,i->", d, d, w))
 
 
-def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: int, max_iter: int) -> np.ndarray:
+def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: int, max_iter: int,
+                    screen_on: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """The best (least weighted inertia) of `n_init` k-means++ + Lloyd runs (screened after
     `_SCREEN_ITER` steps, clearly worse ones dropped after `_PROBE_ITER`); at most k centres.
     With several starts and more points than centres, the starts run on two threads
-    (`_parallel_starts`), with the same result."""
+    (`_parallel_starts`), with the same result. `screen_on`: a smaller set (coarser bin means
+    of the same colours, more than k of them) the starts are seeded and screened on; the best
+    then runs to convergence on (x, w)."""
     rng = np.random.default_rng(seed)
     screen = _SCREEN_ITER if n_init > 1 and max_iter > _SCREEN_ITER else max_iter
+    full = (x, w)
+    if screen_on is not None and screen < max_iter and len(screen_on[0]) > k:
+        x, w = screen_on
     runs = None
     if n_init > 1 and len(x) > k and _start_threads() > 1:
         runs = _parallel_starts(x, w, k, rng, n_init, screen)
@@ -158,7 +164,7 @@ def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: 
         if inertia < best_inertia:
             best, best_inertia = centres, inertia
     if screen < max_iter:  # only the most promising start runs on to convergence
-        best = lloyd_dense(x, w, best, max_iter - screen)[0]
+        best = lloyd_dense(*full, best, max_iter - screen)[0]
     return best
 
 
