@@ -15,11 +15,13 @@ _COARSE_WORK = 100_000  # coarse points × K for the k-means++ search; finer bin
 #: 6-bit bin means are 2,190, just under 0.8 × 3,125, so its coarse set is the 9,303 7-bit ones),
 #: the starts are seeded and screened on the next coarser level with at least _SCREEN_MIN of them,
 #: and only the best start runs on the coarse set. Measured 2026-12-03 on 8 photos (china, flower,
-#: their crops, scaled to 0.6, 0.8, 1.5): K=32 mean SSIMULACRA2 +0.16 / PSNR +0.005 dB (4 photos
-#: changed, worst −1.30), K=64 +0.12 / −0.015 dB (2 changed), quantize CPU K=32 701 -> 591 ms,
-#: K=64 916 -> 846. Not at K ≤ 16 (K=16: −0.54, china crop −4.3); _SCREEN_MIN 0.3: K=64 −3.15.
+#: their crops, scaled to 0.6, 0.8, 1.5): K=32 mean SSIMULACRA2 +0.04 / PSNR −0.009 dB (2 photos
+#: changed, flower −0.69), K=64 +0.12 / −0.015 dB (2 changed), other K the same bytes; quantize
+#: CPU K=32 701 -> 632 ms, K=64 916 -> 837. Not at K ≤ 16 (K=16: −0.54, china crop −4.3).
+#: _SCREEN_MIN 0.4 (flower crop screened too): 8 photos K=32 +0.16 / +0.005 dB, 591 ms, but
+#: bench_speed's 4 at K=32 −0.50 / +0.073 dB (flower crop −1.30 / +0.42 dB); 0.3: K=64 −3.15.
 _SCREEN_BIG = 1.5
-_SCREEN_MIN = 0.4
+_SCREEN_MIN = 0.5
 
 
 def coarse_level(pts: Points, k: int) -> tuple[np.ndarray, np.ndarray]:
