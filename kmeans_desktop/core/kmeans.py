@@ -5,7 +5,8 @@ objective is reached far faster in three steps on the histogram (each distinct c
 pixel count as weight):
 
 1. weighted k-means (k-means++, several starts for small K; `seeding.py`) on a coarse set: the weighted
-   means of 5-bit colour bins (a few thousand points), so the expensive global search is cheap;
+   means of 5- to 7-bit colour bins (a few thousand points, `coarse.py`; the starts are screened on
+   coarser bins when that set is far above its wanted size), so the expensive global search is cheap;
 2. Lloyd iterations on finer data, which polish the centres towards the optimum for this image:
    the exact distinct colours when there are up to 150,000 of them, else 6-bit bin means and a
    last step on 7-bit bin means (within 0.005 dB of exact steps at half the cost);
