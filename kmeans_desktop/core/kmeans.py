@@ -5,7 +5,8 @@ objective is reached far faster in three steps on the histogram (each distinct c
 pixel count as weight):
 
 1. weighted k-means (k-means++, several starts for small K; `seeding.py`) on a coarse set: the weighted
-   means of 5-bit colour bins (a few thousand points), so the expensive global search is cheap;
+   means of 5- to 7-bit colour bins (a few thousand points, `coarse.py`; the starts are screened on
+   coarser bins when that set is far above its wanted size), so the expensive global search is cheap;
 2. Lloyd iterations on finer data, which polish the centres towards the optimum for this image:
    the exact distinct colours when there are up to 150,000 of them, else 6-bit bin means and a
    last step on 7-bit bin means (within 0.005 dB of exact steps at half the cost);
@@ -38,6 +39,7 @@ import numpy as np
 from . import pixelmap, runmap
 from .alpha import composites, rgba_palette, rgba_weights
 from .bounds import Wear
+from .coarse import coarse_level as _coarse_level, screen_level as _screen_level
 from .despeckle import despeckle
 from .detail import DETAIL_MAX_K, keep_details
 from .checks import K_MAX, K_MIN, check_k, check_pixels, check_strength  # noqa: F401 (public here too)
@@ -47,7 +49,6 @@ from .histogram import ColorHistogram, build_histogram
 from .metrics import mse as pixel_mse, psnr_from_mse
 from .texture import importance_counts
 
-_COARSE_WORK = 100_000  # coarse points × K for the k-means++ search; finer bins until reached
 _EXACT_LLOYD_LIMIT = 150_000  # above this many colours, polish on 6- and 7-bit bin means instead
 _POLISH_ITER = 8  # Lloyd iterations at most on the finer data (stops earlier when converged)
 _POLISH_ITER_MID = 6  # ... on the exact colours at DETAIL_MAX_K < K < CANDIDATE_MIN_K (`_lloyd`'s note)
@@ -390,19 +391,6 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0, st
     return centres
 
 
-def _coarse_level(pts: Points, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The bin means the k-means++ search runs on: of the levels with at least 0.8 of the wanted
-    `_COARSE_WORK // k` points (and 2 K), the one nearest that number in ratio (else the finest). A higher
-    chroma weight spreads the colours over more bins, and "the first level with enough points"
-    then jumped to 7-bit bins, 6× the points: 9 MP china at K=16 (weight 255) ran on 36,303 bin
-    means, now 5,748 (1.57 s → 0.41 s CPU, SSIMULACRA2 −0.35); 7 web-size photos at K = 8…64: mean
-    SSIMULACRA2 per K within ±0.6, 12 % less CPU. (At least half the points: −1.0 at K=16.)"""
-    want = _COARSE_WORK // k
-    levels = [pts.levels[b] for b in sorted(pts.levels)] or [(pts.x, pts.w)]
-    fit = [lv for lv in levels if len(lv[0]) >= max(want * 0.8, 2 * k)]  # K=256: 5-bit china had 379
-    return min(fit, key=lambda lv: abs(math.log(len(lv[0]) / want))) if fit else levels[-1]
-
-
 def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None, state: dict | None = None) -> np.ndarray:
     """Weighted k-means centres (at most k) for points (U×d, 0..255) with weights. `fixed`
     centres (m×d, m ≤ k) come first in the answer, unmoved; they count toward k."""
@@ -428,7 +416,8 @@ def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None, st
         # (Small K: the 7-bit bin means at most. All distinct colours cost 2–10× as much for the
         # start and the polish below on the exact colours reaches the same optimum.)
         centres = weighted_kmeans(coarse, cw, min(k, len(coarse)), seed=seed,
-                                  n_init=_N_INIT_SMALL_K if k <= 64 else 1, max_iter=_KMEANS_MAX_ITER)
+                                  n_init=_N_INIT_SMALL_K if k <= 64 else 1, max_iter=_KMEANS_MAX_ITER,
+                                  screen_on=_screen_level(pts, k, len(coarse)))
     if n > _EXACT_LLOYD_LIMIT:
         centres = _lloyd(centres, Points(*levels[6], binned=False), max_iter=_POLISH_ITER, n_fixed=m)
         # The last step on 7-bit bin means (4× fewer points than the colours themselves) lands

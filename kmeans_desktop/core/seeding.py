@@ -38,6 +38,20 @@ _PROBE_ITER = 2
 _PROBE_SLACK = 1.03
 
 
+#: OpenBLAS's dot product stays on the calling thread up to this length (its `ddot` threads above
+#: 10,000; measured 2026-12-03: 7 rows of 9,000, 13 µs CPU; of 12,000, 60 µs).
+_DOT_ONE_THREAD = 10_000
+
+
+def _row_dots(d: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """d @ w, row by row: `np.vecdot` (numpy ≥ 2: a BLAS dot per row, 7 × 1,896 in 2.9 µs where
+    einsum took 9.2) while a row stays below `_DOT_ONE_THREAD`, else einsum (see the note above)."""
+    vecdot = getattr(np, "vecdot", None)
+    if vecdot is not None and d.shape[1] <= _DOT_ONE_THREAD:
+        return vecdot(d, w)
+    return np.einsum("ij,j->i", d, w)
+
+
 def kmeans_plusplus(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
     """Greedy weighted k-means++ centres (at most k; fewer when the points run out).
 
@@ -47,7 +61,12 @@ def kmeans_plusplus(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generat
     n = len(x)
     trials = 2 + int(np.log(k))
     xx = np.einsum("ij,ij->i", x, x)
-    m2 = np.ascontiguousarray(-2.0 * x.T)
+    # [c, |c|², 1] · [−2x; 1; |x|²] = |c|² + |x|² − 2 c·x in one product per centre, where the
+    # product and two additions over the table were three passes (and |c|² a gather); measured
+    # 2026-12-03, one start on china's coarse set (min of 15, alternating): K=32 3.55 -> 2.94 ms
+    # CPU, K=256 21.4 -> 17.7 ms (with the clip below); the same bytes on 8 photos at K = 8…256.
+    aug = np.concatenate([x, xx[:, None], np.ones((n, 1))], axis=1)
+    m = np.ascontiguousarray(np.concatenate([-2.0 * x.T, np.ones((1, n)), xx[None, :]], axis=0))
     first = int(rng.choice(n, p=w / w.sum()))
     centres = [x[first]]
     closest = squared_distances(x, x[first][None, :])[:, 0]
@@ -57,22 +76,17 @@ def kmeans_plusplus(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generat
             break
         cum = np.cumsum(closest * w)
         cand = np.minimum(np.searchsorted(cum, rng.random(trials) * cum[-1]), n - 1)
-        # |c|² + |x|² − 2 c·x, the product by BLAS on this thread (`colorbins.product`), no less
-        # than 0 (rounding): 3 passes over the table where the per-dimension differences made 8.
-        # Same centres (hashes of 8 photos at K = 8…256); measured 2026-12-03 in one run, a start on
-        # flower.jpg's coarse set at K=32 6.2 -> 5.7 ms CPU, china's at K=256 25 -> 20 ms.
-        d = product(x[cand], m2)
-        d += xx
-        d += xx[cand][:, None]
+        # The product by BLAS on this thread (`colorbins.product`); the kept row is clipped at 0
+        # below (rounding leaves about −1e-13 at the candidate itself, nothing in the potentials).
+        d = product(aug[cand], m)
         np.minimum(d, closest, out=d)
-        np.maximum(d, 0.0, out=d)
         # (Not `d @ w` nor the vector dots `a @ b`: BLAS products this size wake OpenBLAS's threads,
         # which then spin on the other core; measured with perf, 8.6-9.3 % of the process's CPU over
         # the 4 web photos' quantize at K=32, gone with einsum, same bytes.)
-        pots = np.einsum("ij,j->i", d, w)
+        pots = _row_dots(d, w)
         best = int(np.argmin(pots))
         centres.append(x[cand[best]])
-        closest, potential = d[best], float(pots[best])
+        closest, potential = np.maximum(d[best], 0.0), float(pots[best])
     return np.array(centres)
 
 
@@ -136,13 +150,19 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
     return centres, float(np.einsum("ij,ij,i->", d, d, w))
 
 
-def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: int, max_iter: int) -> np.ndarray:
+def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: int, max_iter: int,
+                    screen_on: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """The best (least weighted inertia) of `n_init` k-means++ + Lloyd runs (screened after
     `_SCREEN_ITER` steps, clearly worse ones dropped after `_PROBE_ITER`); at most k centres.
     With several starts and more points than centres, the starts run on two threads
-    (`_parallel_starts`), with the same result."""
+    (`_parallel_starts`), with the same result. `screen_on`: a smaller set (coarser bin means
+    of the same colours, more than k of them) the starts are seeded and screened on; the best
+    then runs to convergence on (x, w)."""
     rng = np.random.default_rng(seed)
     screen = _SCREEN_ITER if n_init > 1 and max_iter > _SCREEN_ITER else max_iter
+    full = (x, w)
+    if screen_on is not None and screen < max_iter and len(screen_on[0]) > k:
+        x, w = screen_on
     runs = None
     if n_init > 1 and len(x) > k and _start_threads() > 1:
         runs = _parallel_starts(x, w, k, rng, n_init, screen)
@@ -158,7 +178,7 @@ def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: 
         if inertia < best_inertia:
             best, best_inertia = centres, inertia
     if screen < max_iter:  # only the most promising start runs on to convergence
-        best = lloyd_dense(x, w, best, max_iter - screen)[0]
+        best = lloyd_dense(*full, best, max_iter - screen)[0]
     return best
 
 
