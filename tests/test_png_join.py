@@ -104,3 +104,35 @@ def test_a_first_row_filter_that_reads_the_row_above_is_rewritten(kind, becomes)
     assert fixed_raw == bytes([becomes]) + raw[1:]
     assert zlib.decompress(out, -15) == fixed_raw
     assert png_join._first_row_prior_free(stream, bytes([3]) + raw[1:]) is None  # Average can't be
+
+
+def test_compress_of_one_large_png_packs_a_band_in_a_second_process(tmp_path, china, monkeypatch):
+    """`compress` of one large PNG starts a second process for half the rows; the file is the one
+    the core packs alone, and the process is gone afterwards."""
+    from kmeans_desktop import cli
+    from kmeans_desktop.core.budget import Requirements, fit
+    from kmeans_desktop.core.imageio import load_image
+
+    src = tmp_path / "in.png"
+    Image.fromarray(china[:300, :200]).save(src)
+    monkeypatch.setattr(encoding, "_PACKING_LIMITS", (100, 200))  # it counts as large
+    installed = []
+    real = encoding.set_band_packer
+    monkeypatch.setattr(encoding, "set_band_packer", lambda p: (installed.append(p), real(p))[1])
+    assert cli.main(["compress", str(src), "-k", "16", "-o", str(tmp_path / "out.png")]) == 0
+    packer = installed[0]
+    assert packer.packed_there >= 1 and installed[-1] is None and packer._proc is None
+    assert encoding._band_packer is encoding._serial
+    alone = fit(load_image(src), Requirements(k=16)).data
+    assert (tmp_path / "out.png").read_bytes() == alone
+
+
+def test_compress_of_a_small_image_starts_no_second_process(tmp_path, china, monkeypatch):
+    from kmeans_desktop import cli
+
+    src = tmp_path / "in.png"
+    Image.fromarray(china[:60, :80]).save(src)
+    installed = []
+    monkeypatch.setattr(encoding, "set_band_packer", installed.append)
+    assert cli.main(["compress", str(src), "-k", "16", "-o", str(tmp_path / "out.png")]) == 0
+    assert installed == []
