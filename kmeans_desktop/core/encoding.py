@@ -106,9 +106,17 @@ _SMALL_BEST = ("Entropy", "NoOp")
 #: and runs one trial per thread), and stdlib zlib, which can be (pigz's way: slices ended with a
 #: sync flush, each primed with the 32 KB before it), packs the same filtered rows 5.7–9.7 % larger
 #: at level 9 (K=64: 1,374,566 with Z_FILTERED, 1,414,276 default) in more CPU (2.9–4.8 s). So
-#: the exact bytes of a 9 MP K=64 result took ~3 s of one core (1.6 s without palette trials, below);
-#: joining libdeflate streams packed on two cores needs a deflate block parser (to clear the first
-#: stream's final-block bit), which is not written.
+#: the exact bytes of a 9 MP K=64 result took ~3 s of one core (1.6 s without palette trials, below).
+#: Since 2026-12-03 large images at the default effort are packed as two bands of rows, each a
+#: whole oxipng packing (on two cores where the caller installs a band packer: the window's helper,
+#: `compress` of one file), joined into one stream by `png_join` (0.05 s). The bands are cut where
+#: half the work lies (`band_bounds`), and cost bytes: a band starts without the 32 KB window and
+#: its first row without the row above. Measured on 9 MP china and flower (Entropy, level 10, bytes
+#: against the whole-image packing; CPU seconds): china K=64 1,140,981 -> 1,143,007 (+0.18 %),
+#: bands 0.78 + 0.72 s and the join 0.07 s against 1.47 s whole; K=16 +0.11 %; flower K=64
+#: 464,298 -> 464,674 (+0.08 %), bands 0.69 + 0.66 s, join 0.05 s, against 1.36 s; K=16 +0.08 %. Cutting at the row least like the row above within 2 % of the height
+#: instead: +0.105 % against +0.112 % on average, noise; cutting at other rows moved china K=64
+#: between +0.04 % and +0.23 %. Eight bands of equal rows cost +0.3-0.7 %, three +0.1 %/-0.2 %.
 #: Large images at the default effort skip oxipng's reordered palettes (`palette_trials`): each
 #: ordering it tries is one more quick packing of the whole image, and ours (`kmeans._tidy`,
 #: by luminance) nearly always wins. Measured 2026-12-02 on 9 MP china and flower (Entropy, level 10;
