@@ -12,9 +12,7 @@ lanes could call the core directly on pool threads, and this module could be del
 Shape:
 
 * **One process per window**, started on first use, killed when the window closes. It starts a
-  second one of its own (`BandPacker`) that packs half the rows of a large PNG at the same time
-  (`core.encoding`'s bands): 9 MP K=64 0.60x the wall time of one process when a core is free
-  (1.445 -> 0.866 s, median of 8, 2026-12-03). That one ends when its pipe closes.
+  second (`BandPacker`) for the second band of a large PNG (9 MP: 0.60x the wall time of one).
 * **It keeps the current image.** `set_image(image_id, source, histogram)` only records it on
   this side; the first request that needs the image carries it across once (tens of MB at 9 MP),
   and every later request sends parameters only (`fit` sends the `Requirements`, not the pixels
@@ -196,22 +194,17 @@ class BandPacker:
                     reply = _receive(self._proc.stdout)
                 except (EOFError, OSError, ValueError):
                     self.close()
-            if reply is not None and reply[0]:
-                self.packed_there += 1
-                out.append(reply[1])
-            else:
-                out.append(pack_band(*job))
+            ok = reply is not None and reply[0]
+            self.packed_there += ok
+            out.append(reply[1] if ok else pack_band(*job))
         return out
 
     def close(self) -> None:
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        for stream in (proc.stdin, proc.stdout):
-            stream.close()
+        if proc is not None:
+            proc.kill()  # (no error if it has ended)
+            proc.wait()
+            proc.stdin.close(), proc.stdout.close()
 
 
 def main() -> None:
