@@ -11,6 +11,7 @@ import argparse
 import logging
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__
@@ -213,11 +214,40 @@ def run_compress(argv: list[str]) -> int:
             palette=palette, export_palette=export)
         for inp, out, fmt in pairs
     ]
-    with native_stderr_to_log():  # the C libraries' warnings go to the log, not the terminal
+    with native_stderr_to_log(), _band_packing(jobs):  # the C libraries' warnings go to the log
         _ok, failed = run_batch(jobs, workers=args.jobs, as_json=args.json)
     if not failed:
         return EXIT_OK
     return EXIT_BAD_INPUT if len(jobs) == 1 else EXIT_FAILED
+
+
+@contextmanager
+def _band_packing(jobs: list[Job]):
+    """For one large PNG, a second process that packs half its rows (`core.encoding.bands`): started
+    now, its imports overlap the quantizing. A batch keeps both cores busy without it."""
+    packer = None
+    if len(jobs) == 1 and jobs[0].format in ("png", "auto"):
+        from PIL import Image
+
+        from .core.encoding import packing_for
+
+        try:
+            with Image.open(jobs[0].input) as im:
+                pixels = im.width * im.height
+        except Exception:  # noqa: BLE001 - load_image reports a bad input in its own words
+            pixels = 0
+        if packing_for(jobs[0].effort, pixels).bands > 1:
+            from .core.encoding import set_band_packer
+            from .gui.helper import BandPacker  # Qt-free: the window's helper process, run for this
+
+            packer = BandPacker()
+            set_band_packer(packer)
+    try:
+        yield
+    finally:
+        if packer is not None:
+            set_band_packer(None)
+            packer.close()
 
 
 def run_gui(argv: list[str]) -> int:
