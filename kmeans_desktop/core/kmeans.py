@@ -277,9 +277,9 @@ def _mapped_from_polish(state: dict, centres: np.ndarray, palette: np.ndarray, p
     lab = inv[lab]
     again = np.flatnonzero(upper >= lower - BOUND_MARGIN)
     if len(again):
-        d = x[again] - pal_w[lab[again]]
+        d = np.take(x, again, axis=0) - np.take(pal_w, lab[again], axis=0)  # (`take`: as `_lloyd`)
         again = again[np.sqrt(np.einsum("ij,ij->i", d, d)) >= lower[again] - BOUND_MARGIN]
-        lab[again] = nearest(pal_w, x[again])
+        lab[again] = nearest(pal_w, np.take(x, again, axis=0))
     return lab
 
 
@@ -399,11 +399,12 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0, st
                 acc.changed(old, lab)
             continue
         if len(again):  # Hamerly's second test: the exact distance to its own centre may do
-            d = x[again] - centres[lab[again]]
+            xa = np.take(x, again, axis=0)  # (`take`, row gathers: x[again] took 4-5× as long)
+            d = xa - np.take(centres, lab[again], axis=0)
             upper[again] = own = np.sqrt(np.einsum("ij,ij->i", d, d))
-            again = again[own >= low[again] - BOUND_MARGIN]
-            old = lab[again]
-            lab[again], upper[again], lower[again] = two_nearest(centres, x[again])
+            cross = np.flatnonzero(own >= low[again] - BOUND_MARGIN)
+            again, old = again[cross], lab[again[cross]]
+            lab[again], upper[again], lower[again] = two_nearest(centres, np.take(xa, cross, axis=0))
             wear.measured(again)
             if acc is not None:
                 acc.changed(old, lab[again], again)

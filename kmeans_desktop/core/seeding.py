@@ -132,10 +132,13 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
         low = lower - wear.worn()
         again = np.flatnonzero(upper >= low - BOUND_MARGIN)
         if len(again):  # Hamerly's second test: the exact distance to its own centre may do
-            d = x[again] - centres[lab[again]]
+            # (row gathers by `take`: x[again] took 4-5× as long for n×3 float64; same numbers)
+            xa = np.take(x, again, axis=0)
+            d = xa - np.take(centres, lab[again], axis=0)
             upper[again] = own = np.sqrt(np.einsum("ij,ij->i", d, d))
-            again = again[own >= low[again] - BOUND_MARGIN]
-            lab[again], upper[again], lower[again] = two_nearest(centres, x[again])
+            cross = np.flatnonzero(own >= low[again] - BOUND_MARGIN)
+            again = again[cross]
+            lab[again], upper[again], lower[again] = two_nearest(centres, np.take(xa, cross, axis=0))
             wear.measured(again)
     # The inertia of the last centres: after a last move, one more step's bounds settle most points'
     # nearest centre (a full search of all of them took 10-20 % of a screened start)
@@ -145,8 +148,8 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
         wear.moved(step)
         again = np.flatnonzero(upper >= lower - wear.worn() - BOUND_MARGIN)
         if len(again):
-            lab[again] = nearest(centres, x[again])
-    d = x - centres[lab]
+            lab[again] = nearest(centres, np.take(x, again, axis=0))
+    d = x - np.take(centres, lab, axis=0)
     return centres, float(np.einsum("ij,ij,i->", d, d, w))
 
 
