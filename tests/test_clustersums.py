@@ -43,7 +43,8 @@ def test_polish_with_kept_sums_gives_the_labels_of_fresh_sums(k, monkeypatch):
     """Positive weights take the kept sums, a zero weight anywhere the fresh ones: same labels
     (the zero-weight point is far away and alone, so it changes nothing else)."""
     rng = np.random.default_rng(k)
-    x = np.concatenate([rng.normal(m, 9, (1800, 3)) for m in rng.uniform(30, 220, (10, 3))])  # (unbinned: a zero weight makes an empty bin)
+    # 18,000 points: unbinned (a zero weight would make an empty bin)
+    x = np.concatenate([rng.normal(m, 9, (1800, 3)) for m in rng.uniform(30, 220, (10, 3))])
     w = rng.uniform(1, 20, len(x))
     start = x[rng.choice(len(x), k, replace=False)]
     got = kmeans._lloyd(start.copy(), colorbins.Points(x, w, integer=False), max_iter=8)
