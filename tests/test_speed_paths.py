@@ -119,7 +119,9 @@ def test_polish_with_bounds_matches_full_searches(k, n_fixed):
         prev = inertia
     got = kmeans._lloyd(start.copy(), pts, max_iter=8, n_fixed=n_fixed)
     assert len(got) == k - 1
-    np.testing.assert_array_equal(got, centres)
+    # the same labels at every step; the polish keeps its sums from the points that changed centre
+    # (`clustersums`), so the centres agree up to float rounding (about 1e-13 here)
+    np.testing.assert_allclose(got, centres, rtol=0, atol=1e-9)
 
 
 def test_seeded_kmeans_is_deterministic_and_finds_separated_clusters():

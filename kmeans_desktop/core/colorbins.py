@@ -207,7 +207,7 @@ class Candidates:
         """Squared distances of every point to its candidates (points × candidates)."""
         dc = None
         for j, col in enumerate(self.cols):
-            t = np.ascontiguousarray(centres[:, j])[cand]
+            t = np.take(np.ascontiguousarray(centres[:, j]), cand)  # (`take`: 96k×4, 363 -> 247 µs)
             t -= col[:, None]
             t *= t
             dc = t if dc is None else np.add(dc, t, out=dc)
@@ -231,7 +231,7 @@ class Candidates:
         lab = self.cand.reshape(-1)[at].astype(np.int64, copy=False)
         again = np.flatnonzero(np.sqrt(dc.reshape(-1)[at]) >= far - BOUND_MARGIN)
         if len(again):
-            d, i = self._query(centres, self.x[again])
+            d, i = self._query(centres, np.take(self.x, again, axis=0))  # (`take`: x[again] 3-4× slower)
             self.cand[again], self.far[again], lab[again] = i[:, :self.m], d[:, self.m], i[:, 0]
             self._wear.measured(again)
         self.labels = lab
@@ -254,7 +254,7 @@ class Candidates:
         lab = cand.reshape(-1)[at].astype(np.int64)
         again = np.flatnonzero(np.sqrt(dc.reshape(-1)[at]) >= far - BOUND_MARGIN)
         if len(again):
-            lab[again] = nearest(centres, self.x[again])
+            lab[again] = nearest(centres, np.take(self.x, again, axis=0))
         return lab
 
 

@@ -52,22 +52,19 @@ def _row_dots(d: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.einsum("ij,j->i", d, w)
 
 
-def kmeans_plusplus(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Greedy weighted k-means++ centres (at most k; fewer when the points run out).
+def kmeans_plusplus(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator,
+                    prep: Prepared | None = None) -> np.ndarray:
+    """Greedy weighted k-means++ centres (at most k; fewer when the points run out). `prep`:
+    `Prepared(x, w)`, when several starts share the points.
 
     The candidates' distances are laid out candidates × points, so every numpy loop runs along
     the points (a points × 5 table runs 5-long inner loops): flower.jpg's 9,303 coarse points at
     K=32, 29 -> 10 ms CPU a start, the same arithmetic per distance as `squared_distances`."""
     n = len(x)
     trials = 2 + int(np.log(k))
-    xx = np.einsum("ij,ij->i", x, x)
-    # [c, |c|², 1] · [−2x; 1; |x|²] = |c|² + |x|² − 2 c·x in one product per centre, where the
-    # product and two additions over the table were three passes (and |c|² a gather); measured
-    # 2026-12-03, one start on china's coarse set (min of 15, alternating): K=32 3.55 -> 2.94 ms
-    # CPU, K=256 21.4 -> 17.7 ms (with the clip below); the same bytes on 8 photos at K = 8…256.
-    aug = np.concatenate([x, xx[:, None], np.ones((n, 1))], axis=1)
-    m = np.ascontiguousarray(np.concatenate([-2.0 * x.T, np.ones((1, n)), xx[None, :]], axis=0))
-    first = int(rng.choice(n, p=w / w.sum()))
+    prep = Prepared(x, w) if prep is None else prep
+    aug, m = prep.aug, prep.m
+    first = int(rng.choice(n, p=prep.p))
     centres = [x[first]]
     closest = squared_distances(x, x[first][None, :])[:, 0]
     potential = float(np.einsum("i,i->", closest, w))
@@ -90,8 +87,32 @@ def kmeans_plusplus(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generat
     return np.array(centres)
 
 
+class Prepared:
+    """What every k-means++ start and Lloyd run measures of the same points, made once for all
+    starts (`weighted_kmeans`). Measured 2026-12-03, bench_speed's 4 photos at K=32 (5 starts
+    each), the same bytes (11 images, K = 8…256); quantize CPU on one thread 291 -> 286 ms (min
+    of 6 runs of 5 rounds, alternating)."""
+
+    def __init__(self, x: np.ndarray, w: np.ndarray, seeding: bool = True):
+        n = len(x)
+        mean = np.einsum("i,ij->j", w, x) / w.sum()  # (no BLAS: see kmeans_plusplus)
+        self.tol = _TOL * float(np.einsum("i,i->", w, ((x - mean) ** 2).sum(axis=1))) / w.sum()
+        self.wx = [w * x[:, d] for d in range(x.shape[1])]
+        self.x2 = float(np.einsum("ij,ij,i->", x, x, w))
+        if not seeding:
+            return
+        xx = np.einsum("ij,ij->i", x, x)
+        # [c, |c|², 1] · [−2x; 1; |x|²] = |c|² + |x|² − 2 c·x in one product per centre, where the
+        # product and two additions over the table were three passes (and |c|² a gather); measured
+        # 2026-12-03, one start on china's coarse set (min of 15, alternating): K=32 3.55 -> 2.94 ms
+        # CPU, K=256 21.4 -> 17.7 ms (with the clip in `kmeans_plusplus`); the same bytes on 8 photos at K = 8…256.
+        self.aug = np.concatenate([x, xx[:, None], np.ones((n, 1))], axis=1)
+        self.m = np.ascontiguousarray(np.concatenate([-2.0 * x.T, np.ones((1, n)), xx[None, :]], axis=0))
+        self.p = w / w.sum()
+
+
 def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int,
-                probe: dict | None = None) -> tuple[np.ndarray, float]:
+                probe: dict | None = None, prep: Prepared | None = None) -> tuple[np.ndarray, float]:
     """Weighted Lloyd iterations with exact assignment; returns the centres and their weighted
     inertia. A centre left empty keeps its place.
 
@@ -104,11 +125,10 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
 
     `probe` ({"step": s, "limit": v}): the inertia after s steps goes to probe["inertia"], and
     when it is above v (or v(), called then, when v is a function) the run stops there with an
-    infinite inertia."""
-    mean = np.einsum("i,ij->j", w, x) / w.sum()  # (no BLAS: see kmeans_plusplus)
-    tol = _TOL * float(np.einsum("i,i->", w, ((x - mean) ** 2).sum(axis=1))) / w.sum()
+    infinite inertia. `prep`: `Prepared(x, w)`, when several starts share the points."""
+    prep = Prepared(x, w, seeding=False) if prep is None else prep
+    tol, wx = prep.tol, prep.wx
     k = len(centres)
-    wx = [w * x[:, d] for d in range(x.shape[1])]
     lab, upper, lower = two_nearest(centres, x)
     wear = Wear(k, len(x))  # the lower bounds fall by the centres' path lengths since measured
     converged = False
@@ -116,8 +136,7 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
         sw = np.bincount(lab, weights=w, minlength=k)
         sums = np.stack([np.bincount(lab, weights=c, minlength=k) for c in wx], 1)
         if probe is not None and it == probe["step"]:  # the inertia from the clusters' sums
-            x2 = float(np.einsum("ij,ij,i->", x, x, w))
-            probe["inertia"] = x2 - float(np.einsum("ij,ij->", centres, 2.0 * sums - sw[:, None] * centres))
+            probe["inertia"] = prep.x2 - float(np.einsum("ij,ij->", centres, 2.0 * sums - sw[:, None] * centres))
             if probe["inertia"] > (probe["limit"]() if callable(probe["limit"]) else probe["limit"]):
                 return centres, np.inf
         new = np.where(sw[:, None] > 0, sums / np.maximum(sw, 1e-300)[:, None], centres)
@@ -132,10 +151,13 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
         low = lower - wear.worn()
         again = np.flatnonzero(upper >= low - BOUND_MARGIN)
         if len(again):  # Hamerly's second test: the exact distance to its own centre may do
-            d = x[again] - centres[lab[again]]
+            # (row gathers by `take`: x[again] took 4-5× as long for n×3 float64; same numbers)
+            xa = np.take(x, again, axis=0)
+            d = xa - np.take(centres, lab[again], axis=0)
             upper[again] = own = np.sqrt(np.einsum("ij,ij->i", d, d))
-            again = again[own >= low[again] - BOUND_MARGIN]
-            lab[again], upper[again], lower[again] = two_nearest(centres, x[again])
+            cross = np.flatnonzero(own >= low[again] - BOUND_MARGIN)
+            again = again[cross]
+            lab[again], upper[again], lower[again] = two_nearest(centres, np.take(xa, cross, axis=0))
             wear.measured(again)
     # The inertia of the last centres: after a last move, one more step's bounds settle most points'
     # nearest centre (a full search of all of them took 10-20 % of a screened start)
@@ -145,8 +167,8 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
         wear.moved(step)
         again = np.flatnonzero(upper >= lower - wear.worn() - BOUND_MARGIN)
         if len(again):
-            lab[again] = nearest(centres, x[again])
-    d = x - centres[lab]
+            lab[again] = nearest(centres, np.take(x, again, axis=0))
+    d = x - np.take(centres, lab, axis=0)
     return centres, float(np.einsum("ij,ij,i->", d, d, w))
 
 
@@ -164,13 +186,14 @@ def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: 
     if screen_on is not None and screen < max_iter and len(screen_on[0]) > k:
         x, w = screen_on
     runs = None
+    prep = Prepared(x, w)  # what every start measures of the points, once
     if n_init > 1 and len(x) > k and _start_threads() > 1:
-        runs = _parallel_starts(x, w, k, rng, n_init, screen)
+        runs = _parallel_starts(x, w, k, rng, n_init, screen, prep)
     if runs is None:  # one after the other
         runs, probed = [], np.inf
         for _ in range(n_init):
             probe = {"step": _PROBE_ITER, "limit": probed * _PROBE_SLACK} if screen > _PROBE_ITER else None
-            runs.append(lloyd_dense(x, w, kmeans_plusplus(x, w, k, rng), screen, probe=probe))
+            runs.append(lloyd_dense(x, w, kmeans_plusplus(x, w, k, rng, prep), screen, probe=probe, prep=prep))
             if probe is not None and "inertia" in probe:
                 probed = min(probed, probe["inertia"])
     best, best_inertia = None, np.inf
@@ -178,7 +201,7 @@ def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: 
         if inertia < best_inertia:
             best, best_inertia = centres, inertia
     if screen < max_iter:  # only the most promising start runs on to convergence
-        best = lloyd_dense(*full, best, max_iter - screen)[0]
+        best = lloyd_dense(*full, best, max_iter - screen, prep=prep if full[0] is x else None)[0]
     return best
 
 
@@ -211,7 +234,7 @@ def _draws(k: int) -> int:
 
 
 def _parallel_starts(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator, n_init: int,
-                     screen: int) -> list[tuple[np.ndarray, float]] | None:
+                     screen: int, prep: Prepared | None = None) -> list[tuple[np.ndarray, float]] | None:
     """The `n_init` screened starts of `weighted_kmeans` on two threads, each start exactly as
     run in order: start i draws from the generator advanced past the earlier starts' draws
     (PCG64's `advance`), and its probe at step `_PROBE_ITER` waits for the earlier starts' probes
@@ -219,6 +242,7 @@ def _parallel_starts(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Genera
     be in order. None when a start ran out of points (it then drew less: the caller runs them in
     order). Numpy releases the GIL in the array loops, so the two threads mostly overlap."""
     state, draws = rng.bit_generator.state, _draws(k)
+    prep = Prepared(x, w) if prep is None else prep
     probes: list[float | None] = [None] * n_init
     known = [threading.Event() for _ in range(n_init)]
     runs: list[tuple[np.ndarray, float] | None] = [None] * n_init
@@ -237,9 +261,9 @@ def _parallel_starts(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Genera
             gen = np.random.PCG64()
             gen.state = state
             gen.advance(i * draws)
-            seeds = kmeans_plusplus(x, w, k, np.random.Generator(gen))
+            seeds = kmeans_plusplus(x, w, k, np.random.Generator(gen), prep)
             probe = {"step": _PROBE_ITER, "limit": limit} if screen > _PROBE_ITER else None
-            runs[i] = lloyd_dense(x, w, seeds, screen, probe=probe) if len(seeds) == k else None
+            runs[i] = lloyd_dense(x, w, seeds, screen, probe=probe, prep=prep) if len(seeds) == k else None
         finally:  # (a start that converged before its probe has none)
             known[i].set()
 
