@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .bounds import Wear
+from .cellsearch import nearest_in_cells
 
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
@@ -378,8 +379,11 @@ def assign(centres: np.ndarray, pts: Points, *, bounds: bool = False):
         if len(rest):
             if bounds:
                 labels[rest], b[rest, 0], b[rest, 1] = two_nearest(centres, pts.x[rest])
-            else:
-                labels[rest] = tree.query(pts.x[rest])[1]
+            else:  # from a few candidates per open 7-bit cell (`cellsearch`)
+                row7 = np.full(len(cells.means7), -1, dtype=np.int64)
+                row7[open7[~sure7]] = np.arange(len(open7) - np.count_nonzero(sure7))
+                labels[rest] = nearest_in_cells(tree.query, tree.centres, pts.x, rest, row7[cells.point7[rest]],
+                                                cells.means7[open7[~sure7]], cells.radius7[open7[~sure7]], BOUND_MARGIN)
     if bounds:
         return labels, np.ascontiguousarray(b[:, 0]), np.ascontiguousarray(b[:, 1])
     return labels
