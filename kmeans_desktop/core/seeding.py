@@ -191,7 +191,12 @@ _IDLE_CORE = 0.5
 
 def _start_threads() -> int:
     """Threads for the k-means starts: two while a core is idle, else one; one in a process of a
-    pool that runs one per core (`colorbins.set_workers(1)`). (The result is the same either way.)"""
+    pool that runs one per core (`colorbins.set_workers(1)`). (The result is the same either way.)
+
+    A core is idle when the load average says so, or when fewer threads than cores are runnable
+    right now (`_runnable_now`): the window's own work of the last minute (the K curve, the PNG
+    packing) keeps the average above the bar long after it has ended (bench_gui: load 2.1-2.2 on
+    an otherwise idle 2-core machine, so its final previews ran their starts on one thread)."""
     from . import colorbins  # (its `_workers` as set now)
 
     cores = os.cpu_count() or 1
@@ -201,7 +206,20 @@ def _start_threads() -> int:
         load = os.getloadavg()[0]
     except OSError:  # (not on every platform)
         load = 0.0
-    return 2 if load < cores - _IDLE_CORE else 1
+    if load < cores - _IDLE_CORE:
+        return 2
+    runnable = _runnable_now()
+    return 2 if runnable is not None and runnable < cores else 1
+
+
+def _runnable_now() -> int | None:
+    """Threads runnable on the machine at this moment, this one included (Linux: /proc/loadavg's
+    fourth field, "runnable/all"); None where that isn't known."""
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            return int(f.read().split()[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _draws(k: int) -> int:
