@@ -42,6 +42,14 @@ def test_assign_from_cell_candidates_is_the_full_search(monkeypatch, seed, k):
     labels = colorbins.assign(centres, pts)
     assert calls and calls[0] > 1000  # the candidates' path ran, on many colours
     assert np.array_equal(labels, cKDTree(centres).query(x)[1])
+    # in two halves on two threads (small chunks, so that a few thousand colours split): the same
+    monkeypatch.setattr(cellsearch, "_CHUNK", 256)
+    monkeypatch.setattr(colorbins, "_DENSE_SPLIT", 512)
+    monkeypatch.setattr(colorbins, "lanes", lambda: 2)
+    split = []
+    monkeypatch.setattr(cellsearch, "in_two", lambda *a: split.append(1) or halves.in_two(*a))
+    assert np.array_equal(colorbins.assign(centres, pts), labels)
+    assert split
 
 
 def test_cell_candidates_fall_back_to_a_search_where_they_cannot_decide(monkeypatch):

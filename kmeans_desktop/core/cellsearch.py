@@ -21,6 +21,8 @@ from typing import Callable
 
 import numpy as np
 
+from .halves import in_two
+
 #: Candidates per open 7-bit cell (see the module note).
 CELL_CANDIDATES = 3
 #: Open colours are worked through in chunks of this many (the candidates' distances stay in the cache).
@@ -28,11 +30,12 @@ _CHUNK = 1 << 15
 
 
 def nearest_in_cells(query: Callable, centres: np.ndarray, x: np.ndarray, rest: np.ndarray, row: np.ndarray,
-                     means: np.ndarray, radius: np.ndarray, margin: float) -> np.ndarray:
+                     means: np.ndarray, radius: np.ndarray, margin: float, two: bool = False) -> np.ndarray:
     """The exact nearest centre (index into `centres`) of the points `x[rest]`. `row`: each of them's
     cell, a row of `means` (the cells' means) and `radius` (how far a member can lie from its
     mean); `query(points, k)`: (distances, indices) of the k nearest centres, as `cKDTree.query`;
-    `margin`: how close a bound may come before it counts as crossed (rounding)."""
+    `margin`: how close a bound may come before it counts as crossed (rounding); `two`: the colours
+    in two halves on two threads (`halves`)."""
     m = min(CELL_CANDIDATES, len(centres) - 1)
     d, i = query(means, m + 1)
     cand = [np.ascontiguousarray(i[:, j]) for j in range(m)]
@@ -41,27 +44,34 @@ def nearest_in_cells(query: Callable, centres: np.ndarray, x: np.ndarray, rest: 
     cols = [np.ascontiguousarray(centres[:, j]) for j in range(centres.shape[1])]
     labels = np.empty(len(rest), dtype=np.int64)
     sure = np.empty(len(rest), dtype=np.bool_)
-    for s in range(0, len(rest), _CHUNK):
-        e = min(len(rest), s + _CHUNK)
-        r, c = rest[s:e], row[s:e]
-        xr = np.take(x, r, axis=0).T  # (np.take of a column view would copy the whole column first)
-        best = lab = None
-        for cj in cand:  # by candidate column: every array n-long, no n×m tables
-            at = np.take(cj, c)
-            dist = None
-            for col, xc in zip(cols, xr):  # (x − c)² summed over the dimensions in order, as the tree does
-                t = np.take(col, at)
-                t -= xc
-                t *= t
-                dist = t if dist is None else np.add(dist, t, out=dist)
-            if best is None:
-                best, lab = dist, at
-            else:
-                nearer = dist < best  # (the first of equals, as an argmin)
-                np.copyto(best, dist, where=nearer)
-                np.copyto(lab, at, where=nearer)
-        labels[s:e] = lab
-        np.less(np.sqrt(best, out=best), np.take(far, c), out=sure[s:e])
+
+    def work(start: int, stop: int) -> None:
+        for s in range(start, stop, _CHUNK):
+            e = min(stop, s + _CHUNK)
+            r, c = rest[s:e], row[s:e]
+            xr = np.take(x, r, axis=0).T  # (np.take of a column view would copy the whole column first)
+            best = lab = None
+            for cj in cand:  # by candidate column: every array n-long, no n×m tables
+                at = np.take(cj, c)
+                dist = None
+                for col, xc in zip(cols, xr):  # (x − c)² summed over the dimensions in order, as the tree does
+                    t = np.take(col, at)
+                    t -= xc
+                    t *= t
+                    dist = t if dist is None else np.add(dist, t, out=dist)
+                if best is None:
+                    best, lab = dist, at
+                else:
+                    nearer = dist < best  # (the first of equals, as an argmin)
+                    np.copyto(best, dist, where=nearer)
+                    np.copyto(lab, at, where=nearer)
+            labels[s:e] = lab
+            np.less(np.sqrt(best, out=best), np.take(far, c), out=sure[s:e])
+
+    if two and len(rest) >= 2 * _CHUNK:  # every colour's answer is its own: the halves change nothing
+        in_two(work, len(rest), _CHUNK)
+    else:
+        work(0, len(rest))
     left = np.flatnonzero(~sure)
     if len(left):
         labels[left] = query(x[rest[left]], 1)[1]

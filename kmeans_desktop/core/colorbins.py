@@ -326,7 +326,8 @@ def assign(centres: np.ndarray, pts: Points, *, bounds: bool = False):
                 row7 = np.full(len(cells.means7), -1, dtype=np.int64)
                 row7[open7[~sure7]] = np.arange(len(open7) - np.count_nonzero(sure7))
                 labels[rest] = nearest_in_cells(tree.query, tree.centres, pts.x, rest, row7[cells.point7[rest]],
-                                                cells.means7[open7[~sure7]], cells.radius7[open7[~sure7]], BOUND_MARGIN)
+                                                cells.means7[open7[~sure7]], cells.radius7[open7[~sure7]], BOUND_MARGIN,
+                                                two=len(rest) >= _DENSE_SPLIT and lanes() > 1)
     if bounds:
         return labels, np.ascontiguousarray(b[:, 0]), np.ascontiguousarray(b[:, 1])
     return labels
