@@ -312,7 +312,8 @@ def test_the_starts_take_one_thread_on_a_busy_machine_or_in_a_pool_worker(monkey
     assert seeding._start_threads() == 1
     # a high average but an idle core now (the window's own earlier work): two
     monkeypatch.setattr(seeding, "_runnable_now", lambda: 1)
-    assert seeding._start_threads() == 2
+    assert seeding._start_threads(large=True) == 2
+    assert seeding._start_threads() == 1  # (web-size photos: by the load average only)
     monkeypatch.setattr(seeding.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
     monkeypatch.setattr(colorbins, "_workers", 1)
     assert seeding._start_threads() == 1

@@ -45,8 +45,11 @@ _DENSE_PAIRS = 8_000_000
 #: (90,000 colours) took 1.6 / 1.7 s to quantize at K = 64 / 256 with 8 M pairs (4 M: 1.4 / 1.6 s)
 #: against 0.8 s with 1 M, the tree answering the rest.
 _DENSE_PAIRS_6D = 1_000_000
-#: Dense queries of this many points or more run in two halves on two threads (`lanes`, `halves`).
-_DENSE_SPLIT = 65_536
+#: Dense queries of this many points or more run in two halves on two threads (`lanes`, `halves`):
+#: a 9 MP photo's (the detail pass's 141,220 samples; `cellsearch`'s 210,906 open colours of 9 MP
+#: china at K=32), not a web-size photo's (china.jpg: 96,615 colours), whose CPU time is measured
+#: on one thread against libimagequant (bench_speed).
+_DENSE_SPLIT = 131_072
 
 
 class _Nearest:

@@ -417,7 +417,7 @@ def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None, st
         # start and the polish below on the exact colours reaches the same optimum.)
         centres = weighted_kmeans(coarse, cw, min(k, len(coarse)), seed=seed,
                                   n_init=_N_INIT_SMALL_K if k <= 64 else 1, max_iter=_KMEANS_MAX_ITER,
-                                  screen_on=_screen_level(pts, k, len(coarse)))
+                                  screen_on=_screen_level(pts, k, len(coarse)), large=n > _EXACT_LLOYD_LIMIT)
     if n > _EXACT_LLOYD_LIMIT:
         centres = _lloyd(centres, Points(*levels[6], binned=False), max_iter=_POLISH_ITER, n_fixed=m)
         # The last step on 7-bit bin means (4× fewer points than the colours themselves) lands

@@ -151,7 +151,7 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
 
 
 def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: int, max_iter: int,
-                    screen_on: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                    screen_on: tuple[np.ndarray, np.ndarray] | None = None, large: bool = False) -> np.ndarray:
     """The best (least weighted inertia) of `n_init` k-means++ + Lloyd runs (screened after
     `_SCREEN_ITER` steps, clearly worse ones dropped after `_PROBE_ITER`); at most k centres.
     With several starts and more points than centres, the starts run on two threads
@@ -164,7 +164,7 @@ def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: 
     if screen_on is not None and screen < max_iter and len(screen_on[0]) > k:
         x, w = screen_on
     runs = None
-    if n_init > 1 and len(x) > k and _start_threads() > 1:
+    if n_init > 1 and len(x) > k and _start_threads(large) > 1:
         runs = _parallel_starts(x, w, k, rng, n_init, screen)
     if runs is None:  # one after the other
         runs, probed = [], np.inf
@@ -189,14 +189,16 @@ def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: 
 _IDLE_CORE = 0.5
 
 
-def _start_threads() -> int:
+def _start_threads(large: bool = False) -> int:
     """Threads for the k-means starts: two while a core is idle, else one; one in a process of a
     pool that runs one per core (`colorbins.set_workers(1)`). (The result is the same either way.)
 
-    A core is idle when the load average says so, or when fewer threads than cores are runnable
-    right now (`_runnable_now`): the window's own work of the last minute (the K curve, the PNG
-    packing) keeps the average above the bar long after it has ended (bench_gui: load 2.1-2.2 on
-    an otherwise idle 2-core machine, so its final previews ran their starts on one thread)."""
+    A core is idle when the load average says so, or, for a `large` image's histogram, when fewer
+    threads than cores are runnable right now (`_runnable_now`): the window's own work of the last
+    minute (the K curve, the PNG packing) keeps the average above the bar long after it has ended
+    (bench_gui: load 2.1-2.2 on an otherwise idle 2-core machine, so the 9 MP final previews ran
+    their starts on one thread). Not for web-size photos: bench_speed's CPU time at K=32 against
+    libimagequant rose 1.09-1.13x -> 1.21-1.32x with it (load 1.6-1.8, same wall time)."""
     from . import colorbins  # (its `_workers` as set now)
 
     cores = os.cpu_count() or 1
@@ -208,7 +210,7 @@ def _start_threads() -> int:
         load = 0.0
     if load < cores - _IDLE_CORE:
         return 2
-    runnable = _runnable_now()
+    runnable = _runnable_now() if large else None
     return 2 if runnable is not None and runnable < cores else 1
 
 
