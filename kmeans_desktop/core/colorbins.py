@@ -289,8 +289,10 @@ _CELL_POINTS = 20
 def assign(centres: np.ndarray, pts: Points, *, bounds: bool = False):
     """Exact nearest centre of every point, mostly decided per cell: by the triangle inequality a
     cell whose mean is clearly nearer one centre than any other has all its members nearest that
-    centre too. 6-bit cells first, then the 7-bit cells inside the undecided ones; only points
-    right at a boundary are searched one by one. Same answer as searching every point.
+    centre too. 6-bit cells first, then the 7-bit cells inside the undecided ones; the members of
+    the 7-bit cells left open take the nearest of their cell's few candidates (`cellsearch`), and
+    only the points that can't be decided so are searched one by one. Same answer as searching
+    every point (up to exact ties).
 
     With `bounds`, (labels, upper, lower): per point an upper bound on the distance to its centre
     and a lower bound on the distance to any other (its cell's, or exact where searched one by

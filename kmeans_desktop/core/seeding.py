@@ -157,7 +157,7 @@ def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: 
     With several starts and more points than centres, the starts run on two threads
     (`_parallel_starts`), with the same result. `screen_on`: a smaller set (coarser bin means
     of the same colours, more than k of them) the starts are seeded and screened on; the best
-    then runs to convergence on (x, w)."""
+    then runs to convergence on (x, w). `large`: the points are a large image's (`_start_threads`)."""
     rng = np.random.default_rng(seed)
     screen = _SCREEN_ITER if n_init > 1 and max_iter > _SCREEN_ITER else max_iter
     full = (x, w)
