@@ -306,14 +306,7 @@ def test_the_starts_take_one_thread_on_a_busy_machine_or_in_a_pool_worker(monkey
     monkeypatch.setattr(seeding.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
     assert seeding._start_threads() == 2
     monkeypatch.setattr(seeding.os, "getloadavg", lambda: (4.0, 0.3, 0.3))
-    monkeypatch.setattr(seeding, "_runnable_now", lambda: 3)
     assert seeding._start_threads() == 1
-    monkeypatch.setattr(seeding, "_runnable_now", lambda: None)
-    assert seeding._start_threads() == 1
-    # a high average but an idle core now (the window's own earlier work): two
-    monkeypatch.setattr(seeding, "_runnable_now", lambda: 1)
-    assert seeding._start_threads(large=True) == 2
-    assert seeding._start_threads() == 1  # (web-size photos: by the load average only)
     monkeypatch.setattr(seeding.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
     monkeypatch.setattr(colorbins, "_workers", 1)
     assert seeding._start_threads() == 1

@@ -13,8 +13,8 @@ pixel count as weight):
 3. the palette is rounded to uint8 and every distinct colour is mapped to its *exact* nearest
    palette entry (whole colour cells settled at once where the triangle inequality allows, the
    open cells' colours from a few candidates each, `cellsearch.py`; on a 9 MP photo the large
-   searches run in two halves on two threads, `halves.py`); pixels then take their colour's entry through a look-up table (undithered
-   RGB: or a neighbour's, left or above, when nearly as close, `runmap.py`, `vruns.py`, or the one
+   searches run in two halves on two threads, `halves.py`); pixels then take their colour's entry
+   through a look-up table (undithered RGB: or a neighbour's, left or above, when nearly as close, `runmap.py`, `vruns.py`, or the one
    its neighbours agree on, `despeckle.py`: smaller PNG files).
 
 RGB colours weigh by `texture.importance_counts` (smooth areas count more: pngquant's importance map).
@@ -418,7 +418,7 @@ def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None, st
         # start and the polish below on the exact colours reaches the same optimum.)
         centres = weighted_kmeans(coarse, cw, min(k, len(coarse)), seed=seed,
                                   n_init=_N_INIT_SMALL_K if k <= 64 else 1, max_iter=_KMEANS_MAX_ITER,
-                                  screen_on=_screen_level(pts, k, len(coarse)), large=n > _EXACT_LLOYD_LIMIT)
+                                  screen_on=_screen_level(pts, k, len(coarse)))
     if n > _EXACT_LLOYD_LIMIT:
         centres = _lloyd(centres, Points(*levels[6], binned=False), max_iter=_POLISH_ITER, n_fixed=m)
         # The last step on 7-bit bin means (4× fewer points than the colours themselves) lands

@@ -151,20 +151,20 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
 
 
 def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: int, max_iter: int,
-                    screen_on: tuple[np.ndarray, np.ndarray] | None = None, large: bool = False) -> np.ndarray:
+                    screen_on: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """The best (least weighted inertia) of `n_init` k-means++ + Lloyd runs (screened after
     `_SCREEN_ITER` steps, clearly worse ones dropped after `_PROBE_ITER`); at most k centres.
     With several starts and more points than centres, the starts run on two threads
     (`_parallel_starts`), with the same result. `screen_on`: a smaller set (coarser bin means
     of the same colours, more than k of them) the starts are seeded and screened on; the best
-    then runs to convergence on (x, w). `large`: the points are a large image's (`_start_threads`)."""
+    then runs to convergence on (x, w)."""
     rng = np.random.default_rng(seed)
     screen = _SCREEN_ITER if n_init > 1 and max_iter > _SCREEN_ITER else max_iter
     full = (x, w)
     if screen_on is not None and screen < max_iter and len(screen_on[0]) > k:
         x, w = screen_on
     runs = None
-    if n_init > 1 and len(x) > k and _start_threads(large) > 1:
+    if n_init > 1 and len(x) > k and _start_threads() > 1:
         runs = _parallel_starts(x, w, k, rng, n_init, screen)
     if runs is None:  # one after the other
         runs, probed = [], np.inf
@@ -189,16 +189,9 @@ def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: 
 _IDLE_CORE = 0.5
 
 
-def _start_threads(large: bool = False) -> int:
+def _start_threads() -> int:
     """Threads for the k-means starts: two while a core is idle, else one; one in a process of a
-    pool that runs one per core (`colorbins.set_workers(1)`). (The result is the same either way.)
-
-    A core is idle when the load average says so, or, for a `large` image's histogram, when fewer
-    threads than cores are runnable right now (`_runnable_now`): the window's own work of the last
-    minute (the K curve, the PNG packing) keeps the average above the bar long after it has ended
-    (bench_gui: load 2.1-2.2 on an otherwise idle 2-core machine, so the 9 MP final previews ran
-    their starts on one thread). Not for web-size photos: bench_speed's CPU time at K=32 against
-    libimagequant rose 1.09-1.13x -> 1.21-1.32x with it (load 1.6-1.8, same wall time)."""
+    pool that runs one per core (`colorbins.set_workers(1)`). (The result is the same either way.)"""
     from . import colorbins  # (its `_workers` as set now)
 
     cores = os.cpu_count() or 1
@@ -208,20 +201,7 @@ def _start_threads(large: bool = False) -> int:
         load = os.getloadavg()[0]
     except OSError:  # (not on every platform)
         load = 0.0
-    if load < cores - _IDLE_CORE:
-        return 2
-    runnable = _runnable_now() if large else None
-    return 2 if runnable is not None and runnable < cores else 1
-
-
-def _runnable_now() -> int | None:
-    """Threads runnable on the machine at this moment, this one included (Linux: /proc/loadavg's
-    fourth field, "runnable/all"); None where that isn't known."""
-    try:
-        with open("/proc/loadavg", encoding="ascii") as f:
-            return int(f.read().split()[3].split("/")[0])
-    except (OSError, ValueError, IndexError):
-        return None
+    return 2 if load < cores - _IDLE_CORE else 1
 
 
 def _draws(k: int) -> int:
