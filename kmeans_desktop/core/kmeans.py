@@ -14,8 +14,8 @@ pixel count as weight):
    palette entry (whole colour cells settled at once where the triangle inequality allows, the
    open cells' colours from a few candidates each, `cellsearch.py`; on a 9 MP photo the large
    searches run in two halves on two threads, `halves.py`); pixels then take their colour's entry
-   through a look-up table (undithered RGB: or a neighbour's, left or above, when nearly as close, `runmap.py`, `vruns.py`, or the one
-   its neighbours agree on, `despeckle.py`: smaller PNG files).
+   through a look-up table (undithered RGB: or a neighbour's, left or above, when nearly as close,
+   `runmap.py`, `vruns.py`, or the one its neighbours agree on, `despeckle.py`: smaller PNG files).
 
 RGB colours weigh by `texture.importance_counts` (smooth areas count more: pngquant's importance map).
 At K ≤ 16 the centres' hues are then nudged towards the worst 16×16 blocks (`detail.py`).
