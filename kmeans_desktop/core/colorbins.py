@@ -8,13 +8,16 @@ colours at once. Qt-free, numpy + scipy.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .bounds import Wear
+from .cellsearch import nearest_in_cells
+from .dense import GEMM_ONE_THREAD, _block_rows, _dense_query, product, squared_distances  # noqa: F401 (here too)
+from .halves import in_two
 
 if TYPE_CHECKING:
     from scipy.spatial import cKDTree
@@ -42,6 +45,11 @@ _DENSE_PAIRS = 8_000_000
 #: (90,000 colours) took 1.6 / 1.7 s to quantize at K = 64 / 256 with 8 M pairs (4 M: 1.4 / 1.6 s)
 #: against 0.8 s with 1 M, the tree answering the rest.
 _DENSE_PAIRS_6D = 1_000_000
+#: Dense queries of this many points or more run in two halves on two threads (`lanes`, `halves`):
+#: a 9 MP photo's (the detail pass's 141,220 samples; `cellsearch`'s 210,906 open colours of 9 MP
+#: china at K=32), not a web-size photo's (china.jpg: 96,615 colours), whose CPU time is measured
+#: on one thread against libimagequant (bench_speed).
+_DENSE_SPLIT = 131_072
 
 
 class _Nearest:
@@ -54,83 +62,16 @@ class _Nearest:
 
     def query(self, x: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
         if len(x) * len(self.centres) <= (_DENSE_PAIRS if self.centres.shape[1] <= 3 else _DENSE_PAIRS_6D):
-            return _dense_query(self.centres, x, k)
+            if len(x) < _DENSE_SPLIT or lanes() < 2:
+                return _dense_query(self.centres, x, k)
+            x = np.asarray(x, dtype=np.float64)  # two halves of whole blocks (`halves`): the same rows' answers
+            a, b = in_two(lambda s, e: _dense_query(self.centres, x[s:e], k), len(x), _block_rows(*self.centres.shape))
+            return np.concatenate([a[0], b[0]]), np.concatenate([a[1], b[1]])
         if self._tree is None:
             from scipy.spatial import cKDTree  # imported on first use (see _DENSE_PAIRS)
 
             self._tree = cKDTree(self.centres)
         return self._tree.query(x, k=k, workers=_workers if len(x) > _THREADED_ABOVE else 1)
-
-
-def squared_distances(x: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Squared distances, points × centres, one dimension at a time: no BLAS call, whose thread
-    pool costs far more than these few-column products on a busy machine (0.1 s a call at load 8)."""
-    d = np.subtract.outer(x[:, 0], c[:, 0])
-    d *= d
-    for j in range(1, x.shape[1]):
-        t = np.subtract.outer(x[:, j], c[:, j])
-        t *= t
-        d += t
-    return d
-
-
-#: Dense queries work through the points in blocks of about this many point × centre pairs, so
-#: the distance table stays in the cache (a third to half the time of one table for all points).
-_BLOCK_PAIRS = 65_536
-#: Matrix products of at most this many multiply-adds (m × n × k) run on the calling thread:
-#: OpenBLAS wakes its threads above 65,536 × GEMM_MULTITHREAD_THRESHOLD (4) = 262,144, and they
-#: then spin on the other core (measured 2026-12-03: 7×3 by 3×30,000 took 1.0 ms CPU, 7×3 by
-#: 3×12,000 0.06 ms). 3-D blocks of `_BLOCK_PAIRS` pairs are 196,608.
-GEMM_ONE_THREAD = 196_608
-
-
-def product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a @ b (BLAS), split by b's columns so that each product stays below `GEMM_ONE_THREAD`."""
-    cols = max(1, GEMM_ONE_THREAD // max(1, a.shape[0] * a.shape[1]))
-    if b.shape[1] <= cols:
-        return a @ b
-    return np.concatenate([a @ b[:, s:s + cols] for s in range(0, b.shape[1], cols)], axis=1)
-
-
-def _dense_query(c: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Distances and indices of the k (1 or 2) nearest centres, as cKDTree.query gives them.
-
-    Per block, |c|² − 2 x·c (the point's own |x|² is the same for every centre, so it is added to
-    the chosen distances only): one product and one add over the table, where the
-    subtract-square-add per dimension made eight passes. Measured 2026-12-02 (process time, 96,000
-    points): K=32 11 ms against 29, K=256 50 against 142; the labels agree with the per-dimension
-    distances on photos and with the k-d tree in the tests (the rounding, about 1e-11 of a squared
-    distance of up to 2e5, decides only exact ties).
-
-    The product by BLAS (`@`), not `einsum`: a block is at most `_BLOCK_PAIRS` × 3 = 196,608
-    multiply-adds, below OpenBLAS's threshold for threads (65,536 × GEMM_MULTITHREAD_THRESHOLD 4),
-    so it runs on the calling thread (CPU = wall time over 3,000 calls, no thread woken); 2048×32
-    blocks 111 -> 35 µs, 256×256 62 -> 29 µs. Measured 2026-12-03: the same palettes and indices
-    (hashes of 8 photos at K = 8…256), quantize CPU on bench_speed's 4 photos at K=32 402 -> 376 ms."""
-    x = np.asarray(x, dtype=np.float64)
-    c = np.asarray(c, dtype=np.float64)
-    m2 = np.ascontiguousarray(-2.0 * c.T)
-    cc = np.einsum("ij,ij->i", c, c)
-    n, kc = len(x), len(c)
-    rows = max(1, _BLOCK_PAIRS * 3 // (kc * x.shape[1]))  # (6-D points: half the rows, one thread)
-    # Written into arrays for all points, the chosen entries by flat index (`take`, `put`): fewer,
-    # cheaper calls per block than 2-D fancy indexing and a stack per block; the same numbers.
-    dist, idx = np.empty((k, n)), np.empty((k, n), dtype=np.intp)
-    base = np.arange(min(rows, n)) * kc
-    for s in range(0, n, rows):
-        d = x[s:s + rows] @ m2  # (a block's product stays below OpenBLAS's threading threshold)
-        d += cc
-        flat, m = d.reshape(-1), len(d)
-        for j in range(k):
-            first = np.argmin(d, axis=1)
-            at = base[:m] + first
-            np.take(flat, at, out=dist[j, s:s + m])
-            idx[j, s:s + m] = first
-            if j + 1 < k:
-                flat[at] = np.inf
-    dist += np.einsum("ij,ij->i", x, x)  # the points' own |x|², added to the chosen ones only
-    np.sqrt(np.maximum(dist, 0.0, out=dist), out=dist)
-    return (dist[0], idx[0]) if k == 1 else (dist.T, idx.T)
 
 
 #: Hamerly's bounds (seeding.lloyd_dense, kmeans._lloyd) this close count as crossed, so rounding
@@ -265,6 +206,12 @@ def set_workers(n: int) -> None:
     _workers = int(n)
 
 
+def lanes() -> int:
+    """Threads a large row-wise job may take: two on two cores or more, one in a process of a pool
+    that runs one per core (`set_workers(1)`). `runmap.band_threads` and `halves` users ask it."""
+    return 1 if _workers == 1 else min(2, os.cpu_count() or 1)
+
+
 class Points:
     """Weighted points to cluster, with their bin-mean pyramid and cell index built on first use.
     For RGB the histogram keeps one of these, so every K after the first reuses them."""
@@ -342,8 +289,10 @@ _CELL_POINTS = 20
 def assign(centres: np.ndarray, pts: Points, *, bounds: bool = False):
     """Exact nearest centre of every point, mostly decided per cell: by the triangle inequality a
     cell whose mean is clearly nearer one centre than any other has all its members nearest that
-    centre too. 6-bit cells first, then the 7-bit cells inside the undecided ones; only points
-    right at a boundary are searched one by one. Same answer as searching every point.
+    centre too. 6-bit cells first, then the 7-bit cells inside the undecided ones; the members of
+    the 7-bit cells left open take the nearest of their cell's few candidates (`cellsearch`), and
+    only the points that can't be decided so are searched one by one. Same answer as searching
+    every point (up to exact ties).
 
     With `bounds`, (labels, upper, lower): per point an upper bound on the distance to its centre
     and a lower bound on the distance to any other (its cell's, or exact where searched one by
@@ -378,8 +327,12 @@ def assign(centres: np.ndarray, pts: Points, *, bounds: bool = False):
         if len(rest):
             if bounds:
                 labels[rest], b[rest, 0], b[rest, 1] = two_nearest(centres, pts.x[rest])
-            else:
-                labels[rest] = tree.query(pts.x[rest])[1]
+            else:  # from a few candidates per open 7-bit cell (`cellsearch`)
+                row7 = np.full(len(cells.means7), -1, dtype=np.int64)
+                row7[open7[~sure7]] = np.arange(len(open7) - np.count_nonzero(sure7))
+                labels[rest] = nearest_in_cells(tree.query, tree.centres, pts.x, rest, row7[cells.point7[rest]],
+                                                cells.means7[open7[~sure7]], cells.radius7[open7[~sure7]], BOUND_MARGIN,
+                                                two=len(rest) >= _DENSE_SPLIT and lanes() > 1)
     if bounds:
         return labels, np.ascontiguousarray(b[:, 0]), np.ascontiguousarray(b[:, 1])
     return labels

@@ -100,7 +100,7 @@ def _block_counts(shape: tuple[int, int], block: int) -> np.ndarray:
 
 def _distances(centres: np.ndarray, x: np.ndarray, lab: np.ndarray | None = None) -> np.ndarray:
     """Each point's distance to its nearest centre (`lab`: those nearest centres, when known)."""
-    d = x - centres[nearest(centres, x) if lab is None else lab]
+    d = x - np.take(centres, nearest(centres, x) if lab is None else lab, axis=0)  # (2-D fancy indexing: slower)
     return np.sqrt(np.einsum("ij,ij->i", d, d))
 
 
@@ -146,7 +146,7 @@ def keep_details(centres: np.ndarray, pts: Points, pixel_colours: np.ndarray | N
     stride = _sample_stride(h * w)
     block = DETAIL_BLOCK // stride
     sampled = pixel_colours.reshape(h, w)[::stride, ::stride]
-    xs = pts.x[sampled.reshape(-1)]
+    xs = np.take(pts.x, sampled.reshape(-1), axis=0)
     base_x, base_w = pts.levels.get(DETAIL_BINS, (pts.x, pts.w))  # (few colours: no bins, the colours)
     dist = _distances(centres, base_x)
     total0 = float(np.dot(dist * dist, base_w))

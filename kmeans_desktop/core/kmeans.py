@@ -11,10 +11,11 @@ pixel count as weight):
    the exact distinct colours when there are up to 150,000 of them, else 6-bit bin means and a
    last step on 7-bit bin means (within 0.005 dB of exact steps at half the cost);
 3. the palette is rounded to uint8 and every distinct colour is mapped to its *exact* nearest
-   palette entry (a k-d tree, with whole colour cells settled at once where the triangle
-   inequality allows); pixels then take their colour's entry through a look-up table (undithered
-   RGB: or a neighbour's, left or above, when nearly as close, `runmap.py`, `vruns.py`, or the one
-   its neighbours agree on, `despeckle.py`: smaller PNG files).
+   palette entry (whole colour cells settled at once where the triangle inequality allows, the
+   open cells' colours from a few candidates each, `cellsearch.py`; on a 9 MP photo the large
+   searches run in two halves on two threads, `halves.py`); pixels then take their colour's entry
+   through a look-up table (undithered RGB: or a neighbour's, left or above, when nearly as close,
+   `runmap.py`, `vruns.py`, or the one its neighbours agree on, `despeckle.py`: smaller PNG files).
 
 RGB colours weigh by `texture.importance_counts` (smooth areas count more: pngquant's importance map).
 At K ≤ 16 the centres' hues are then nudged towards the worst 16×16 blocks (`detail.py`).

@@ -68,7 +68,6 @@ shared table, which it now makes); identical output.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
@@ -180,7 +179,7 @@ def band_threads(bands: int) -> int:
     pool that runs one per core). `vruns` and `despeckle` ask it too."""
     from . import colorbins
 
-    return 1 if colorbins._workers == 1 else max(1, min(bands, THREADS, os.cpu_count() or 1))
+    return max(1, min(bands, THREADS, colorbins.lanes()))
 
 
 def run_indices(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels: np.ndarray,
