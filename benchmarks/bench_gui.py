@@ -16,7 +16,11 @@ What it measures (printed, never asserted):
   with the time to the first quick preview, and the core's own quantize time for the final
   result (the part of the latency the GUI can't remove), beside it; and the time from that final
   preview to its exact PNG byte count (`sizeReady`; issue 13's goal: ≤ 2 s at 9 MP), and to the
-  estimate of it shown first (`estimateAvailable`, above 4 MP).
+  estimate of it shown first (`estimateAvailable`, above 4 MP). The drag moves the slider by
+  `setValue`, as a held key or a mouse that stops but stays pressed does: the last value waits
+  the session's debounce (`Session.DEBOUNCE_MS`). With `--let-go` the slider is held down during
+  the drag and let go on its last value, as a mouse drag ends: `sliderReleased` sends the request
+  at once (`Session.settle`). The two are different user actions; report both.
 
 The colour-space views (issue 4; `--part views` runs only these):
 
@@ -244,9 +248,13 @@ def settle_at(window: MainWindow, rec: Recorder, k: int) -> None:
     wait_until(idle, 120)
 
 
-def drag(window: MainWindow, values: list[int], interval_ms: float) -> float:
-    """Set the slider to each value in turn, one every interval_ms; returns the last change's time."""
+def drag(window: MainWindow, values: list[int], interval_ms: float, let_go: bool = False) -> float:
+    """Set the slider to each value in turn, one every interval_ms; returns the last change's time.
+    `let_go`: hold the slider down meanwhile and let it go right after the last value (a mouse
+    drag's end: `sliderReleased`)."""
     last = 0.0
+    if let_go:
+        window.k_slider.setSliderDown(True)
     next_at = time.perf_counter()
     for v in values:
         now = time.perf_counter()
@@ -255,6 +263,8 @@ def drag(window: MainWindow, values: list[int], interval_ms: float) -> float:
         window.k_slider.setValue(int(v))
         last = time.perf_counter()
         next_at = last + interval_ms / 1000
+    if let_go:
+        window.k_slider.setSliderDown(False)  # emits sliderReleased
     return last
 
 
@@ -296,7 +306,8 @@ def scrub(window: MainWindow, rec: Recorder, changes: int, interval_ms: float, t
     }
 
 
-def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms: float, timeline=None) -> dict:
+def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms: float, timeline=None,
+            let_go: bool = False) -> dict:
     finals, quicks, cores, sizes, estimates, final_cpu, pack_cpu = [], [], [], [], [], [], []
     for i in range(trials):
         window.worker.clear_cache()
@@ -306,7 +317,7 @@ def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms:
         step = 1 if k > start else -1
         path = list(range(start, k, step * max(1, abs(k - start) // 5)))[1:] + [k]
         cpu0, helper0 = time.process_time(), helper_cpu(window.worker.helper)
-        last = drag(window, path, interval_ms)
+        last = drag(window, path, interval_ms, let_go)
         wait_until(lambda last=last: rec.first(rec.ready, k, last) is not None, 120)
         ready = rec.first(rec.ready, k, last)
         quick = rec.first(rec.quick, k, last)
@@ -780,6 +791,8 @@ def main() -> int:
     ap.add_argument("--overlap", choices=("auto", "on", "off"), default="auto",
                     help="compute the full result beside the quick preview (default: with 4+ cores)")
     ap.add_argument("--ks", default="16,64,256", help="K values for the latency runs")
+    ap.add_argument("--let-go", action="store_true",
+                    help="end each latency drag by letting go of the slider (sliderReleased), as a mouse drag ends")
     ap.add_argument("--part", choices=("all", "preview", "views", "playback"), default="all",
                     help="the preview's scrub and latency, the colour-space views, k-means playback, or all (default)")
     ap.add_argument("--cases", default="",
@@ -857,12 +870,13 @@ def main() -> int:
     print(f"  jobs run: {s['quick_jobs']} quick previews, {s['full_jobs']} full results; "
           f"final K=256 on screen {s['final_after_ms']:.0f} ms after the last change")
 
-    print(f"\nLatency, last slider change → previewReady (cold cache, {args.trials} trials)")
+    how = "ended by letting go of the slider" if args.let_go else "slider left where it stopped (debounced)"
+    print(f"\nLatency, last slider change → previewReady (cold cache, {args.trials} trials; drag {how})")
     print(f"  {'K':>4} {'median ms':>10} {'goal ms':>8} {'verdict':>8} {'first quick ms':>15} "
           f"{'core quantize ms':>17} {'bytes after ms':>15} {'estimate after':>15} {'cpu final':>9} "
           f"{'cpu pack':>8} {'load':>5}  all (ms)")
     for k in (int(v) for v in args.ks.split(",")):
-        r = latency(window, rec, k, args.trials, args.interval_ms, timeline)
+        r = latency(window, rec, k, args.trials, args.interval_ms, timeline, args.let_go)
         goal = GOALS.get(k, float("nan"))
         verdict = "meets" if r["median"] <= goal else "misses"
         runs = " ".join(f"{v:.0f}" for v in r["finals"])
