@@ -361,3 +361,25 @@ def test_product_splits_large_products_and_equals_the_plain_one():
     np.testing.assert_allclose(colorbins.product(a, b), a @ b, rtol=1e-12)
     small = b[:, :100]
     np.testing.assert_array_equal(colorbins.product(a, small), a @ small)
+
+
+@pytest.mark.parametrize("colours,threaded", [(5_000, False), (200_000, True)])
+def test_the_starts_take_two_threads_only_for_images_of_many_colours(monkeypatch, colours, threaded):
+    """Web-size photos keep the k-means starts on one thread (two cost more CPU and wall there);
+    images above PARALLEL_STARTS_ABOVE distinct colours use two while a core is idle."""
+    from kmeans_desktop.core import colorbins, seeding
+    from kmeans_desktop.core.kmeans import palette_for_histogram
+
+    rng = np.random.default_rng(5)
+    flat = rng.choice(1 << 24, colours, replace=False).astype(np.uint32)
+    px = np.stack([(flat >> 16) & 255, (flat >> 8) & 255, flat & 255], axis=1).astype(np.uint8)
+    calls = []
+    real = seeding._parallel_starts
+    monkeypatch.setattr(seeding, "_parallel_starts", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(colorbins, "_workers", -1)
+    monkeypatch.setattr(seeding.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(seeding.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
+    from kmeans_desktop.core.histogram import build_histogram
+
+    palette_for_histogram(build_histogram(px.reshape(-1, 1, 3)), 16)
+    assert bool(calls) == threaded

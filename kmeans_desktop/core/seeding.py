@@ -173,11 +173,11 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
 
 
 def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: int, max_iter: int,
-                    screen_on: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                    screen_on: tuple[np.ndarray, np.ndarray] | None = None, parallel: bool = True) -> np.ndarray:
     """The best (least weighted inertia) of `n_init` k-means++ + Lloyd runs (screened after
     `_SCREEN_ITER` steps, clearly worse ones dropped after `_PROBE_ITER`); at most k centres.
     With several starts and more points than centres, the starts run on two threads
-    (`_parallel_starts`), with the same result. `screen_on`: a smaller set (coarser bin means
+    (`_parallel_starts`, when `parallel`: see `PARALLEL_STARTS_ABOVE`), with the same result. `screen_on`: a smaller set (coarser bin means
     of the same colours, more than k of them) the starts are seeded and screened on; the best
     then runs to convergence on (x, w)."""
     rng = np.random.default_rng(seed)
@@ -187,7 +187,7 @@ def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: 
         x, w = screen_on
     runs = None
     prep = Prepared(x, w)  # what every start measures of the points, once
-    if n_init > 1 and len(x) > k and _start_threads() > 1:
+    if parallel and n_init > 1 and len(x) > k and _start_threads() > 1:
         runs = _parallel_starts(x, w, k, rng, n_init, screen, prep)
     if runs is None:  # one after the other
         runs, probed = [], np.inf
@@ -204,6 +204,14 @@ def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: 
         best = lloyd_dense(*full, best, max_iter - screen, prep=prep if full[0] is x else None)[0]
     return best
 
+
+#: The starts run on two threads only for images of more distinct colours than this (the caller,
+#: `kmeans._cluster`, passes `parallel`). On web-size photos two threads cost more than they give:
+#: measured 2026-12-03 on a quiet machine (load 0.3, two threads chosen), bench_speed's 4 photos,
+#: 6 rounds alternating, sums of the best: K=32 quantize wall 307 ms on two threads against 286 ms
+#: on one, CPU 372 against 295 ms (libimagequant 306 ms); K=256 (one start) the same. At 9 MP two
+#: threads saved 3-7 ms wall of the starts' 35-54 ms (issue-15l's helper).
+PARALLEL_STARTS_ABOVE = 150_000
 
 #: The starts run on two threads only while the load average (1 minute) is below the core count
 #: less this: a busy machine has no idle core to give. Measured 2026-12-02 at load 5-6 on two cores
