@@ -229,6 +229,20 @@ def test_a_start_probed_worse_than_the_limit_stops_with_its_inertia_recorded():
                                   lloyd_dense(x, w, start.copy(), 6)[0])
 
 
+def _idle_two_cores(monkeypatch) -> list:
+    """An idle two-core machine for the starts' thread rule; the list grows by one per call of
+    `_parallel_starts` (which still runs)."""
+    from kmeans_desktop.core import colorbins, seeding
+
+    calls = []
+    real = seeding._parallel_starts
+    monkeypatch.setattr(seeding, "_parallel_starts", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(colorbins, "_workers", -1)
+    monkeypatch.setattr(seeding.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(seeding.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
+    return calls
+
+
 @pytest.mark.parametrize("k,n_init", [(8, 5), (24, 5), (3, 2)])
 def test_starts_on_two_threads_give_the_centres_of_starts_in_order(monkeypatch, k, n_init):
     """The starts on two threads draw from the generator where they would in order (PCG64's
@@ -240,12 +254,7 @@ def test_starts_on_two_threads_give_the_centres_of_starts_in_order(monkeypatch, 
     w = rng.uniform(1, 50, len(x))
     monkeypatch.setattr(colorbins, "_workers", 1)
     seq = weighted_kmeans(x, w, k, seed=4, n_init=n_init, max_iter=100)
-    calls = []
-    real = seeding._parallel_starts
-    monkeypatch.setattr(seeding, "_parallel_starts", lambda *a: calls.append(1) or real(*a))
-    monkeypatch.setattr(colorbins, "_workers", -1)
-    monkeypatch.setattr(seeding.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(seeding.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
+    calls = _idle_two_cores(monkeypatch)
     par = weighted_kmeans(x, w, k, seed=4, n_init=n_init, max_iter=100)
     assert calls and np.array_equal(seq, par)
 
@@ -367,18 +376,12 @@ def test_product_splits_large_products_and_equals_the_plain_one():
 def test_the_starts_take_two_threads_only_for_images_of_many_colours(monkeypatch, colours, threaded):
     """Web-size photos keep the k-means starts on one thread (two cost more CPU and wall there);
     images above PARALLEL_STARTS_ABOVE distinct colours use two while a core is idle."""
-    from kmeans_desktop.core import colorbins, seeding
     from kmeans_desktop.core.kmeans import palette_for_histogram
 
     rng = np.random.default_rng(5)
     flat = rng.choice(1 << 24, colours, replace=False).astype(np.uint32)
     px = np.stack([(flat >> 16) & 255, (flat >> 8) & 255, flat & 255], axis=1).astype(np.uint8)
-    calls = []
-    real = seeding._parallel_starts
-    monkeypatch.setattr(seeding, "_parallel_starts", lambda *a: calls.append(1) or real(*a))
-    monkeypatch.setattr(colorbins, "_workers", -1)
-    monkeypatch.setattr(seeding.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(seeding.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
+    calls = _idle_two_cores(monkeypatch)
     from kmeans_desktop.core.histogram import build_histogram
 
     palette_for_histogram(build_histogram(px.reshape(-1, 1, 3)), 16)
