@@ -328,10 +328,11 @@ def assign(centres: np.ndarray, pts: Points, *, bounds: bool = False):
             if bounds:
                 labels[rest], b[rest, 0], b[rest, 1] = two_nearest(centres, pts.x[rest])
             else:  # from a few candidates per open 7-bit cell (`cellsearch`)
+                still = open7[~sure7]  # the 7-bit cells left open
                 row7 = np.full(len(cells.means7), -1, dtype=np.int64)
-                row7[open7[~sure7]] = np.arange(len(open7) - np.count_nonzero(sure7))
+                row7[still] = np.arange(len(still))
                 labels[rest] = nearest_in_cells(tree.query, tree.centres, pts.x, rest, row7[cells.point7[rest]],
-                                                cells.means7[open7[~sure7]], cells.radius7[open7[~sure7]], BOUND_MARGIN,
+                                                cells.means7[still], cells.radius7[still], BOUND_MARGIN,
                                                 two=len(rest) >= _DENSE_SPLIT and lanes() > 1)
     if bounds:
         return labels, np.ascontiguousarray(b[:, 0]), np.ascontiguousarray(b[:, 1])
