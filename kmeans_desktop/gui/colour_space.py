@@ -113,7 +113,9 @@ class ColourSpacePanels(QObject):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(110)  # narrow enough that the window still fits 1024 px (issue 15); it scrolls
+        # Its controls' whole width (they were cut off at 1024×600 with 110 px): the cloud's header
+        # shortens its texts to make room (`CompactRow`); only the height scrolls.
+        scroll.setMinimumWidth(controls.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
         box = QSplitter(Qt.Orientation.Horizontal)
         box.setChildrenCollapsible(False)
         box.addWidget(cloud)

@@ -88,3 +88,18 @@ def test_minimum_size_fits_1024x600_with_every_panel_shown(opened, qtbot):
     minimum = opened.minimumSizeHint().expandedTo(opened.minimumSize())
     assert minimum.width() + FRAME_GUESS.width() <= 1024
     assert minimum.height() + FRAME_GUESS.height() <= 600
+
+
+def test_at_1024x600_the_playback_controls_keep_their_width_and_the_cloud_header_shortens(opened, qtbot):
+    panels = opened.colour_space
+    qtbot.waitUntil(lambda: panels.cloud_dock.isVisible() and panels.curve_dock.isVisible(), timeout=20_000)
+    cloud, controls = panels.cloud, panels.kmeans_controls
+    opened.resize(1024 - FRAME_GUESS.width(), 600 - FRAME_GUESS.height())
+    qtbot.waitUntil(lambda: opened.width() <= 1024 - FRAME_GUESS.width(), timeout=5_000)
+    # every playback control is shown whole (they were cut off: "Ste", half of "Run again")
+    qtbot.waitUntil(lambda: controls.width() >= controls.minimumSizeHint().width(), timeout=5_000)
+    assert cloud.original_button.text() == "Original" and cloud.reduced_button.text() == "Reduced"
+    assert cloud.reset_button.text() == "Reset view"
+    opened.resize(1500, 900)
+    qtbot.waitUntil(lambda: cloud.original_button.text() == "Original colours", timeout=5_000)
+    assert cloud.reduced_button.text() == "Reduced colours"

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.playback import DISPLAY_AXES, DISPLAY_SPACES, display_positions
+from .compact_row import CompactRow
 from .flat_cloud import FlatCloudView
 from .gl_cloud import GLCloudView
 
@@ -175,6 +176,8 @@ class ColorCloud(QWidget):
         box.setSpacing(0)
         box.addLayout(header)
         box.addLayout(self._stack, 1)
+        self.compact_header = CompactRow(self, header, [(self.original_button, "Original colours", "Original"), (
+            self.reduced_button, "Reduced colours", "Reduced")])
         self.view: GLCloudView | FlatCloudView | None = None
         self.set_flat(flat)
 

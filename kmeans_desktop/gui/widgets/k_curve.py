@@ -84,7 +84,14 @@ class KCurveView(QWidget):
             axis.setStyle(maxTickLevel=1)  # no minor ticks and grid lines: half the painting
             axis.setTextPen(pg.mkPen(fg))
             axis.setPen(pg.mkPen(QColor(fg.red(), fg.green(), fg.blue(), 110)))
-        item.getAxis("bottom").setTicks([[(math.log2(k), str(k)) for k in GRID_KS]])
+        # Two levels: 2, 16 and 256 always labelled, the others only while they have room (they
+        # overlapped in a narrow dock, 1024×600 window: "48364"). pyqtgraph drops a lower level's
+        # labels once all labels so far fill this share of the axis: all eight take about half of
+        # it when the widest two just stop touching (an axis of about 245 px; the default window's
+        # is 260).
+        item.getAxis("bottom").setTicks([[(math.log2(k), str(k)) for k in GRID_KS if k in (2, 16, 256)],
+                                         [(math.log2(k), str(k)) for k in GRID_KS if k not in (2, 16, 256)]])
+        item.getAxis("bottom").setStyle(textFillLimits=[(0, 0.8), (2, 0.5)])
         item.setLabel("bottom", "K (colours)")
         item.setLabel("left", "SSIMULACRA2", color=QColor(*PSNR_COLOR).name())
         item.showAxis("right")
