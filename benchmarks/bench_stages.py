@@ -7,7 +7,10 @@ The photo is bench_gui's (china.jpg scaled with Lanczos to 3674×2449). As in th
 histogram serves every K, and each final K follows a final at the K bench_gui's latency runs start
 from (so a change of chroma weight is paid as the window pays it). Stages: the palette (k-means++,
 Lloyd, assigning colours: `palette_for_histogram`), `runmap`, `vruns`, `despeckle`, the rest of
-`quantize` (counts, error), and the picture to paint (`render.pyramid_from_indexed`). Medians of
+`quantize` (counts, error), and the picture to paint (`render.pyramid_from_indexed`); then "preview":
+the window's whole compute step for that K (`compute.compute_preview`: quantize and the picture as
+the window makes them, since issue 15's fourteenth helper the picture beside the last pass; run
+after the start K again, apart from the stages above). Medians of
 --reps. With --base, the same run on another checkout (a path whose `kmeans_desktop` to import),
 alternated with this one in child processes, so both see the same machine load; compare CPU
 figures when the machine is busy.
@@ -27,7 +30,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-STAGES = ("palette", "runmap", "vruns", "despeckle", "rest", "quantize", "picture")
+STAGES = ("palette", "runmap", "vruns", "despeckle", "rest", "quantize", "picture", "preview")
 
 
 def photo() -> Path:
@@ -72,6 +75,9 @@ def measure(ks: list[int], reps: int) -> dict:
         pixelmap = kmeans
     timed(pixelmap, "despeckle", "despeckle")
     quantize(src.pixels, 8, histogram=hist)  # what the window computes once per image
+    from kmeans_desktop.gui import compute
+
+    loaded = compute.LoadedImage(0, src, hist, None, None, None, 0.0)  # (compute_preview reads no more)
     out = {}
     for k in ks:
         rows = []
@@ -87,7 +93,12 @@ def measure(ks: list[int], reps: int) -> dict:
             spent["picture"] = [time.process_time() - c, time.perf_counter() - t]
             parts = ("palette", "runmap", "vruns", "despeckle")
             spent["rest"] = [spent["quantize"][j] - sum(spent.get(p, [0, 0])[j] for p in parts) for j in (0, 1)]
-            rows.append(dict(spent))
+            row = dict(spent)
+            quantize(src.pixels, start, histogram=hist)
+            c, t = time.process_time(), time.perf_counter()
+            compute.compute_preview(loaded, k, False, True)
+            row["preview"] = [time.process_time() - c, time.perf_counter() - t]
+            rows.append(row)
         out[k] = {s: [round(statistics.median(r.get(s, [0, 0])[j] for r in rows) * 1000) for j in (0, 1)]
                   for s in STAGES}
     out["load"] = os.getloadavg()[0]

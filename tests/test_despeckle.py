@@ -139,3 +139,33 @@ def test_bands_of_rows_on_threads_give_the_same_map_counts_and_error(monkeypatch
         np.testing.assert_array_equal(got, want)
         assert delta == want_delta
         np.testing.assert_array_equal(counts, np.bincount(got.reshape(-1), minlength=3))
+
+
+def test_rows_handed_on_as_they_are_final_make_the_same_map(monkeypatch):
+    # With `rows_done` (the window's picture is built from them meanwhile) every band of rows is
+    # handed on once, starting at a multiple of `align`, already as it ends up; the map, counts
+    # and error are those made without it.
+    rng = np.random.default_rng(5)
+    palette = np.array([[100, 100, 100], [120, 120, 120], [140, 140, 140]], np.uint8)
+    px = rng.integers(100, 141, (41, 17, 1)).repeat(3, axis=2).astype(np.uint8)
+    idx = rng.integers(0, 3, (41, 17)).astype(np.uint8)
+    idx[rng.random((41, 17)) < 0.6] = 1
+    want, want_delta = _run(px, palette, idx)
+    hist = build_histogram(px)
+    x, centres = to_working(hist.colors, chroma=CHROMA_SCALE), to_working(palette, chroma=CHROMA_SCALE)
+    nearest = ((x[:, None, :] - centres[None]) ** 2).sum(axis=2).argmin(axis=1)
+    for threaded, parts, align in ((False, 4, 6), (True, 4, 6), (True, 3, 4), (True, 40, 2), (True, 2, 64)):
+        monkeypatch.setattr(ds, "_THREADED_PIXELS", 0 if threaded else 10**9)
+        monkeypatch.setattr(ds, "_PARTS", parts)
+        seen = []
+        counts = np.bincount(idx.reshape(-1), minlength=3).astype(np.int64)
+        got, delta = ds.despeckle(idx, hist, x, centres, nearest, palette, counts,
+                                  rows_done=lambda out, y0, y1: seen.append((y0, y1, out[y0:y1].copy(), out)), align=align)
+        np.testing.assert_array_equal(got, want)
+        assert delta == want_delta
+        np.testing.assert_array_equal(counts, np.bincount(got.reshape(-1), minlength=3))
+        assert sorted(r for s in seen for r in range(s[0], s[1])) == list(range(41))  # every row once
+        assert all(y0 % align == 0 for y0, *_ in seen)
+        for y0, y1, rows, out in seen:
+            assert out is got
+            np.testing.assert_array_equal(rows, want[y0:y1])  # final when handed on

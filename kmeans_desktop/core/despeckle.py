@@ -31,6 +31,10 @@ RGBA (errors on the composites over black and white, as `alpha` maps; an opaque 
 opaque entry): bench_perceptual's RGBA images, undithered, K = 8…256: the translucent gradient
 0.87× -> 0.83× pngquant's bytes at K=16 (score −0.01), 0.81× -> 0.76× at K=64; the icon sheets
 within 2 %.
+
+Issue 15's fourteenth helper: each band of rows is judged and written on its own thread (the
+choices are elementwise, the error terms whole numbers: the same map, counts and error), so that
+a band's final rows can be handed on at once (`rows_done`: the window's picture).
 """
 
 from __future__ import annotations
@@ -58,29 +62,73 @@ _PARTS = 4
 
 
 def despeckle(indices: np.ndarray, hist: ColorHistogram, x: np.ndarray, centres: np.ndarray,
-              labels: np.ndarray, palette: np.ndarray, counts: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+              labels: np.ndarray, palette: np.ndarray, counts: np.ndarray | None = None,
+              rows_done=None, align: int = 1) -> tuple[np.ndarray, float]:
     """(H×W uint8 indices, change in the summed squared sRGB error); `counts` (pixels per entry of
     `indices`), when given, is brought up to date in place from the moved pixels. All pixels are judged
     against the same input map (no pixel's change affects another's), so the result doesn't
     depend on any order. `x`: working-space coordinates of the distinct colours; `centres`: of
     the palette entries; `labels`: each distinct colour's nearest entry; `palette`: the entries
-    in sRGB (uint8)."""
+    in sRGB (uint8).
+
+    `rows_done(out, y0, y1)`, when given, is called (on the thread that made them) as soon as rows
+    y0..y1-1 of the answer `out` are final, for every band of rows (the picture is built from
+    them meanwhile: `pixelmap.final_rows`); bands then start at multiples of `align` rows."""
     if SPECKLE_SLACK <= 0 or indices.size == 0:
+        if rows_done is not None and indices.size:
+            rows_done(indices, 0, indices.shape[0])
         return indices, 0.0
     h, w = indices.shape
     rows = max(1, -(-h // _PARTS)) if indices.size >= _THREADED_PIXELS else h
+    if rows_done is not None and rows < h:
+        rows = -(-rows // align) * align
     parts = [(y, min(h, y + rows)) for y in range(0, h, rows)]
+    out = np.empty_like(indices)
+    flat_in, flat_out = indices.reshape(-1), out.reshape(-1)
+    n = len(counts) if counts is not None else len(palette)
+    pal = palette.astype(np.int32)
+
+    def part(y0: int, y1: int) -> tuple[int, np.ndarray | None]:
+        """Rows y0..y1-1 judged and written into `out`: their error change (a whole number) and
+        change of counts. (Each band's candidates are judged on the band's thread: elementwise, the
+        same choices as judging all at once; the error terms are whole numbers, exact in any order.)"""
+        cand, other = _candidates(indices, y0, y1)
+        out[y0:y1] = indices[y0:y1]
+        moved = _judged(cand, other, hist, x, centres, labels, palette)
+        if moved is None:
+            if rows_done is not None:
+                rows_done(out, y0, y1)
+            return 0, None
+        cand, other, colour = moved
+        own = flat_in[cand]
+        flat_out[cand] = other
+        if rows_done is not None:
+            rows_done(out, y0, y1)
+        rgb = np.take(hist.colors, colour, axis=0).astype(np.int32)
+        d_new, d_old = rgb - np.take(pal, other, axis=0), rgb - np.take(pal, own, axis=0)
+        sse = int(np.einsum("ij,ij->", d_new, d_new, dtype=np.int64) - np.einsum("ij,ij->", d_old, d_old, dtype=np.int64))
+        return sse, np.bincount(other, minlength=n)[:n] - np.bincount(own, minlength=n)[:n]
+
     threads = band_threads(len(parts))
     if threads > 1:
         with ThreadPoolExecutor(threads, thread_name_prefix="despeckle") as pool:
-            found = list(pool.map(lambda part: _candidates(indices, *part), parts))
+            found = list(pool.map(lambda p: part(*p), parts))
     else:
-        found = [_candidates(indices, *part) for part in parts]
-    cand = np.concatenate([c for c, _ in found])
+        found = [part(*p) for p in parts]
+    delta = 0
+    for sse, dc in found:
+        delta += sse
+        if dc is not None and counts is not None:
+            counts += dc
+    return out, float(delta)
+
+
+def _judged(cand: np.ndarray, other: np.ndarray, hist: ColorHistogram, x: np.ndarray, centres: np.ndarray,
+            labels: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Of the candidates (flat positions, the entry their neighbours share), those that take it by
+    the rule above: (positions, entries, their colours' indices into `hist.colors`), or None."""
     if len(cand) == 0:
-        return indices, 0.0
-    other = np.concatenate([o for _, o in found])
-    own = indices.reshape(-1)[cand]
+        return None
     colour = _colour_numbers(hist, cand)
     xc = np.take(x, colour, axis=0)  # (np.take: 2-D fancy indexing is several times slower)
     e_best = ((xc - np.take(centres, labels[colour], axis=0)) ** 2).sum(axis=1)
@@ -92,17 +140,8 @@ def despeckle(indices: np.ndarray, hist: ColorHistogram, x: np.ndarray, centres:
         # exact at their entry, so they never move)
         take &= (hist.colors[colour, 3] < 255) | (palette[other, 3] == 255)
     if not take.any():
-        return indices, 0.0
-    moved, new = cand[take], other[take]
-    if counts is not None:
-        counts += np.bincount(new, minlength=len(counts))[:len(counts)]
-        counts -= np.bincount(own[take], minlength=len(counts))[:len(counts)]
-    out = indices.copy()
-    out.reshape(-1)[moved] = new
-    rgb = np.take(hist.colors, colour[take], axis=0).astype(np.float64)
-    pal = palette.astype(np.float64)
-    delta = float((((rgb - pal[new]) ** 2).sum(axis=1) - ((rgb - pal[own[take]]) ** 2).sum(axis=1)).sum())
-    return out, delta
+        return None
+    return cand[take], other[take], colour[take]
 
 
 def _candidates(indices: np.ndarray, y0: int, y1: int) -> tuple[np.ndarray, np.ndarray]:

@@ -10,18 +10,43 @@ distinct colours.
 Why a module of its own: this is the part of a 9 MP final preview that runs after the palette, and
 the window waits for all of it (issue 15: 0.25-0.37 s wall of a 0.7-0.8 s final preview); its steps
 share their per-colour measures (`runmap.colour_errors`) and are timed together
-(benchmarks/bench_stages.py).
+(benchmarks/bench_stages.py). While the last pass runs, its final rows may be handed on band by band
+(`final_rows`: the window builds its picture from them meanwhile).
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import numpy as np
 
 from . import histogram as histogram_module, runmap, vruns
 from .despeckle import despeckle
 from .histogram import ColorHistogram
+
+
+#: Where the undithered RGB passes hand their final rows while they run (`final_rows`).
+_FINAL_ROWS: ContextVar = ContextVar("final_rows", default=None)
+
+
+@contextmanager
+def final_rows(sink):
+    """Within this block (on this thread), a `quantize` that maps RGB pixels by the byte-aware
+    passes calls `sink.start(palette, (h, w))` once the palette is known, which returns the row
+    multiple its bands should start at, and then `sink.rows(indices, y0, y1)` for every band of
+    rows of the final indices as soon as they are final, from the threads that made them (all
+    rows, each once; `indices` is the array the result will hold). Other results never call it.
+
+    Why: the window's picture of a 9 MP result (a look-up of 9 M pixels and a halving, 14 ms CPU)
+    was built after quantize returned, 18-31 ms of the wait for the final preview; built band by
+    band beside the last pass, it costs that pass's threads a few ms (`render.IndexedPicture`)."""
+    token = _FINAL_ROWS.set(sink)
+    try:
+        yield sink
+    finally:
+        _FINAL_ROWS.reset(token)
 
 
 def colour_sse(hist: ColorHistogram, palette: np.ndarray, labels: np.ndarray) -> float:
@@ -67,5 +92,10 @@ def _passes(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels: np
     # the counts follow the pixels the vertical and speckle passes move (no bincount over every
     # pixel: 9 MP 50-70 ms CPU, all of it holding the GIL)
     indices, extra_v = vruns.vertical_runs(hist, mapped, x, centres, labels, palette, counts, near, errors)
-    indices, extra_s = despeckle(indices, hist, x, centres, labels, palette, counts)
+    sink = _FINAL_ROWS.get()
+    if sink is None:
+        indices, extra_s = despeckle(indices, hist, x, centres, labels, palette, counts)
+    else:
+        indices, extra_s = despeckle(indices, hist, x, centres, labels, palette, counts, rows_done=sink.rows,
+                                     align=sink.start(palette, hist.shape))
     return indices, extra + extra_v + extra_s, counts

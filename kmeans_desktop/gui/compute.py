@@ -30,11 +30,12 @@ from ..core import (
     load_image,
     quantize,
 )
+from ..core.pixelmap import final_rows
 from ..core.sampling import strided_sample
 from . import helper as _helper
 from .helper import OUT_OF_PROCESS_ABOVE, HelperProcess
 from ..core.encoding import DEFAULT_EFFORT
-from .render import ImagePyramid, pyramid_from_indexed, pyramid_from_pixels
+from .render import ImagePyramid, IndexedPicture, pyramid_from_indexed, pyramid_from_pixels
 
 log = logging.getLogger("kmeans_desktop.gui.worker")  # the worker's log: these are its messages
 
@@ -202,10 +203,11 @@ def compute_preview(image: LoadedImage, k: int, dither: bool | float, final: boo
     `locked` colours are kept exactly in the palette; `early(q)` (final results) starts packing
     the PNG as soon as the picture is built, before the result is shown."""
     pixels, hist = (image.source.pixels, image.histogram) if final else (image.proxy, image.proxy_histogram)
-    q = quantize(pixels, k, dither=bool(dither), histogram=hist, dither_strength=float(dither) if dither else 1.0,
-                 locked=locked or None)
+    with final_rows(IndexedPicture()) as picture:  # (undithered RGB: the picture is made beside the last pass)
+        q = quantize(pixels, k, dither=bool(dither), histogram=hist, dither_strength=float(dither) if dither else 1.0,
+                     locked=locked or None)
     size = QSize(image.source.width, image.source.height)
-    pyramid = pyramid_from_indexed(q.indices, q.palette, size)
+    pyramid = pyramid_from_indexed(q.indices, q.palette, size, picture)
     # (after the picture, not before: the helper's packing took a core from the picture's two
     # threads; 9 MP K = 16/64, alternating, load 2.4: picture 42 -> 31 ms, exact bytes K=16 759 ->
     # 761 ms, K=64 1541 -> 1559 ms after quantize)

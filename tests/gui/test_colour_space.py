@@ -85,6 +85,24 @@ def test_after_preview_ready_8_there_are_exactly_8_centroids_in_the_palette_colo
     assert len(markers.pos) == len(sampled.current_palette()) == 3
 
 
+def test_the_cloud_draws_a_new_results_centroids_after_previewready_not_in_its_repaint(sampled, qtbot):
+    """The window's repaint before previewReady paints every widget then marked for update; the 3-D
+    cloud's paint (a render and read-back) is left for after it, its centroids already set."""
+    cloud = sampled.colour_space.cloud
+    assert cloud.is_3d
+    gl_view = cloud.view.view
+    frames = []
+    gl_view.frameSwapped.connect(lambda: frames.append(len(cloud.view.centroids.pos)))
+    at_ready = []
+    sampled.previewReady.connect(lambda k: at_ready.append((k, len(frames), len(cloud.view.centroids.pos))))
+    with qtbot.waitSignal(sampled.previewReady, timeout=20_000, check_params_cb=k_is(3)):
+        sampled.k_slider.setValue(3)
+    k, painted, centroids = at_ready[-1]
+    assert centroids == 3  # set before previewReady ...
+    assert painted == 0  # ... and not painted in the window's repaint before it
+    qtbot.waitUntil(lambda: len(frames) > 0 and frames[-1] == 3, timeout=5000)  # ... but soon after
+
+
 def test_toggle_recolours_the_points_with_their_centroids(sampled, qtbot):
     cloud = sampled.colour_space.cloud
     q = sampled.current_preview().quantized

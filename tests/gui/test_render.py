@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -48,8 +50,8 @@ def test_bands_cover_every_row_once():
 
 
 @pytest.mark.parametrize("height", [1101, 1100, 2])
-def test_first_halving_made_beside_the_look_up_is_the_plain_halving(monkeypatch, height):
-    # An RGB result's first halving is made band by band as each band is looked up, on two
+def test_halvings_made_beside_the_look_up_are_the_plain_halvings(monkeypatch, height):
+    # An RGB result's halvings are made band by band as each band is looked up, on two
     # threads in any order: bit for bit the halving of the finished full-size level.
     monkeypatch.setattr(render, "STRIP_PIXELS", 300)  # 2-6 rows a band: many bands
     monkeypatch.setattr(render, "MIN_LEVEL_SIDE", 20)
@@ -62,3 +64,38 @@ def test_first_halving_made_beside_the_look_up_is_the_plain_halving(monkeypatch,
     assert len(pyramid.levels) == len(plain.levels) >= 2
     for made, expected in zip(pyramid.levels, plain.levels):
         np.testing.assert_array_equal(_array(made), _array(expected))
+
+
+def test_a_results_picture_made_beside_its_last_pass_is_the_plain_one(monkeypatch, make_image):
+    # An undithered RGB result's picture is built from the despeckle pass's bands of rows as they
+    # become final (`pixelmap.final_rows`), on two threads: bit for bit the picture of the finished
+    # indices. Dithered (and RGBA) results never hand rows on: their picture is built after.
+    from kmeans_desktop.core import despeckle
+    from kmeans_desktop.gui import compute
+
+    monkeypatch.setattr(render, "STRIP_PIXELS", 300)  # 2-6 rows a band: many bands
+    monkeypatch.setattr(render, "MIN_LEVEL_SIDE", 20)
+    monkeypatch.setattr(despeckle, "_THREADED_PIXELS", 0)  # several bands of rows, on two threads
+    handed = []  # rows handed on by the despeckle pass's threads
+    rows = render.IndexedPicture.rows
+
+    def record(self, indices, y0, y1):
+        if threading.current_thread().name.startswith("despeckle"):
+            handed.append((y0, y1))
+        rows(self, indices, y0, y1)
+
+    monkeypatch.setattr(render.IndexedPicture, "rows", record)
+    image = compute.load_source(make_image("t.png", 150, 97), None, 1)
+    for dither in (False, 1.0):
+        handed.clear()
+        preview = compute.compute_preview(image, 8, dither, True)
+        got = list(handed)
+        q = preview.quantized
+        plain = render.pyramid_from_indexed(q.indices, q.palette, preview.pyramid.size)
+        assert len(preview.pyramid.levels) == len(plain.levels) >= 3
+        for made, expected in zip(preview.pyramid.levels, plain.levels):
+            np.testing.assert_array_equal(_array(made), _array(expected))
+        if dither:
+            assert got == []
+        else:
+            assert len(got) >= 2 and sorted(r for y0, y1 in got for r in range(y0, y1)) == list(range(97))
