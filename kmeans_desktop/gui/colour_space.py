@@ -176,7 +176,7 @@ class ColourSpacePanels(QObject):
         view = self.cloud.view
         if view is not None and view.updatesEnabled():
             view.setUpdatesEnabled(False)
-            QTimer.singleShot(0, lambda: view.setUpdatesEnabled(True))  # (which asks for the paint)
+            QTimer.singleShot(0, view, lambda: view.setUpdatesEnabled(True))  # (asks for the paint; not once gone)
         self.cloud.set_palette(q.palette, q.counts, q)
         # The rest once the window has drawn the result: the points' assignment job would share
         # the GIL and the cores with the preview's repaint, and the curve's marker its time.
