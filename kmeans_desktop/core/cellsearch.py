@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from .cancel import checkpoint
 from .halves import in_two
 
 #: Candidates per open 7-bit cell (see the module note).
@@ -47,6 +48,7 @@ def nearest_in_cells(query: Callable, centres: np.ndarray, x: np.ndarray, rest: 
 
     def work(start: int, stop: int) -> None:
         for s in range(start, stop, _CHUNK):
+            checkpoint()
             e = min(stop, s + _CHUNK)
             r, c = rest[s:e], row[s:e]
             xr = np.take(x, r, axis=0).T  # (np.take of a column view would copy the whole column first)

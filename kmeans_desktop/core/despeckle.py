@@ -39,6 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .cancel import carried, checkpoint
 from .histogram import ColorHistogram
 from .runmap import band_threads
 
@@ -73,9 +74,10 @@ def despeckle(indices: np.ndarray, hist: ColorHistogram, x: np.ndarray, centres:
     threads = band_threads(len(parts))
     if threads > 1:
         with ThreadPoolExecutor(threads, thread_name_prefix="despeckle") as pool:
-            found = list(pool.map(lambda part: _candidates(indices, *part), parts))
+            found = list(pool.map(carried(lambda part: _candidates(indices, *part)), parts))  # (cancellable)
     else:
-        found = [_candidates(indices, *part) for part in parts]
+        found = [carried(_candidates)(indices, *part) for part in parts]
+    checkpoint()
     cand = np.concatenate([c for c, _ in found])
     if len(cand) == 0:
         return indices, 0.0
