@@ -30,6 +30,7 @@ from ..core import (
     load_image,
     quantize,
 )
+from ..core.cancel import checkpoint
 from ..core.sampling import strided_sample
 from . import helper as _helper
 from .helper import OUT_OF_PROCESS_ABOVE, HelperProcess
@@ -204,6 +205,7 @@ def compute_preview(image: LoadedImage, k: int, dither: bool | float, final: boo
     pixels, hist = (image.source.pixels, image.histogram) if final else (image.proxy, image.proxy_histogram)
     q = quantize(pixels, k, dither=bool(dither), histogram=hist, dither_strength=float(dither) if dither else 1.0,
                  locked=locked or None)
+    checkpoint()  # (cancelled: no picture of a result no one waits for)
     size = QSize(image.source.width, image.source.height)
     pyramid = pyramid_from_indexed(q.indices, q.palette, size)
     # (after the picture, not before: the helper's packing took a core from the picture's two

@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage
 
+from ..core.cancel import carried
 from ..core.lookup import gather
 
 #: Stop halving once a level's longer side is at or below this many pixels.
@@ -100,10 +101,10 @@ def pyramid_from_indexed(indices: np.ndarray, palette: np.ndarray, size: QSize |
         bands = _bands(h, w)
         if len(bands) >= 4 and LOOKUP_THREADS > 1:  # on two threads: numpy lets go of the GIL
             with ThreadPoolExecutor(LOOKUP_THREADS, thread_name_prefix="picture") as pool:
-                list(pool.map(look_up, bands))
+                list(pool.map(carried(look_up), bands))  # (`carried`: a cancelled preview stops between bands)
         else:
             for band in bands:
-                look_up(band)
+                carried(look_up)(band)
         if half is None:
             return _with_halvings(base, size or QSize(w, h), has_alpha)
         return _with_halvings(half, size or QSize(w, h), has_alpha, first=base)
