@@ -553,3 +553,34 @@ def test_large_results_show_an_estimate_first_then_the_exact_bytes(window, qtbot
     assert window.stats.bytes_shown == sizes[0] == len(encode(q, "png"))
     assert 0.7 < estimate.nbytes / sizes[0] < 1.3
     assert not window.stats.value_text("bytes").startswith("≈")
+
+
+def test_a_drags_quick_previews_are_never_cancelled_and_keep_appearing(large, qtbot, monkeypatch):
+    # A drag: the first change dispatched at once (settled: a full job), the rest debounced, with
+    # targetMoved on each and an unsettled request now and then. The full job is cancelled by the
+    # second change; the quick jobs run to their end and are shown, one after the other.
+    worker, _ = large
+    worker.overlap = False
+    hold = Hold(monkeypatch, final=False)
+    quick_shown = []
+    worker.previewAvailable.connect(lambda p: quick_shown.append(p.k) if not p.final else None)
+    worker._full_seconds, worker._quick_seconds = 0.01, 0.01  # (measured fast: a settled request skips quick)
+    worker.request(10, False)  # the drag's first change, alone: settled, a full job only
+    for k in range(11, 40):
+        worker.target_moved(k, 0.0)
+        if k % 6 == 0:  # every MAX_WAIT_MS: an unsettled request, a quick preview
+            worker.request(k, False, settled=False)
+            qtbot.waitUntil(hold.waiting.is_set, timeout=10_000)
+            hold.waiting.clear()
+            assert not worker.scheduler.lane("quick").running.cancelled
+            for later in (k + 1, k + 2):  # the drag goes on while it computes: it isn't cancelled
+                worker.target_moved(later, 0.0)
+            assert not worker.scheduler.lane("quick").running.cancelled
+            with qtbot.waitSignal(worker.previewAvailable, timeout=20_000, check_params_cb=lambda p, k=k: p.k == k):
+                hold.go.set()
+            hold.go.clear()
+    assert quick_shown == [12, 18, 24, 30, 36]
+    hold.go.set()
+    with qtbot.waitSignal(worker.previewAvailable, timeout=20_000, check_params_cb=final_k):
+        worker.request(39, False)  # let go: the final result
+    assert worker.started["compute"] == 2  # the first change's full job (cancelled) and the last one's
