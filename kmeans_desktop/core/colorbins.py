@@ -363,6 +363,7 @@ def _bin_means(x: np.ndarray, w: np.ndarray, bits: int) -> tuple[np.ndarray, np.
         occupied[key] = True
         number = np.cumsum(occupied, dtype=np.int32)
         number -= 1
+        checkpoint()  # (9 MP: 1.2 M colours, each step here ~10 ms)
         inv = number[key].astype(np.int64)
     else:
         key = np.zeros(len(x), dtype=np.int64)
@@ -370,6 +371,7 @@ def _bin_means(x: np.ndarray, w: np.ndarray, bits: int) -> tuple[np.ndarray, np.
             key |= q[:, d] << (bits * d)
         inv = np.unique(key, return_inverse=True)[1]
     bw = np.bincount(inv, weights=w)
+    checkpoint()
     means = np.stack([np.bincount(inv, weights=w * x[:, d]) for d in range(x.shape[1])], axis=1) / bw[:, None]
     return means, bw, inv.reshape(-1)
 
