@@ -3,7 +3,7 @@
 `load_source`, `compute_preview` and `encode_result` are plain functions of plain arguments: they
 call the core and build images ready to paint, know nothing about the window, and run on pool
 threads (`worker.PreviewWorker` schedules them). What they return is frozen, so it crosses
-threads safely.
+threads safely. `compute_preview` stops early when its lane cancels it (`core.cancel` checkpoints).
 """
 
 from __future__ import annotations
