@@ -122,8 +122,8 @@ def test_a_new_key_cancels_the_running_full_job_and_starts_the_wanted_one(loaded
     real = worker_module.compute_preview
 
     def slow(image, k, *args):
-        entered.set()
-        if k == 200:  # held until cancelled (the ticket's event, as quantize's checkpoints see it)
+        if k == 200 and not entered.is_set():  # the first one held until cancelled (the ticket's
+            entered.set()  # event, as quantize's checkpoints see it)
             from kmeans_desktop.core.cancel import current
             current().wait(20)
         return real(image, k, *args)
