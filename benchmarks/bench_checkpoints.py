@@ -5,14 +5,15 @@ checkpoints (`core.cancel.checkpoint`) in a 9 MP final preview (issue 15; aim â‰
     .venv/bin/python benchmarks/bench_checkpoints.py [--ks 16,64,256] [--reps 2] [--where]
 
 The photo is bench_stages' (china.jpg scaled to 3674Ã—2449); as in the window, one histogram serves
-every K and each K follows a final at the K bench_gui's latency runs start from (the points of
-every K's chroma weight built first, as after a first scrub: building them is not interruptible).
-Each final runs
-`gui.compute.compute_preview` (quantize, then the picture) under `cancel_on(probe)`, where the
-probe is an event that is never set but notes when it is asked and from where. Printed per K,
-dithered and not: the longest gap in wall ms (worst of --reps), where it lies (--where: the two
-checkpoints' source lines), and the number of checkpoints. The start of the call and its return
-count as checkpoints (the time until the first one and after the last one are gaps too).
+every K and each K follows a final at the K bench_gui's latency runs start from (the points of every
+K's chroma weight built first, as after a first scrub). Each final runs `gui.compute.compute_preview`
+(quantize, then the picture) under `cancel_on(probe)`, where the probe is an event that is never set
+but notes when it is asked, from where and on which thread. Printed per K, dithered and not: the
+longest gap in wall ms (worst of --reps), where it lies (--where: the two checkpoints' source
+lines), and the number of checkpoints; beside it the longest gap in the calling thread's own CPU
+time (`time.thread_time`), which the machine's other load stretches far less (the work the pixel
+passes' bands and the halves do on the second thread is not in it). The start of the call and its
+return count as checkpoints (the time until the first one and after the last one are gaps too).
 
 A plain program, not a test: pytest never collects it.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -35,14 +37,14 @@ class Probe:
 
     def __init__(self, where: bool):
         self.where = where
-        self.marks: list[tuple[float, str]] = []
+        self.marks: list[tuple[float, str, float]] = []
 
     def is_set(self) -> bool:
         here = ""
         if self.where:
             f = sys._getframe(2)  # checkpoint()'s caller
             here = f"{Path(f.f_code.co_filename).name}:{f.f_lineno}"
-        self.marks.append((time.perf_counter(), here))
+        self.marks.append((time.perf_counter(), here, time.thread_time(), threading.get_ident()))
         return False
 
 
@@ -70,23 +72,26 @@ def main() -> int:
           f"load {os.getloadavg()[0]:.1f}")
     for dither in (0.0, 1.0):
         for k in ks:
-            worst, where, count, total = 0.0, "", 0, 0.0
+            worst, where, count, total, worst_cpu = 0.0, "", 0, 0.0, 0.0
             for i in range(args.reps):
                 start = max(2, k - 24 - 7 * i) if k > 30 else min(256, k + 24 + 7 * i)  # as bench_gui
                 compute_preview(image, start, dither, True)
                 probe = Probe(args.where)
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.thread_time()
                 with cancel_on(probe):
                     compute_preview(image, k, dither, True)
-                t1 = time.perf_counter()
-                marks = [(t0, "start")] + probe.marks + [(t1, "return")]
+                t1, c1 = time.perf_counter(), time.thread_time()
+                me = threading.get_ident()
+                marks = [(t0, "start", c0, me)] + probe.marks + [(t1, "return", c1, me)]
                 gaps = [(b[0] - a[0], f"{a[1]} -> {b[1]}") for a, b in zip(marks, marks[1:])]
                 gap, at = max(gaps)
+                own = [m for m in marks if m[3] == me]  # (the calling thread's looks: its CPU clock)
+                worst_cpu = max(worst_cpu, max(b[2] - a[2] for a, b in zip(own, own[1:])))
                 if gap > worst:
                     worst, where = gap, at
                 count, total = len(probe.marks), max(total, t1 - t0)
             print(f"  K={k:3d} {'dithered' if dither else 'plain   '}: longest gap {worst * 1000:5.1f} ms "
-                  f"of {total * 1000:5.0f} ms, {count} checkpoints" + (f"  ({where})" if args.where else ""))
+                  f"(its thread's CPU: longest {worst_cpu * 1000:5.1f} ms) of {total * 1000:5.0f} ms, {count} checkpoints" + (f"  ({where})" if args.where else ""))
     return 0
 
 
