@@ -20,7 +20,10 @@ What it measures (printed, never asserted):
   `setValue`, as a held key or a mouse that stops but stays pressed does: the last value waits
   the session's debounce (`Session.DEBOUNCE_MS`). With `--let-go` the slider is held down during
   the drag and let go on its last value, as a mouse drag ends: `sliderReleased` sends the request
-  at once (`Session.settle`). The two are different user actions; report both.
+  at once (`Session.settle`). With `--single` there is no drag: the slider is set once, straight
+  from the start K to K, as a typed value, a spin-box click or a single key press sets it (a lone
+  change: since issue 15's fifteenth helper the session asks for it at once, with no debounce).
+  The three are different user actions; report all three.
 
 The colour-space views (issue 4; `--part views` runs only these):
 
@@ -278,12 +281,14 @@ def scrub(window: MainWindow, rec: Recorder, changes: int, interval_ms: float, t
     if tracer:
         tracer.start()
     started = dict(window.worker.started)
+    cpu0, helper0 = time.process_time(), helper_cpu(window.worker.helper)
     t0 = time.perf_counter()
     last = drag(window, values, interval_ms)
     drag_s = time.perf_counter() - t0
     ok = wait_until(lambda: rec.first(rec.ready, values[-1], last) is not None, 120)
     ready = rec.first(rec.ready, values[-1], last)
     wait_until(lambda: rec.first(rec.sizes, values[-1], last) is not None, 120)
+    cpu_s, helper_s = time.process_time() - cpu0, helper_cpu(window.worker.helper) - helper0
     gaps = hb.stop()
     cpu = hb.cpu_ms()
     during = np.array(hb.beats[1:]) <= last  # gaps that ended while the slider still moved
@@ -301,13 +306,14 @@ def scrub(window: MainWindow, rec: Recorder, changes: int, interval_ms: float, t
         "p99_gap_ms": float(np.percentile(gaps, 99)),
         "beats": len(gaps),
         "final_after_ms": (ready - last) * 1000 if ok else float("nan"),
+        "cpu_s": cpu_s, "helper_cpu_s": helper_s,
         "quick_jobs": window.worker.started["quick"] - started["quick"],
         "full_jobs": window.worker.started["compute"] - started["compute"],
     }
 
 
 def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms: float, timeline=None,
-            let_go: bool = False) -> dict:
+            let_go: bool = False, single: bool = False) -> dict:
     finals, quicks, cores, sizes, estimates, final_cpu, pack_cpu = [], [], [], [], [], [], []
     for i in range(trials):
         window.worker.clear_cache()
@@ -315,7 +321,7 @@ def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms:
         settle_at(window, rec, start)  # cold start: nothing running, nothing cached
         window.worker.clear_cache()
         step = 1 if k > start else -1
-        path = list(range(start, k, step * max(1, abs(k - start) // 5)))[1:] + [k]
+        path = [k] if single else list(range(start, k, step * max(1, abs(k - start) // 5)))[1:] + [k]
         cpu0, helper0 = time.process_time(), helper_cpu(window.worker.helper)
         last = drag(window, path, interval_ms, let_go)
         wait_until(lambda last=last: rec.first(rec.ready, k, last) is not None, 120)
@@ -793,6 +799,8 @@ def main() -> int:
     ap.add_argument("--ks", default="16,64,256", help="K values for the latency runs")
     ap.add_argument("--let-go", action="store_true",
                     help="end each latency drag by letting go of the slider (sliderReleased), as a mouse drag ends")
+    ap.add_argument("--single", action="store_true",
+                    help="no drag in the latency runs: the slider set once, straight to K (a typed value, a single step)")
     ap.add_argument("--part", choices=("all", "preview", "views", "playback"), default="all",
                     help="the preview's scrub and latency, the colour-space views, k-means playback, or all (default)")
     ap.add_argument("--cases", default="",
@@ -869,14 +877,17 @@ def main() -> int:
           f"or the GIL); most CPU in any gap: {s['worst_cpu_ms']:.0f} ms; load average {os.getloadavg()[0]:.1f}")
     print(f"  jobs run: {s['quick_jobs']} quick previews, {s['full_jobs']} full results; "
           f"final K=256 on screen {s['final_after_ms']:.0f} ms after the last change")
+    print(f"  CPU time from the first change to the final's PNG size: this process {s['cpu_s']:.2f} s (all threads), "
+          f"the helper process {s['helper_cpu_s']:.2f} s")
 
-    how = "ended by letting go of the slider" if args.let_go else "slider left where it stopped (debounced)"
+    how = ("none: the slider set once (a typed value, a single step)" if args.single else
+           "ended by letting go of the slider" if args.let_go else "slider left where it stopped (debounced)")
     print(f"\nLatency, last slider change → previewReady (cold cache, {args.trials} trials; drag {how})")
     print(f"  {'K':>4} {'median ms':>10} {'goal ms':>8} {'verdict':>8} {'first quick ms':>15} "
           f"{'core quantize ms':>17} {'bytes after ms':>15} {'estimate after':>15} {'cpu final':>9} "
           f"{'cpu pack':>8} {'load':>5}  all (ms)")
     for k in (int(v) for v in args.ks.split(",")):
-        r = latency(window, rec, k, args.trials, args.interval_ms, timeline, args.let_go)
+        r = latency(window, rec, k, args.trials, args.interval_ms, timeline, args.let_go, args.single)
         goal = GOALS.get(k, float("nan"))
         verdict = "meets" if r["median"] <= goal else "misses"
         runs = " ".join(f"{v:.0f}" for v in r["finals"])

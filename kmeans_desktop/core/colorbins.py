@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .bounds import Wear
+from .cancel import checkpoint
 from .cellsearch import nearest_in_cells
 from .dense import GEMM_ONE_THREAD, _block_rows, _dense_query, product, squared_distances  # noqa: F401 (here too)
 from .halves import in_two
@@ -307,12 +308,14 @@ def assign(centres: np.ndarray, pts: Points, *, bounds: bool = False):
     if len(pts.x) < _CELL_POINTS * len(cells.means7) and np.count_nonzero(sure6[cells.point6]) < _SURE_SHARE * len(pts.x):
         # Few cells settle (large K) and the fine cells hold few colours each: one search is cheaper.
         return two_nearest(centres, pts.x) if bounds else tree.query(pts.x)[1].astype(np.int64)
+    checkpoint()
     labels = near6[cells.point6].astype(np.int64)
     if bounds:
         b = b6[cells.point6]
     open7 = np.flatnonzero(~sure6[cells.cell7_in6])
     if len(open7):
         near7, sure7, b7 = _settled(tree, cells.means7[open7], cells.radius7[open7])
+        checkpoint()
         label7 = np.full(len(cells.means7), -1, dtype=np.int64)
         label7[open7[sure7]] = near7[sure7]
         via7 = label7[cells.point7]
@@ -360,6 +363,7 @@ def _bin_means(x: np.ndarray, w: np.ndarray, bits: int) -> tuple[np.ndarray, np.
         occupied[key] = True
         number = np.cumsum(occupied, dtype=np.int32)
         number -= 1
+        checkpoint()  # (9 MP: 1.2 M colours, each step here ~10 ms)
         inv = number[key].astype(np.int64)
     else:
         key = np.zeros(len(x), dtype=np.int64)
@@ -367,6 +371,7 @@ def _bin_means(x: np.ndarray, w: np.ndarray, bits: int) -> tuple[np.ndarray, np.
             key |= q[:, d] << (bits * d)
         inv = np.unique(key, return_inverse=True)[1]
     bw = np.bincount(inv, weights=w)
+    checkpoint()
     means = np.stack([np.bincount(inv, weights=w * x[:, d]) for d in range(x.shape[1])], axis=1) / bw[:, None]
     return means, bw, inv.reshape(-1)
 
@@ -379,6 +384,7 @@ def bin_levels(x: np.ndarray, w: np.ndarray) -> tuple[dict, dict]:
     levels, members = {}, {}
     src = (x, w)
     for bits in (7, 6, 5):
+        checkpoint()  # (a cancelled build leaves `Points` without levels: built again next time)
         means, bw, inv = _bin_means(*src, bits)
         levels[bits], members[bits] = (means, bw), inv
         src = (means, bw)

@@ -43,6 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .cancel import carried, checkpoint
 from .histogram import ColorHistogram
 from .runmap import band_threads
 
@@ -93,6 +94,7 @@ def despeckle(indices: np.ndarray, hist: ColorHistogram, x: np.ndarray, centres:
         change of counts. (Each band's candidates are judged on the band's thread: elementwise, the
         same choices as judging all at once; the error terms are whole numbers, exact in any order.)"""
         cand, other = _candidates(indices, y0, y1)
+        checkpoint()
         out[y0:y1] = indices[y0:y1]
         moved = _judged(cand, other, hist, x, centres, labels, palette)
         if moved is None:
@@ -112,9 +114,10 @@ def despeckle(indices: np.ndarray, hist: ColorHistogram, x: np.ndarray, centres:
     threads = band_threads(len(parts))
     if threads > 1:
         with ThreadPoolExecutor(threads, thread_name_prefix="despeckle") as pool:
-            found = list(pool.map(lambda p: part(*p), parts))
+            found = list(pool.map(carried(lambda p: part(*p)), parts))  # (cancellable between bands)
     else:
-        found = [part(*p) for p in parts]
+        found = [carried(part)(*p) for p in parts]
+    checkpoint()
     delta = 0
     for sse, dc in found:
         delta += sse

@@ -51,6 +51,7 @@ from typing import Callable
 
 import numpy as np
 
+from .cancel import checkpoint
 from .colorbins import BOUND_MARGIN, Points, nearest, two_nearest
 
 #: The pass runs for K up to this: at K ≥ 32 every photo's worst block was already below
@@ -159,6 +160,7 @@ def keep_details(centres: np.ndarray, pts: Points, pixel_colours: np.ndarray | N
     extra = np.zeros(sampled.shape, np.float64)
     current, best, best_worst = centres, None, worst0 * (1.0 - DETAIL_MIN_GAIN)
     for _ in range(DETAIL_ROUNDS):
+        checkpoint()
         blocks = _block_means(err, block, counts)
         hot = np.repeat(np.repeat(blocks >= DETAIL_TOP * blocks.max(), block, 0), block, 1)
         extra += hot[:sampled.shape[0], :sampled.shape[1]]

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .cancel import checkpoint
 from .colourspace import CHROMA_SCALE, to_working
 from .texture import box3 as _box3
 from .windows import spread as _spread, varies as _varies
@@ -176,12 +177,14 @@ def strength_map(pixels: np.ndarray, palette: np.ndarray, exact: np.ndarray, str
     var = _box3(lum)
     var -= m * m
     texture = np.sqrt(np.maximum(var, 0.0, out=var), out=var)
+    checkpoint()  # (9 MP: each whole-image step here takes tens of ms)
     key = _colour_key(pixels)
     edge = _edge_gate(texture, key) if pixels.shape[-1] == 3 else None  # the SD before it is rescaled
     texture *= np.float32(1 / _TEXTURE_SD)
     change = _varies(exact, 1)
     live = _spread(change, 2)
     live |= _varies(key, 2)
+    checkpoint()
     s = np.maximum(texture, change, out=texture)
     np.clip(s, *(_BASE if pixels.shape[-1] == 4 else _RANGE_RGB), out=s)
     s[~live] = 0.0
@@ -337,21 +340,28 @@ def diffuse(pixels: np.ndarray, palette: np.ndarray, exact: np.ndarray, strength
     S = strength.reshape(-1)[cells]
     S[empty] = 0.0
     out = exact.reshape(-1)[cells]
-    F = np.take(features(pixels, chroma).reshape(-1, 6 if rgba else 3), cells, axis=0)
-    # A pixel of strength 0 keeps its entry and passes on no error: standing at its entry's
-    # coordinates, its error is zero without a multiplication per step.
-    off = S == 0
-    F[off] = pal[out[off]]
+    feat = features(pixels, chroma).reshape(-1, 6 if rgba else 3)
+    F, off = np.empty(cells.shape + feat.shape[1:], feat.dtype), S == 0
+    step = max(1, len(cells) // 8)
+    for r in range(0, len(cells), step):  # in bands, a checkpoint between (9 MP: ~0.3 s in one piece)
+        checkpoint()
+        band, o = np.take(feat, cells[r:r + step], axis=0, out=F[r:r + step], mode="clip"), off[r:r + step]
+        # A pixel of strength 0 keeps its entry and passes on no error: standing at its entry's
+        # coordinates, its error is zero without a multiplication per step.
+        band[o] = pal[out[r:r + step][o]]
+    del feat
     if rgba:
         pc, penalty = _allowed(pixels, palette)
         cls = pc.reshape(-1)[cells]
         walls = _class_walls(cls)
         cut_on = bool(((cls == 2) & (S > 0)).any())  # (both skipped when they change nothing)
     del cells, off
+    checkpoint()
     th, tw = src.shape[:2]
     E = np.zeros((th + 1, tw + 2) + F.shape[2:], np.float32)  # a column of padding each side, a row below
     r7, r3, r5, r1_ = (np.float32(f) for f in _FS)
     for t in range(tw + 2 * (th - 1)):
+        checkpoint()
         y0 = max(0, -((tw - 1 - t) // 2))  # first local row whose x = t - 2y is < tw
         y1 = min(th - 1, t // 2)
         if y0 > y1:
@@ -433,5 +443,7 @@ def dither_indices(
     with chroma weight `chroma` (`quantize` passes the one its palette was chosen with)."""
     if strength <= 0 or len(palette) < 2:
         return exact
+    checkpoint()
     s = strength_map(pixels, palette, exact, strength)
+    checkpoint()
     return diffuse(pixels, palette, exact, s, chroma)

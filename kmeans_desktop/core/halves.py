@@ -13,16 +13,20 @@ from __future__ import annotations
 import threading
 from typing import Callable
 
+from .cancel import cancel_on, current
+
 
 def in_two(work: Callable[[int, int], object], n: int, step: int = 1) -> tuple[object, object]:
     """(work(0, h), work(h, n)), the second on a helper thread; h is about n / 2, a multiple of `step`."""
     h = min(n, max(step, n // 2 // step * step))
     result: list[object] = [None]
     errors: list[BaseException] = []
+    event = current()  # (cancelled, both halves stop)
 
     def second() -> None:
         try:
-            result[0] = work(h, n)
+            with cancel_on(event):
+                result[0] = work(h, n)
         except BaseException as e:  # noqa: BLE001 (raised again in the calling thread)
             errors.append(e)
 

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .cancel import checkpoint
 
 
 def _port():
@@ -38,6 +39,7 @@ def mse(a: np.ndarray, b: np.ndarray) -> float:
         raise ValueError(f"shapes differ: {a.shape} and {b.shape}")
     total = 0
     for y in range(0, a.shape[0], _ROWS_PER_CHUNK):
+        checkpoint()
         d = (a[y : y + _ROWS_PER_CHUNK].astype(np.int64) - b[y : y + _ROWS_PER_CHUNK]).reshape(-1)
         total += int(np.dot(d, d))  # int64: a chunk of 255² terms overflows int32
     return total / a.size if a.size else 0.0

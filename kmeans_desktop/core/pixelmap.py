@@ -23,6 +23,7 @@ from contextvars import ContextVar
 import numpy as np
 
 from . import histogram as histogram_module, runmap, vruns
+from .cancel import checkpoint
 from .despeckle import despeckle
 from .histogram import ColorHistogram
 
@@ -87,11 +88,14 @@ def _passes(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels: np
     # histogram keeps: no full-size map more at 150 MP, bench_memory's)
     near = (np.empty(hist.shape, np.uint8)
             if vruns.VRUN_MIN_PIXELS <= hist.n_pixels <= histogram_module.PIXEL_INDEX_MAX else None)
+    checkpoint()
     errors = runmap.colour_errors(x, centres, labels)  # what both passes measure against
     mapped, extra, counts = runmap.run_mapping(hist, x, centres, labels, palette, near, errors, base_counts)
     # the counts follow the pixels the vertical and speckle passes move (no bincount over every
     # pixel: 9 MP 50-70 ms CPU, all of it holding the GIL)
+    checkpoint()
     indices, extra_v = vruns.vertical_runs(hist, mapped, x, centres, labels, palette, counts, near, errors)
+    checkpoint()
     sink = _FINAL_ROWS.get()
     if sink is None:
         indices, extra_s = despeckle(indices, hist, x, centres, labels, palette, counts)

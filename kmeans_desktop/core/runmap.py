@@ -73,6 +73,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .cancel import carried
 from .histogram import ColorHistogram
 from .lookup import gather
 
@@ -257,9 +258,9 @@ def run_mapping(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels
     threads = band_threads(len(jobs))
     if threads > 1:
         with ThreadPoolExecutor(threads, thread_name_prefix="runmap") as pool:
-            parts = list(pool.map(lambda job: map_rows(*job), jobs))
+            parts = list(pool.map(carried(lambda job: map_rows(*job)), jobs))  # (`carried`: cancellable)
     else:
-        parts = [map_rows(*job) for job in jobs]
+        parts = [carried(map_rows)(*job) for job in jobs]
     counts = colour_counts(labels, hist, n) if base_counts is None else base_counts()
     changed_sse = 0
     for sse, dc in parts:

@@ -17,6 +17,7 @@ import threading
 import numpy as np
 
 from .bounds import Wear
+from .cancel import cancel_on, checkpoint, current
 from .colorbins import BOUND_MARGIN, nearest, product, squared_distances, two_nearest
 
 _TOL = 1e-4  # stop when the centres' squared shift is under this share of the data's variance
@@ -69,6 +70,7 @@ def kmeans_plusplus(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generat
     closest = squared_distances(x, x[first][None, :])[:, 0]
     potential = float(np.einsum("i,i->", closest, w))
     for _ in range(1, k):
+        checkpoint()
         if potential <= 0.0:  # every point sits on a centre already
             break
         cum = np.cumsum(closest * w)
@@ -133,6 +135,7 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
     wear = Wear(k, len(x))  # the lower bounds fall by the centres' path lengths since measured
     converged = False
     for it in range(max_iter):
+        checkpoint()
         sw = np.bincount(lab, weights=w, minlength=k)
         sums = np.stack([np.bincount(lab, weights=c, minlength=k) for c in wx], 1)
         if probe is not None and it == probe["step"]:  # the inertia from the clusters' sums
@@ -285,10 +288,12 @@ def _parallel_starts(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Genera
             start(i)
 
     errors: list[BaseException] = []
+    event = current()  # (cancelled, both threads stop)
 
     def helper_work() -> None:
         try:
-            work()
+            with cancel_on(event):
+                work()
         except BaseException as e:  # noqa: BLE001 (raised again in the calling thread)
             errors.append(e)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .cancel import checkpoint
 from .histogram import ColorHistogram
 
 #: Importance of a pixel for the palette: 1 where its 3×3 neighbourhood is smooth, falling as
@@ -67,6 +68,7 @@ def importance_counts(pixels: np.ndarray, hist: ColorHistogram) -> np.ndarray:
     total = np.zeros(hist.n_colors, np.float64)
     band = max(1, _BAND_PIXELS // w)
     for top in range(0, h, band):
+        checkpoint()
         lo, hi = max(0, top - 1), min(h, top + band + 1)  # one row of context each side
         part = pixels[lo:hi]
         lum = part[..., 0] * np.float32(_LUMA[0])  # channel by channel: no thin BLAS product

@@ -49,6 +49,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .cancel import carried, checkpoint
 from .histogram import ColorHistogram
 from .runmap import ColourErrors, band_threads, colour_errors, squared_error
 
@@ -220,14 +221,16 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
     threads = band_threads(len(tops))
     if threads > 1:
         with ThreadPoolExecutor(threads, thread_name_prefix="vruns") as pool:
-            list(pool.map(lambda top: band_pass(top, min(h, top + band)), tops))
+            list(pool.map(carried(lambda top: band_pass(top, min(h, top + band))), tops))  # (cancellable)
     else:
         for top in tops:
+            checkpoint()
             band_pass(top, min(h, top + band))
     # Then across the bands, one after the other: the pixels of a band's first row whose pixel
     # above (the last row of the band before, now final) ended with another entry than it was
     # decided with, and the pixels below those that change. Rows depend only on the rows above,
     # so this ends with every pixel as stepping the rows decides it.
+    checkpoint()
     for top in tops[1:]:
         row = np.arange(top * w, (top + 1) * w)
         waves(row[out_flat[row - w] != src_flat[row - w]], h * w)

@@ -3,7 +3,7 @@
 `load_source`, `compute_preview` and `encode_result` are plain functions of plain arguments: they
 call the core and build images ready to paint, know nothing about the window, and run on pool
 threads (`worker.PreviewWorker` schedules them). What they return is frozen, so it crosses
-threads safely.
+threads safely. `compute_preview` stops early when its lane cancels it (`core.cancel` checkpoints).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from ..core import (
     load_image,
     quantize,
 )
+from ..core.cancel import checkpoint
 from ..core.pixelmap import final_rows
 from ..core.sampling import strided_sample
 from . import helper as _helper
@@ -206,6 +207,7 @@ def compute_preview(image: LoadedImage, k: int, dither: bool | float, final: boo
     with final_rows(IndexedPicture()) as picture:  # (undithered RGB: the picture is made beside the last pass)
         q = quantize(pixels, k, dither=bool(dither), histogram=hist, dither_strength=float(dither) if dither else 1.0,
                      locked=locked or None)
+    checkpoint()  # (cancelled: no picture of a result no one waits for)
     size = QSize(image.source.width, image.source.height)
     pyramid = pyramid_from_indexed(q.indices, q.palette, size, picture)
     # (after the picture, not before: the helper's packing took a core from the picture's two

@@ -1,24 +1,22 @@
-"""The main window: it composes the session, the scheduler, the helper process and the views,
-and wires them. No numerics here.
+"""The main window: it composes the session, the scheduler, the helper process and the views, and wires them. No
+numerics here.
 
-The window owns one `session.Session` (the model: image, K, dithering, requirements, the result
-on screen and its bytes), one `scheduler.Scheduler` (every background job runs in one of its
-lanes) and one `helper.HelperProcess`; the preview worker (`worker`), the colour space
-(`colour_space`), the requirements (`requirements`) and the quality score (`quality`) get these
-as parameters and never this window. Building is elsewhere: actions and menus in `actions`, the
-central area, status bar and screen fit in `window_layout`, the side panel in `side_panel`;
-files in `file_ops`; showing a result in `result_view`. This class keeps the public contract
-(signals, `open_image`, `current_palette`, ...) and the slots.
+The window owns one `session.Session` (the model: image, K, dithering, requirements, the result on screen and its
+bytes), one `scheduler.Scheduler` (every background job runs in one of its lanes) and one `helper.HelperProcess`;
+the preview worker (`worker`), the colour space (`colour_space`), the requirements (`requirements`) and the quality
+score (`quality`) get these as parameters and never this window. Building is elsewhere: actions and menus in
+`actions`, the central area, status bar and screen fit in `window_layout`, the side panel in `side_panel`; files in
+`file_ops`; showing a result in `result_view`. This class keeps the public contract (signals, `open_image`,
+`current_palette`, ...) and the slots.
 
-Data flows one way: a file (drop, Open, Paste, recent, sample) goes to the worker, which loads it
-and sends back a `LoadedImage` (-> `session.set_image`); the K slider sets `session.set_k`, whose
-debounced `requestWanted` the window sends to the worker (or to the fit, when requirements are
-active); results go to `session.show_result`, and every view follows `resultChanged`. Save
-writes exactly the bytes the stats show, through the core's atomic write.
+Data flows one way: a file (drop, Open, Paste, recent, sample) goes to the worker, which loads it and sends back a
+`LoadedImage` (-> `session.set_image`); the K slider sets `session.set_k`, whose `requestWanted` (at once for a lone
+change, else debounced) the window sends to the worker (or to the fit, when requirements are active), and whose
+`targetMoved` stops the worker's stale work at once; results go to `session.show_result`, and every view follows
+`resultChanged`. Save writes exactly the bytes the stats show, through the core's atomic write.
 
-Dialogs that ask something (file dialogs, the overwrite question) go through small methods
-(`ask_open_path`, `ask_save_path`, `confirm`) that tests replace; messages open without
-blocking (`show_message`).
+Dialogs that ask something (file dialogs, the overwrite question) go through small methods (`ask_open_path`,
+`ask_save_path`, `confirm`) that tests replace; messages open without blocking (`show_message`).
 """
 
 from __future__ import annotations
@@ -139,6 +137,8 @@ class MainWindow(QMainWindow, WindowContract):
         w.computeFailed.connect(lambda text: self.show_message("Preview failed", text))
         w.busyChanged.connect(lambda busy: self.session.set_busy("preview", busy))
         s.requestWanted.connect(self._send_request)
+        # stale previews stop at once (with requirements active a fit answers: the worker's target stays)
+        s.targetMoved.connect(lambda: self.requirements.active() or self.worker.target_moved(s.k, s.dither_value()))
         s.kChanged.connect(self._show_k)
         s.changed.connect(self._on_session_changed)
         s.busyChanged.connect(self._on_busy)

@@ -19,6 +19,7 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage
 
+from ..core.cancel import carried
 from ..core.lookup import gather_pairs, pair_table
 
 #: Stop halving once a level's longer side is at or below this many pixels.
@@ -87,7 +88,7 @@ def pyramid_from_indexed(indices: np.ndarray, palette: np.ndarray, size: QSize |
         bands = picture.bands()
         if len(bands) >= 4 and LOOKUP_THREADS > 1:  # on two threads: numpy lets go of the GIL
             with ThreadPoolExecutor(LOOKUP_THREADS, thread_name_prefix="picture") as pool:
-                list(pool.map(lambda band: picture.rows(arr, *band), bands))
+                list(pool.map(carried(lambda band: picture.rows(arr, *band)), bands))  # (`carried`: a cancelled preview stops between bands)
         else:
             picture.rows(arr, 0, h)
         return picture.pyramid(size)

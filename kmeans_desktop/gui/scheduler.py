@@ -12,10 +12,13 @@ The policy is Qt-free (`Lane`, `Ticket`: tested without Qt):
   the lane is free, else it replaces the one waiting job (the older wish is never run) and
   the running job is *cancelled*: its `cancel` event is set, the lane's `on_cancel` hook is
   called (a lane whose work runs in the helper process kills it there), and its outcome arrives
-  with `current=False`. A scikit-learn fit can't be interrupted, so most steps simply finish and
-  their outcome is cached or dropped; steps that can stop early watch `ticket.cancel`.
+  with `current=False`. Steps that can stop early watch `ticket.cancel`; in a `cancellable` lane
+  the step runs under `core.cancel.cancel_on(ticket.cancel)`, so the core's checkpoints (quantize's)
+  raise `Cancelled` within a few ms: the outcome then has `stopped` set, no result and no failure.
+  Other steps simply finish and their outcome is cached or dropped.
 * `start` is for schedulers that pull (the preview worker decides what a free lane runs next
-  from its own target): it starts a job on a free lane with the caller's own generation.
+  from its own target): it starts a job on a free lane with the caller's own generation;
+  `interrupt` cancels that lane's running job when the puller no longer wants it.
 * `cancel` drops the waiting job and cancels the running one; `close` refuses new work.
 
 `Scheduler` is the thin Qt adapter: it runs tickets on `QThreadPool.globalInstance()` (one thread
@@ -42,6 +45,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from ..core.cancel import Cancelled, cancel_on
+
 # --------------------------------------------------------------------------------------------
 # The policy (Qt-free)
 
@@ -49,13 +54,15 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 class Ticket:
     """One call of a compute step, and its outcome once run."""
 
-    def __init__(self, lane: str, generation: int, fn: Callable, args: tuple, tag=None, pass_ticket: bool = False):
+    def __init__(self, lane: str, generation: int, fn: Callable, args: tuple, tag=None, pass_ticket: bool = False,
+                 cancellable: bool = False):
         self.lane = lane
         self.generation = generation
         self.fn = fn
         self.args = args
         self.tag = tag  # what the caller needs to know about the job afterwards
         self.pass_ticket = pass_ticket  # fn(ticket, *args): it may watch ticket.cancel
+        self.cancellable = cancellable  # fn runs under cancel_on(self.cancel) (see the module note)
         self.cancel = threading.Event()
         self.done = threading.Event()
         self.result = None
@@ -64,7 +71,8 @@ class Ticket:
 
     def run(self) -> None:
         try:
-            self.result = self.fn(self, *self.args) if self.pass_ticket else self.fn(*self.args)
+            with cancel_on(self.cancel if self.cancellable else None):
+                self.result = self.fn(self, *self.args) if self.pass_ticket else self.fn(*self.args)
         except BaseException as exc:  # noqa: BLE001 - every failure must reach the GUI thread
             self.error = exc
             self.trace = traceback.format_exc()
@@ -75,6 +83,11 @@ class Ticket:
     def cancelled(self) -> bool:
         return self.cancel.is_set()
 
+    @property
+    def stopped(self) -> bool:
+        """It stopped at a checkpoint when cancelled: no result, and no failure to report."""
+        return isinstance(self.error, Cancelled)
+
 
 class Lane:
     """At most one running job and one waiting one; latest request wins. Qt-free: `run` hands a
@@ -82,12 +95,14 @@ class Lane:
 
     def __init__(self, name: str, run: Callable[[Ticket], None],
                  on_done: Callable[[Ticket, bool], None] | None = None,
-                 on_cancel: Callable[[Ticket], None] | None = None, pass_ticket: bool = False):
+                 on_cancel: Callable[[Ticket], None] | None = None, pass_ticket: bool = False,
+                 cancellable: bool = False):
         self.name = name
         self._run = run
         self.on_done = on_done
         self.on_cancel = on_cancel
         self.pass_ticket = pass_ticket
+        self.cancellable = cancellable
         self.generation = 0
         self.running: Ticket | None = None
         self.pending: Ticket | None = None
@@ -103,7 +118,7 @@ class Lane:
         if self.closed:
             return None
         self.generation += 1
-        ticket = Ticket(self.name, self.generation, fn, args, tag, self.pass_ticket)
+        ticket = Ticket(self.name, self.generation, fn, args, tag, self.pass_ticket, self.cancellable)
         if self.running is None:
             self._begin(ticket)
         else:
@@ -117,7 +132,7 @@ class Lane:
             return None
         if self.running is not None:
             raise RuntimeError(f"lane {self.name!r} is busy")
-        ticket = Ticket(self.name, generation, fn, args, tag, self.pass_ticket)
+        ticket = Ticket(self.name, generation, fn, args, tag, self.pass_ticket, self.cancellable)
         self._begin(ticket)
         return ticket
 
@@ -126,6 +141,12 @@ class Lane:
         self.generation += 1
         self.pending = None
         self._cancel_running()
+
+    def interrupt(self, unless=None) -> None:
+        """Cancel the running job only (a pulling scheduler's stale work), unless its tag is `unless`
+        (None: whatever it is); the waiting job and the generation stay."""
+        if self.running is not None and (unless is None or self.running.tag != unless):
+            self._cancel_running()
 
     def close(self) -> None:
         self.closed = True
@@ -223,10 +244,11 @@ class Scheduler(QObject):
         self._closed = False
 
     def add_lane(self, name: str, on_done: Callable[[Ticket, bool], None] | None = None,
-                 on_cancel: Callable[[Ticket], None] | None = None, pass_ticket: bool = False) -> Lane:
+                 on_cancel: Callable[[Ticket], None] | None = None, pass_ticket: bool = False,
+                 cancellable: bool = False) -> Lane:
         if name in self._lanes:
             raise ValueError(f"lane {name!r} exists already")
-        lane = Lane(name, self._run, on_done, on_cancel, pass_ticket)
+        lane = Lane(name, self._run, on_done, on_cancel, pass_ticket, cancellable)
         self._lanes[name] = lane
         ensure_threads(self.pool, len(self._lanes))
         return lane

@@ -5,9 +5,16 @@
 the request debounce (a Qt timer). Widgets and controllers read and change the window's state
 through these public methods only, never through the main window's members:
 
-    slider -> session.set_k -> requestWanted (debounced; at once when a slider is let go) -> the window sends it to the preview
-    worker or the fit -> the result comes back -> session.show_result -> resultChanged -> every
-    view that shows a result.
+    slider -> session.set_k -> requestWanted -> the window sends it to the preview worker or the fit
+    -> the result comes back -> session.show_result -> resultChanged -> every view that shows a result.
+
+When requests go out (`schedule`): a change that comes alone (a single arrow-key press, a spin-box
+click, a typed value, a wheel notch: nothing changed in the previous LONE_MS) is asked for at once,
+settled. Changes that follow within a burst (a drag, a held key) are debounced: settled once they
+pause for DEBOUNCE_MS (or at once when a slider is let go, `settle`), with unsettled requests (quick
+previews) at least every MAX_WAIT_MS meanwhile. Every change also emits `targetMoved`, so that work
+for the old values stops at once (the worker cancels it), even while the request waits: the leading
+request of a burst costs at most a checkpoint's time of one job (`core.cancel`).
 
 Showing a result is written once (`MainWindow._show_result`), whatever made it: a preview (quick
 or final) or a fitted file (`Preview.fit` is set). `current_palette()` and `previewReady` mean
@@ -201,9 +208,18 @@ class Session(QObject):
     changed = Signal(object)  # frozenset of CHANGES names, after the specific signals
     #: Time to (re)compute the result: settled (the user paused) or not (still dragging).
     requestWanted = Signal(bool)
+    #: K, dithering or the locked colours changed (on every change, before any debounce): work for
+    #: other values may stop now; a `requestWanted` follows.
+    targetMoved = Signal()
 
     DEBOUNCE_MS = 40  # quiet time after the last change before work starts
     MAX_WAIT_MS = 150  # while K keeps changing, still ask for a quick preview at least this often
+    #: A change with none in this many ms before it comes alone: asked for at once, no debounce. Longer
+    #: than DEBOUNCE_MS so that a held key (auto-repeat every 25-50 ms: X's default 40 ms, Windows' and
+    #: GNOME's about 33 ms) counts as one burst, with quick previews every MAX_WAIT_MS, rather than as
+    #: lone changes that each start a final result and cancel the one before; shorter than two taps of
+    #: a key (about 150-250 ms apart when tapped quickly).
+    LONE_MS = 120
 
     def __init__(self, model: SessionModel | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -213,7 +229,9 @@ class Session(QObject):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(self.DEBOUNCE_MS)
         self._debounce.timeout.connect(self.dispatch)
-        self._pending_since: float | None = None
+        self._pending_since: float | None = None  # when the burst's last request went out (or it began)
+        self._last_change: float | None = None
+        self._held = False  # a slider's handle is held down (`hold`): its changes are a drag
         self._closed = False
 
     # -- reading --------------------------------------------------------------------------------
@@ -290,7 +308,7 @@ class Session(QObject):
         self.model.set_dither(dither)
         self.model.set_dither_strength(dither_strength)
         self._debounce.stop()
-        self._pending_since = None
+        self._pending_since = self._last_change = None
 
     def set_requirements_active(self, active: bool) -> None:
         self.model.set_requirements_active(active)
@@ -318,11 +336,19 @@ class Session(QObject):
     # -- requests -------------------------------------------------------------------------------
 
     def schedule(self) -> None:
-        """Ask for the result after a short pause; during a long drag, ask for a quick preview
-        now and then (the full result waits for the pause)."""
+        """A value changed: ask for the result at once if the change comes alone, else after a short
+        pause; during a long drag, ask for a quick preview now and then (see the module note)."""
         if self._closed:
             return
         now = time.monotonic()
+        lone = self._last_change is None or (now - self._last_change) * 1000 >= self.LONE_MS
+        self._last_change = now
+        self.targetMoved.emit()
+        if lone:
+            self._pending_since = None
+            if not self._held and not self._debounce.isActive():
+                self.dispatch()
+                return
         if self._pending_since is None:
             self._pending_since = now
         elif (now - self._pending_since) * 1000 >= self.MAX_WAIT_MS:
@@ -330,16 +356,22 @@ class Session(QObject):
             self.requestWanted.emit(False)
         self._debounce.start()
 
+    def hold(self) -> None:
+        """The user pressed a slider's handle: what follows is a drag, debounced from its first change;
+        `settle` ends it."""
+        self._held = True
+
     def settle(self) -> None:
         """The user let go of a slider: the value is final, so a request waiting for the debounce
         is sent now (a mouse drag's last value reaches the preview DEBOUNCE_MS sooner)."""
+        self._held = False
         if self._debounce.isActive():
             self.dispatch()
 
     def dispatch(self) -> None:
-        """Ask for the result now."""
+        """Ask for the result now. (A burst's quick previews keep their pace: `_pending_since` stays
+        until the burst ends, so a held key repeating slower than DEBOUNCE_MS still gets them.)"""
         self._debounce.stop()
-        self._pending_since = None
         if not self._closed:
             self.requestWanted.emit(True)
 

@@ -66,6 +66,7 @@ def build_side_panel(window: MainWindow) -> None:
     row.addWidget(w.k_spin)
     box.addLayout(row)
     w.k_slider.valueChanged.connect(w._on_k_changed)
+    w.k_slider.sliderPressed.connect(w.session.hold)  # a drag: debounced from its first change
     w.k_slider.sliderReleased.connect(w.session.settle)  # a drag's last value: no debounce
     w.k_spin.valueChanged.connect(w.k_slider.setValue)
 
@@ -87,6 +88,7 @@ def build_side_panel(window: MainWindow) -> None:
     strength_label.setMinimumWidth(40)
     w.dither_strength.valueChanged.connect(lambda v: strength_label.setText(f"{v} %"))
     w.dither_strength.valueChanged.connect(w._on_dither_strength_changed)
+    w.dither_strength.sliderPressed.connect(w.session.hold)
     w.dither_strength.sliderReleased.connect(w.session.settle)
     w.dither_check.toggled.connect(w.dither_strength.setEnabled)
     row = QHBoxLayout()

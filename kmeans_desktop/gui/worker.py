@@ -1,35 +1,33 @@
 """Background work for the window: loading, quantizing and encoding, off the GUI thread.
 
-The compute steps are plain functions of plain arguments (`load_source`, `compute_preview`,
-`encode_result`, in `compute`). `PreviewWorker` runs them in lanes of the window's
-`scheduler.Scheduler` (load, quick, full, encode; it decides what a free lane runs next by pulling
-from its one target), each with at most one job running:
+The compute steps are plain functions of plain arguments (`load_source`, `compute_preview`, `encode_result`, in
+`compute`). `PreviewWorker` runs them in lanes of the window's `scheduler.Scheduler` (load, quick, full, encode; it
+decides what a free lane runs next by pulling from its one target), each with at most one job running:
 
-* **Latest request wins.** Every `request(k, dither)` bumps a generation id and becomes the one
-  target. A quantize can't be interrupted, so when a running job ends its result is cached, shown
-  only if its generation is still current, and the lane's next job is started for the target then.
-* **Quick previews.** For large images a strided sample of about half a megapixel is quantized in
-  the quick lane and shown scaled up. While the slider moves (`settled=False`) only quick previews
-  start, so the full lane is free the moment it stops; then the full result is computed, beside a
-  quick preview with four cores or more, else straight away unless full results on this image are
-  so slow that a quick one first is worth its delay. A late quick preview is still shown if nothing
-  newer is on screen; `final` results only for the current generation.
+* **Latest request wins.** Every `request(k, dither)` bumps a generation id and becomes the one target. A job for
+  another key is *cancelled*: quantize stops at its next checkpoint (`core.cancel`, ~20 ms at most) and the job is
+  dropped (not cached, shown nor reported as a failure); the lane's next job starts for the target then. The full
+  job at once, on every change, debounced or not (`target_moved`); the quick one on a settled request (a drag's
+  quick previews finish: each is worth showing). A result that ends is cached, shown if still current.
+* **Quick previews.** For large images a strided sample of about half a megapixel is quantized in the quick lane
+  and shown scaled up. While the slider moves (`settled=False`) only quick previews start, so the full lane is
+  free the moment it stops; then the full result is computed, beside a quick preview with four cores or more,
+  else straight away unless full results on this image are so slow that a quick one first is worth its delay.
+  A late quick preview is still shown if nothing newer is on screen; `final` results only if still current.
 * **Cache** per (K, dither) for the current image (LRU, bounded in bytes, `result_cache`).
-* **Encoding** (the exact bytes Save writes): large images in the helper process (the PNG encoder
-  keeps the GIL, see `helper`), asked for the moment a final result's picture is built (before
-  it is shown: `compute.start_early_bytes`); the encode lane waits for them once it is shown.
-  Small ones after it is shown, when no quantizing waits. A save's is served first. Above
-  `ESTIMATE_ABOVE` pixels an estimate from a sample of rows (`estimateAvailable`, a tenth of the
+* **Encoding** (the exact bytes Save writes): large images in the helper process (the PNG encoder keeps the GIL,
+  see `helper`), asked for the moment a final result's picture is built (`compute.start_early_bytes`); the encode
+  lane waits for them once it is shown. Small ones after it is shown, when no quantizing waits. A save's is served
+  first. Above `ESTIMATE_ABOVE` pixels an estimate from a sample of rows (`estimateAvailable`, a tenth of the
   time) comes first. Background work waits for both (`encoding`, `computeIdle`).
 
-Standing alone (tests), the worker makes its own scheduler and helper. `shutdown` stops all
-scheduling and waits for running jobs with a bound.
+Standing alone (tests), the worker makes its own scheduler and helper. `shutdown` stops all scheduling and waits
+for running jobs with a bound.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -43,21 +41,12 @@ from .compute import (ESTIMATE_ABOVE, PROXY_ABOVE, PROXY_PIXELS, Encoded, Key, L
                       compute_preview, encode_job, encode_result, estimate_job, load_failure_message, load_source,
                       start_early_bytes)
 from .helper import OUT_OF_PROCESS_ABOVE, PRIORITY_PREVIEW, PRIORITY_SAVE, HelperProcess
+from .quick_policy import OVERLAP, QUICK_SKIP_ABOVE, quick_helps
 from .result_cache import ResultCache
 from .scheduler import Scheduler, Ticket, wait_for_pool
 
 log = logging.getLogger("kmeans_desktop.gui.worker")
 
-#: Run quick and full jobs side by side only with cores to spare (see PreviewWorker.overlap).
-OVERLAP = (os.cpu_count() or 1) >= 4
-#: Settled requests get a quick preview before the full result only when full results on the
-#: image take at least this long and QUICK_RATIO times a quick one (see _quick_helps); before
-#: the first full result, only for images above QUICK_FIRST_ABOVE pixels. (0.4 s until issue 15's
-#: sixth helper: a 9 MP photo's final preview, 0.6-1 s on two idle cores, then waited for a quick
-#: one of its own K, 0.1-0.3 s more, while the drag's quick previews of nearby K were on screen.)
-QUICK_SKIP_ABOVE = 2.0
-QUICK_RATIO = 3.0
-QUICK_FIRST_ABOVE = 20_000_000
 #: Memory the result cache may use (quantized indices plus images ready to paint).
 CACHE_BYTES = 768 * 1024 * 1024
 
@@ -93,7 +82,8 @@ class PreviewWorker(QObject):
         super().__init__(parent)
         self.scheduler = scheduler if scheduler is not None else Scheduler(self)
         self.pool = self.scheduler.pool
-        self._lanes = {name: self.scheduler.add_lane(name, self._on_finished) for name in self.LANES}
+        self._lanes = {name: self.scheduler.add_lane(name, self._on_finished, cancellable=name in ("quick", "full"))
+                       for name in self.LANES}  # (cancellable: quantize stops at a checkpoint, `core.cancel`)
         self._own_helper = helper is None
         self.helper = helper if helper is not None else HelperProcess()
         self.proxy_above = PROXY_ABOVE
@@ -102,7 +92,7 @@ class PreviewWorker(QObject):
         #: the two only slow each other down (the final arrives no sooner, the quick one later).
         self.overlap = OVERLAP
         #: Settled requests skip the quick preview when full results of this image take less than
-        #: this many seconds (see _quick_helps); while dragging, quick previews always come first.
+        #: this many seconds (see `quick_policy`); while dragging, quick previews always come first.
         self.quick_skip_above = QUICK_SKIP_ABOVE
         self._full_seconds: float | None = None  # the last full result's quantize time
         self._quick_seconds: float | None = None  # the last quick preview's
@@ -116,6 +106,7 @@ class PreviewWorker(QObject):
         self._target: Key | None = None
         self.locked: tuple = ()  # colours kept exactly in every palette (set_locked)
         self._settled = True
+        self._moving = False  # the target moved since it was asked for (`target_moved`): a request follows
         self._shown_generation = -1  # the generation whose final result has been emitted
         self._displayed_generation = -1  # the generation of whatever result was emitted last
         self._failed_generation = -1
@@ -168,6 +159,9 @@ class PreviewWorker(QObject):
         self._generation += 1
         self._target = key = (int(k), float(dither))  # dither: strength 0..1 (False = 0, True = 1)
         self._settled = bool(settled)
+        self._moving = False
+        for lane in ("full", "quick") if settled else ("full",):  # stale work stops (a drag's quick previews finish)
+            self._lanes[lane].interrupt(unless=(key, self.locked))
         if self._image is not None and key not in self._cache:
             quick = self._quick.get(key)
             if quick is not None:  # shown at once while the final result is computed
@@ -175,6 +169,14 @@ class PreviewWorker(QObject):
         self._pump()
         self._pump_encode()
         self._update_busy()
+
+    def target_moved(self, k: int, dither: float) -> None:
+        """The wanted (K, dither) is now this and a request follows (maybe after the debounce): a final result
+        being computed for another key stops now (at its next checkpoint), and no new job starts until then."""
+        key = (int(k), float(dither))
+        if not self._closed and key != self._target:
+            self._moving = True
+            self._lanes["full"].interrupt(unless=(key, self.locked))
 
     def request_bytes(self, preview: Preview, fmt: str,
                       callback: Callable[[Encoded | None, str | None], None]) -> None:
@@ -287,7 +289,7 @@ class PreviewWorker(QObject):
 
     def _pump(self) -> None:
         """Start the quick and full jobs the current target still needs, or show it from the cache."""
-        if self._closed or self._image is None or self._target is None:
+        if self._closed or self._image is None or self._target is None or self._moving:
             return
         key = self._target
         entry = self._cache.get(key)
@@ -298,29 +300,18 @@ class PreviewWorker(QObject):
         if self._failed_generation == self._generation:
             return
         image = self._image
-        quick_needed = (image.proxy is not None and key not in self._quick
-                        and (not self._settled or self._quick_helps()))
+        helps = quick_helps(self.overlap, image.source.width * image.source.height, self._full_seconds,
+                            self._quick_seconds, self.quick_skip_above)
+        quick_needed = image.proxy is not None and key not in self._quick and (not self._settled or helps)
         if quick_needed and not self._running("quick"):
             self.started["quick"] += 1
             self._start("quick", self._generation, compute_preview, image, key[0], key[1], False, *self._lock_args(),
-                        tag=self.locked)
+                        tag=(key, self.locked))
         if (not self._running("full") and (self._settled or image.proxy is None)
                 and (self.overlap or not quick_needed)):
             self.started["compute"] += 1
             self._start("full", self._generation, compute_preview, image, key[0], key[1], True, *self._lock_args(key),
-                        tag=self.locked)
-
-    def _quick_helps(self) -> bool:
-        """Whether a settled request gets a quick preview too: beside the full result (spare cores) it
-        costs little; before it, it delays the final result by its own time, worth it only when the full
-        result is much slower (measured on this image once known, else guessed from its size)."""
-        if self.overlap:
-            return True
-        if self._full_seconds is None:
-            image = self._image
-            return image is not None and image.source.width * image.source.height > QUICK_FIRST_ABOVE
-        slow = max(self.quick_skip_above, QUICK_RATIO * (self._quick_seconds or 0.0))
-        return self._full_seconds >= slow
+                        tag=(key, self.locked))
 
     def _pump_encode(self) -> None:
         """Encode what a save waits for; else, when quantizing is idle, the result on show."""
@@ -398,6 +389,8 @@ class PreviewWorker(QObject):
         self.imageLoaded.emit(image)
 
     def _finish_compute(self, job: Ticket) -> None:
+        if job.stopped:  # cancelled, it stopped at a checkpoint: no result and no failure (its lane is free)
+            return
         if job.error is not None:
             log.error("quantizing failed:\n%s", job.trace)
             if job.generation == self._generation and self._failed_generation != self._generation:
@@ -407,7 +400,7 @@ class PreviewWorker(QObject):
                 self.computeFailed.emit(f"The preview could not be computed ({why}).")
             return
         preview: Preview = job.result
-        if self._image is None or preview.image_id != self._image.image_id or job.tag != self.locked:
+        if self._image is None or preview.image_id != self._image.image_id or job.tag[1] != self.locked:
             return  # an image that is no longer open, or colours locked since
         (self._cache if preview.final else self._quick).put(preview)
         if preview.final:

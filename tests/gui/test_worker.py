@@ -10,6 +10,7 @@ import pytest
 
 from kmeans_desktop.core import encode
 from kmeans_desktop.gui import compute as compute_module
+from kmeans_desktop.gui import quick_policy
 from kmeans_desktop.gui import worker as worker_module
 from kmeans_desktop.gui.worker import PreviewWorker
 
@@ -74,9 +75,89 @@ def test_latest_request_wins_with_one_job_running(loaded, qtbot, monkeypatch):
         gate.open.set()
     assert gate.calls == [(3, False, True), (29, False, True)]  # nothing in between was computed
     assert gate.max_running == 1
-    assert shown == [29]  # the stale K=3 result was dropped by its generation...
+    assert shown == [29]  # the stale K=3 job was cancelled: it stopped at its first checkpoint...
+    with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000, check_params_cb=lambda p: p.k == 3):
+        loaded.request(3, False)  # ...so nothing of it was cached: computed again
+    assert len(gate.calls) == 3
+
+
+class After:
+    """Wraps compute_preview: the real call first (past its last checkpoint), then a wait for a go."""
+
+    def __init__(self, monkeypatch):
+        self.real = worker_module.compute_preview
+        self.done = threading.Event()
+        self.go = threading.Event()
+        monkeypatch.setattr(worker_module, "compute_preview", self)
+
+    def __call__(self, *args):
+        result = self.real(*args)
+        self.done.set()
+        self.go.wait(20)
+        return result
+
+
+def test_a_stale_result_that_ends_anyway_is_cached_not_shown(loaded, qtbot, monkeypatch):
+    after = After(monkeypatch)
+    shown = []
+    loaded.previewAvailable.connect(lambda p: shown.append(p.k))
+    loaded.request(3, False)
+    qtbot.waitUntil(after.done.is_set, timeout=20_000)  # computed, past every checkpoint
+    loaded.request(5, False)  # cancels it, too late to stop it
+    with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000, check_params_cb=lambda p: p.k == 5):
+        after.go.set()
+    assert shown == [5]  # the K=3 result was dropped by its generation...
+    started = loaded.started["compute"]
     loaded.request(3, False)  # ...but kept in the cache
-    assert shown == [29, 3] and len(gate.calls) == 2
+    assert shown == [5, 3] and loaded.started["compute"] == started
+
+
+def test_a_new_key_cancels_the_running_full_job_and_starts_the_wanted_one(loaded, qtbot, monkeypatch):
+    # The real quantize of K=200 watches its ticket: cancelled, it stops at a checkpoint; nothing of
+    # it is cached, shown or reported, the lane is free at once for K=6, and the worker ends idle.
+    stopped, failures, shown = [], [], []
+    loaded.computeFailed.connect(failures.append)
+    loaded.previewAvailable.connect(lambda p: shown.append(p.k))
+    entered = threading.Event()
+    real = worker_module.compute_preview
+
+    def slow(image, k, *args):
+        if k == 200 and not entered.is_set():  # the first one held until cancelled (the ticket's
+            entered.set()  # event, as quantize's checkpoints see it)
+            from kmeans_desktop.core.cancel import current
+            current().wait(20)
+        return real(image, k, *args)
+
+    monkeypatch.setattr(worker_module, "compute_preview", slow)
+    full = loaded.scheduler.lane("full")
+    original = full.on_done
+    full.on_done = lambda job, current: (stopped.append(job.stopped), original(job, current))
+    loaded.request(200, False)
+    qtbot.waitUntil(entered.is_set, timeout=10_000)
+    loaded.target_moved(6, 0.0)  # the slider moved: the running job for K=200 is stale
+    qtbot.waitUntil(lambda: stopped == [True], timeout=10_000)
+    assert loaded.is_idle() and shown == [] and failures == []
+    with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000, check_params_cb=lambda p: p.k == 6):
+        loaded.request(6, False)
+    with qtbot.waitSignal(loaded.computeIdle, timeout=20_000):
+        pass
+    assert stopped == [True, False] and shown == [6] and failures == []
+    started = loaded.started["compute"]
+    with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000, check_params_cb=lambda p: p.k == 200):
+        loaded.request(200, False)  # not cached: computed again, in full this time
+    assert loaded.started["compute"] == started + 1 and failures == []
+
+
+def test_a_job_for_the_wanted_key_is_never_cancelled(loaded, qtbot, monkeypatch):
+    gate = Gate(monkeypatch)
+    loaded.request(7, False)
+    qtbot.waitUntil(gate.entered.is_set, timeout=10_000)
+    loaded.target_moved(7, 0.0)
+    loaded.request(7, False, settled=False)
+    assert not loaded.scheduler.lane("full").running.cancelled
+    with qtbot.waitSignal(loaded.previewAvailable, timeout=20_000, check_params_cb=lambda p: p.k == 7):
+        gate.open.set()
+    assert len(gate.calls) == 1
 
 
 def test_cache_answers_at_once_and_a_new_image_clears_it(loaded, qtbot, make_image):
@@ -126,7 +207,7 @@ class Hold:
 def large(worker, qtbot, make_image, monkeypatch):
     """The worker with a 64×48 image treated as large: it gets a sample for quick previews."""
     worker.proxy_above, worker.proxy_pixels = 1_000, 800
-    monkeypatch.setattr(worker_module, "QUICK_FIRST_ABOVE", 0)  # quick first, until measured
+    monkeypatch.setattr(quick_policy, "QUICK_FIRST_ABOVE", 0)  # quick first, until measured
     with qtbot.waitSignal(worker.imageLoaded, timeout=20_000) as loaded:
         worker.load(make_image("big.png", 64, 48))
     return worker, loaded.args[0]
@@ -472,3 +553,34 @@ def test_large_results_show_an_estimate_first_then_the_exact_bytes(window, qtbot
     assert window.stats.bytes_shown == sizes[0] == len(encode(q, "png"))
     assert 0.7 < estimate.nbytes / sizes[0] < 1.3
     assert not window.stats.value_text("bytes").startswith("≈")
+
+
+def test_a_drags_quick_previews_are_never_cancelled_and_keep_appearing(large, qtbot, monkeypatch):
+    # A drag: the first change dispatched at once (settled: a full job), the rest debounced, with
+    # targetMoved on each and an unsettled request now and then. The full job is cancelled by the
+    # second change; the quick jobs run to their end and are shown, one after the other.
+    worker, _ = large
+    worker.overlap = False
+    hold = Hold(monkeypatch, final=False)
+    quick_shown = []
+    worker.previewAvailable.connect(lambda p: quick_shown.append(p.k) if not p.final else None)
+    worker._full_seconds, worker._quick_seconds = 0.01, 0.01  # (measured fast: a settled request skips quick)
+    worker.request(10, False)  # the drag's first change, alone: settled, a full job only
+    for k in range(11, 40):
+        worker.target_moved(k, 0.0)
+        if k % 6 == 0:  # every MAX_WAIT_MS: an unsettled request, a quick preview
+            worker.request(k, False, settled=False)
+            qtbot.waitUntil(hold.waiting.is_set, timeout=10_000)
+            hold.waiting.clear()
+            assert not worker.scheduler.lane("quick").running.cancelled
+            for later in (k + 1, k + 2):  # the drag goes on while it computes: it isn't cancelled
+                worker.target_moved(later, 0.0)
+            assert not worker.scheduler.lane("quick").running.cancelled
+            with qtbot.waitSignal(worker.previewAvailable, timeout=20_000, check_params_cb=lambda p, k=k: p.k == k):
+                hold.go.set()
+            hold.go.clear()
+    assert quick_shown == [12, 18, 24, 30, 36]
+    hold.go.set()
+    with qtbot.waitSignal(worker.previewAvailable, timeout=20_000, check_params_cb=final_k):
+        worker.request(39, False)  # let go: the final result
+    assert worker.started["compute"] == 2  # the first change's full job (cancelled) and the last one's
