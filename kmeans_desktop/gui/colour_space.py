@@ -142,6 +142,12 @@ class ColourSpacePanels(QObject):
 
     # -- from the window ----------------------------------------------------------------------
 
+    def _first_split(self) -> None:
+        """The playback controls up to 300 px, but not at the cost of the cloud header's full texts."""
+        width, controls = self._split.width() - self._split.handleWidth(), self._split.widget(1).minimumWidth()
+        controls = max(controls, min(300, width - self.cloud.compact_header.full_width))
+        self._split.setSizes([max(1, width - controls), controls])
+
     def _on_image(self, image: LoadedImage | None) -> None:
         if image is None:
             return
@@ -155,7 +161,7 @@ class ColourSpacePanels(QObject):
                     left = w * 5 // 8  # the cloud and its playback controls
                     self.window.resizeDocks([self.cloud_dock, self.curve_dock], [left, w - left],
                                             Qt.Orientation.Horizontal)
-                    QTimer.singleShot(0, lambda: self._split.setSizes([max(1, self._split.width() - 300), 300]))
+                    QTimer.singleShot(0, self._first_split)
                     self.window.resizeDocks([self.cloud_dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
         self.player.set_sample(None)
         self.cloud.clear()
