@@ -39,13 +39,11 @@ a band's final rows can be handed on at once (`rows_done`: the window's picture)
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
-from .cancel import carried, checkpoint
+from .cancel import checkpoint
 from .histogram import ColorHistogram
-from .runmap import band_threads
+from .runmap import summed_bands
 
 #: A pixel takes the entry that three of its four neighbours share when its squared working-space
 #: error there is at most (1 + SPECKLE_SLACK) × its error at its nearest entry. 0 turns the pass off.
@@ -111,19 +109,9 @@ def despeckle(indices: np.ndarray, hist: ColorHistogram, x: np.ndarray, centres:
         sse = int(np.einsum("ij,ij->", d_new, d_new, dtype=np.int64) - np.einsum("ij,ij->", d_old, d_old, dtype=np.int64))
         return sse, np.bincount(other, minlength=n)[:n] - np.bincount(own, minlength=n)[:n]
 
-    threads = band_threads(len(parts))
-    if threads > 1:
-        with ThreadPoolExecutor(threads, thread_name_prefix="despeckle") as pool:
-            found = list(pool.map(carried(lambda p: part(*p)), parts))  # (cancellable between bands)
-    else:
-        found = [carried(part)(*p) for p in parts]
+    delta = summed_bands(part, parts, counts, "despeckle")
     checkpoint()
-    delta = 0
-    for sse, dc in found:
-        delta += sse
-        if dc is not None and counts is not None:
-            counts += dc
-    return out, float(delta)
+    return out, delta
 
 
 def _judged(cand: np.ndarray, other: np.ndarray, hist: ColorHistogram, x: np.ndarray, centres: np.ndarray,

@@ -183,6 +183,25 @@ def band_threads(bands: int) -> int:
     return max(1, min(bands, THREADS, colorbins.lanes()))
 
 
+def summed_bands(work, spans: list[tuple[int, int]], counts: np.ndarray | None, name: str) -> float:
+    """`work(a, b)` -> (error change, change of counts or None) for each span, on up to two threads
+    (`band_threads`; each span cancellable, `core.cancel`): the count changes are added to `counts`
+    in place and the error changes summed (whole numbers: the same total in any order). `vruns`'
+    and `despeckle`'s band-wise passes end so."""
+    threads = band_threads(len(spans))
+    if threads > 1:
+        with ThreadPoolExecutor(threads, thread_name_prefix=name) as pool:
+            found = list(pool.map(carried(lambda span: work(*span)), spans))
+    else:
+        found = [carried(work)(*span) for span in spans]
+    total = 0
+    for sse, dc in found:
+        total += sse
+        if dc is not None and counts is not None:
+            counts += dc
+    return float(total)
+
+
 def run_indices(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels: np.ndarray,
                 palette: np.ndarray) -> tuple[np.ndarray, float]:
     """H×W uint8 indices by the rule above, and the change in the summed squared sRGB error

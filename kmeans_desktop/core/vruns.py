@@ -51,7 +51,7 @@ import numpy as np
 
 from .cancel import carried, checkpoint
 from .histogram import ColorHistogram
-from .runmap import ColourErrors, band_threads, colour_errors, squared_error
+from .runmap import ColourErrors, band_threads, colour_errors, squared_error, summed_bands
 
 #: A pixel takes the entry of the pixel above when its error there is at most (1 + VRUN_SLACK)
 #: × its error at its nearest entry ...
@@ -253,14 +253,4 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
 
     half = (h // 2) * w
     spans = [(0, half), (half, h * w)]
-    if band_threads(2) > 1:
-        with ThreadPoolExecutor(2, thread_name_prefix="vruns") as pool:
-            parts = list(pool.map(lambda span: moved_in(*span), spans))
-    else:
-        parts = [moved_in(*span) for span in spans]
-    sse = 0
-    for part_sse, dc in parts:
-        sse += part_sse
-        if dc is not None and counts is not None:
-            counts += dc
-    return out, float(sse)
+    return out, summed_bands(moved_in, spans, counts, "vruns")
