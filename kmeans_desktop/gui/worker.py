@@ -5,11 +5,11 @@ The compute steps are plain functions of plain arguments (`load_source`, `comput
 decides what a free lane runs next by pulling from its one target), each with at most one job running:
 
 * **Latest request wins.** Every `request(k, dither)` bumps a generation id and becomes the one target. A job for
-  another key is *cancelled*: quantize stops at its next checkpoint (`core.cancel`; 9 MP: 34-36 ms CPU apart at most when plain, and
-  0.3-0.5 s dithered, benchmarks/bench_checkpoints.py) and the job is
-  dropped (not cached, shown nor reported as a failure); the lane's next job starts for the target then. The full
-  job at once, on every change, debounced or not (`target_moved`); the quick one on a settled request (a drag's
-  quick previews finish: each is worth showing). A result that ends is cached, shown if still current.
+  another key is *cancelled*: quantize stops at its next checkpoint (`core.cancel`; 9 MP: 34-36 ms CPU apart at
+  most when plain, 0.3-0.5 s dithered, benchmarks/bench_checkpoints.py) and the job is dropped (not cached, shown
+  nor reported as a failure); the lane's next job starts for the target then. The full job is cancelled at once,
+  on every change, debounced or not (`target_moved`); the quick one on a settled request (a drag's quick previews
+  finish: each is worth showing). A result that ends is cached, shown if still current.
 * **Quick previews.** For large images a strided sample of about half a megapixel is quantized in the quick lane
   and shown scaled up. While the slider moves (`settled=False`) only quick previews start, so the full lane is
   free the moment it stops; then the full result is computed, beside a quick preview with four cores or more,
