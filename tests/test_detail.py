@@ -94,3 +94,19 @@ def test_block_means_with_their_counts_given():
         got = _block_means(err, block, _block_counts(err.shape, block))
         np.testing.assert_array_equal(got, _block_means(err, block))
     assert _block_means(err, 2, _block_counts(err.shape, 2))[-1, -1] == np.float32(err[36, 44])  # a 1-cell tile
+
+
+def test_block_means_of_two_equal_the_reshaped_sum_to_the_bit():
+    """The 2×2 blocks' strided adds give the very float32 sums numpy's reduction over a reshape
+    gives (so the hot blocks and the palette are those of before the shortcut)."""
+    from kmeans_desktop.core.detail import _block_counts, _block_means
+
+    rng = np.random.default_rng(7)
+    for h, w in ((37, 45), (308, 461), (2, 2), (1, 5)):
+        for scale in (1.0, 150.0, 3e4):
+            err = rng.uniform(0, scale, (h, w))
+            ph, pw = -(-h // 2) * 2, -(-w // 2) * 2
+            padded = np.zeros((ph, pw), np.float32)
+            padded[:h, :w] = err
+            expected = padded.reshape(ph // 2, 2, pw // 2, 2).sum(axis=(1, 3)) / _block_counts(err.shape, 2)
+            np.testing.assert_array_equal(_block_means(err, 2), expected)

@@ -86,7 +86,12 @@ def _block_means(err: np.ndarray, block: int, counts: np.ndarray | None = None) 
     ph, pw = -(-h // block) * block, -(-w // block) * block
     sums = np.zeros((ph, pw), np.float32)
     sums[:h, :w] = err
-    s = sums.reshape(ph // block, block, pw // block, block).sum(axis=(1, 3))
+    if block == 2:  # (9 MP and up: 2×2 samples a block) four strided adds, in the order numpy's
+        # reduction over axes (1, 3) adds them (the same float32 sums to the bit, tested): 9 MP
+        # china's 308×461 blocks 1.5 -> 0.1 ms a call, seven calls a K
+        s = (sums[0::2, 0::2] + sums[0::2, 1::2]) + (sums[1::2, 0::2] + sums[1::2, 1::2])
+    else:
+        s = sums.reshape(ph // block, block, pw // block, block).sum(axis=(1, 3))
     return s / (_block_counts(err.shape, block) if counts is None else counts)
 
 
