@@ -23,7 +23,10 @@ What it measures (printed, never asserted):
   at once (`Session.settle`). With `--single` there is no drag: the slider is set once, straight
   from the start K to K, as a typed value, a spin-box click or a single key press sets it (a lone
   change: since issue 15's fifteenth helper the session asks for it at once, with no debounce).
-  The three are different user actions; report all three.
+  The three are different user actions; report all three. The benchmark waits for these signals
+  without polling (`wait_for`): until session 13 it polled every 5 ms, which cost the GUI thread
+  30-40 ms CPU (with the GIL) within each 0.3 s it measured; `--cpu-split` shows where the cores
+  went meanwhile.
 
 The colour-space views (issue 4; `--part views` runs only these):
 
@@ -111,6 +114,23 @@ def wait_until(predicate, timeout_s: float, poll_ms: int = 5) -> bool:
         if time.perf_counter() > deadline:
             return False
         spin(poll_ms)
+    return True
+
+
+def wait_for(signal, predicate, timeout_s: float) -> bool:
+    """`wait_until` woken by `signal` (or every 100 ms) instead of polling every few ms: a wait that
+    is measured must not cost the process it measures. Each 5 ms poll is a nested event loop and a
+    timer, run with the GIL: over a final preview's 0.3 s they took the GUI thread 40-55 ms CPU,
+    and the GIL from the jobs' Python meanwhile (`--cpu-split`)."""
+    deadline = time.perf_counter() + timeout_s
+    while not predicate():
+        if time.perf_counter() > deadline:
+            return False
+        loop = QEventLoop()
+        signal.connect(loop.quit)
+        QTimer.singleShot(100, loop.quit)
+        loop.exec()
+        signal.disconnect(loop.quit)
     return True
 
 
@@ -205,6 +225,54 @@ def helper_cpu(helper) -> float:
         return float("nan")
 
 
+class CpuSplit:
+    """Where the two cores went between two moments (Linux /proc; `--cpu-split`): this process's
+    threads by name (run and runqueue-wait ms, from schedstat; threads that started and ended in
+    between, such as the pixel passes' band threads, are not seen one by one but are in "niced"),
+    the helper process, and the machine's user (normal priority), niced (the window's jobs, nice 5),
+    system and idle core-milliseconds. Idle cores while the final preview computes mean it waited
+    for something other than a core (the GIL, a serial step)."""
+
+    def __init__(self, helper):
+        self.helper = helper
+        self.mark = None
+
+    @staticmethod
+    def _threads() -> dict[str, tuple[str, int, int]]:
+        out = {}
+        for tid in os.listdir("/proc/self/task"):
+            try:
+                stat = Path(f"/proc/self/task/{tid}/stat").read_text()
+                run, wait, _ = Path(f"/proc/self/task/{tid}/schedstat").read_text().split()
+            except (OSError, ValueError):
+                continue
+            out[tid] = (stat[stat.index("(") + 1:stat.rindex(")")], int(run), int(wait))
+        return out
+
+    @staticmethod
+    def _machine() -> list[int]:
+        return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:5]]
+
+    def start(self) -> None:
+        self.mark = (self._threads(), self._machine(), helper_cpu(self.helper))
+
+    def report(self, label: str) -> None:
+        threads, machine, helper = self._threads(), self._machine(), helper_cpu(self.helper)
+        t0, m0, h0 = self.mark
+        by_name: dict[str, list[float]] = {}
+        for tid, (name, run, wait) in threads.items():
+            _, run0, wait0 = t0.get(tid, (name, 0, 0))
+            acc = by_name.setdefault(name, [0.0, 0.0])
+            acc[0] += (run - run0) / 1e6
+            acc[1] += (wait - wait0) / 1e6
+        tick = 1000 / os.sysconf("SC_CLK_TCK")
+        user, niced, system, idle = ((b - a) * tick for a, b in zip(m0, machine))
+        parts = ", ".join(f"{n} {r:.0f} (queued {w:.0f})" for n, (r, w) in sorted(by_name.items(), key=lambda kv: -kv[1][0])
+                          if r >= 1)
+        print(f"    cpu split {label}: threads ms {parts}; helper {1000 * (helper - h0):.0f}; machine core-ms: "
+              f"user {user:.0f}, niced {niced:.0f}, system {system:.0f}, idle {idle:.0f}", flush=True)
+
+
 class Recorder:
     """Timestamps of the window's and worker's signals."""
 
@@ -285,9 +353,9 @@ def scrub(window: MainWindow, rec: Recorder, changes: int, interval_ms: float, t
     t0 = time.perf_counter()
     last = drag(window, values, interval_ms)
     drag_s = time.perf_counter() - t0
-    ok = wait_until(lambda: rec.first(rec.ready, values[-1], last) is not None, 120)
+    ok = wait_for(window.previewReady, lambda: rec.first(rec.ready, values[-1], last) is not None, 120)
     ready = rec.first(rec.ready, values[-1], last)
-    wait_until(lambda: rec.first(rec.sizes, values[-1], last) is not None, 120)
+    wait_for(window.sizeReady, lambda: rec.first(rec.sizes, values[-1], last) is not None, 120)
     cpu_s, helper_s = time.process_time() - cpu0, helper_cpu(window.worker.helper) - helper0
     gaps = hb.stop()
     cpu = hb.cpu_ms()
@@ -313,7 +381,7 @@ def scrub(window: MainWindow, rec: Recorder, changes: int, interval_ms: float, t
 
 
 def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms: float, timeline=None,
-            let_go: bool = False, single: bool = False) -> dict:
+            let_go: bool = False, single: bool = False, split: CpuSplit | None = None) -> dict:
     finals, quicks, cores, sizes, estimates, final_cpu, pack_cpu = [], [], [], [], [], [], []
     for i in range(trials):
         window.worker.clear_cache()
@@ -324,14 +392,18 @@ def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms:
         path = [k] if single else list(range(start, k, step * max(1, abs(k - start) // 5)))[1:] + [k]
         cpu0, helper0 = time.process_time(), helper_cpu(window.worker.helper)
         last = drag(window, path, interval_ms, let_go)
-        wait_until(lambda last=last: rec.first(rec.ready, k, last) is not None, 120)
+        if split is not None:
+            split.start()
+        wait_for(window.previewReady, lambda last=last: rec.first(rec.ready, k, last) is not None, 120)
+        if split is not None:
+            split.report(f"K={k} trial {i + 1}, last change -> previewReady")
         ready = rec.first(rec.ready, k, last)
         quick = rec.first(rec.quick, k, last)
         finals.append((ready - last) * 1000 if ready else float("nan"))
         cores.append(next((sec * 1000 for t, kk, sec in rec.core if kk == k and t >= last), float("nan")))
         quicks.append((quick - last) * 1000 if quick else float("nan"))
         # issue 13: the exact byte count after the final preview (goal ≤ 2 s at 9 MP)
-        wait_until(lambda last=last: rec.first(rec.sizes, k, last) is not None, 120)
+        wait_for(window.sizeReady, lambda last=last: rec.first(rec.sizes, k, last) is not None, 120)
         size_at = rec.first(rec.sizes, k, last)
         sizes.append((size_at - ready) * 1000 if size_at and ready else float("nan"))
         at_ready, at_size = rec.cpu.get(("ready", ready)), rec.cpu.get(("size", size_at))
@@ -505,9 +577,10 @@ def curve_run(window: MainWindow, photo: Path) -> dict:
     hb.start()
     t0 = time.perf_counter()
     window.open_image(photo)
-    wait_until(lambda: bool(loaded), 120)
-    wait_until(lambda: a.curve() and a.curve_complete() and a.is_idle(), 120)
-    done = time.perf_counter()
+    wait_for(window.worker.imageLoaded, lambda: bool(loaded), 120)
+    wait_for(a.curvePoint, lambda: a.curve() and a.curve_complete() and a.is_idle(), 120)
+    # complete when its last point arrived (the wait itself may wake up to 100 ms later)
+    done = max((t for t, _, _c in arrivals), default=time.perf_counter())
     gaps = hb.stop()
     ends = np.array(hb.beats)[1:]  # the beat that ends each gap
     after = ends >= loaded[0]
@@ -810,6 +883,9 @@ def main() -> int:
                     help="sample the threads' stacks while the GUI thread is late (diagnosis)")
     ap.add_argument("--timeline", action="store_true",
                     help="print what ran when during each latency trial (diagnosis; see gui_timeline)")
+    ap.add_argument("--cpu-split", action="store_true",
+                    help="print where the cores went from each latency trial's last change to its final preview "
+                         "(diagnosis, Linux; see CpuSplit)")
     ap.add_argument("--no-views", action="store_true",
                     help="switch the colour-space views off (no cloud or curve work, docks hidden): "
                          "the preview's figures without them, for comparison")
@@ -887,7 +963,8 @@ def main() -> int:
           f"{'core quantize ms':>17} {'bytes after ms':>15} {'estimate after':>15} {'cpu final':>9} "
           f"{'cpu pack':>8} {'load':>5}  all (ms)")
     for k in (int(v) for v in args.ks.split(",")):
-        r = latency(window, rec, k, args.trials, args.interval_ms, timeline, args.let_go, args.single)
+        r = latency(window, rec, k, args.trials, args.interval_ms, timeline, args.let_go, args.single,
+                    CpuSplit(window.worker.helper) if args.cpu_split else None)
         goal = GOALS.get(k, float("nan"))
         verdict = "meets" if r["median"] <= goal else "misses"
         runs = " ".join(f"{v:.0f}" for v in r["finals"])
