@@ -24,9 +24,9 @@ What it measures (printed, never asserted):
   from the start K to K, as a typed value, a spin-box click or a single key press sets it (a lone
   change: since issue 15's fifteenth helper the session asks for it at once, with no debounce).
   The three are different user actions; report all three. The benchmark waits for these signals
-  without polling (`wait_for`): until session 13 it polled every 5 ms, which cost the GUI thread
-  30-40 ms CPU (with the GIL) within each 0.3 s it measured; `--cpu-split` shows where the cores
-  went meanwhile.
+  without polling (`wait_until`'s `signal`): until session 13 it polled every 5 ms, which cost the
+  GUI thread 31-61 ms CPU (with the GIL) within each ~0.35 s it measured; `--cpu-split` shows
+  where the cores went meanwhile.
 
 The colour-space views (issue 4; `--part views` runs only these):
 
@@ -102,35 +102,27 @@ def make_photo(folder: Path, size: tuple[int, int]) -> Path:
     return path
 
 
-def spin(ms: float) -> None:
+def spin(ms: float, wake=None) -> None:
+    """Run the event loop for `ms` (or until the signal `wake` fires)."""
     loop = QEventLoop()
     QTimer.singleShot(int(ms), loop.quit)
+    if wake is not None:
+        wake.connect(loop.quit)
     loop.exec()
+    if wake is not None:
+        wake.disconnect(loop.quit)
 
 
-def wait_until(predicate, timeout_s: float, poll_ms: int = 5) -> bool:
+def wait_until(predicate, timeout_s: float, poll_ms: int = 5, signal=None) -> bool:
+    """Until `predicate()`, checked every `poll_ms`; with `signal`, checked when it fires (and every
+    100 ms) instead: a wait that is measured must not cost the process it measures. Each 5 ms poll
+    is a nested event loop and a timer, run with the GIL: within a final preview's ~0.35 s they
+    took the GUI thread 31-61 ms CPU, and the GIL from the jobs' Python meanwhile (`--cpu-split`)."""
     deadline = time.perf_counter() + timeout_s
     while not predicate():
         if time.perf_counter() > deadline:
             return False
-        spin(poll_ms)
-    return True
-
-
-def wait_for(signal, predicate, timeout_s: float) -> bool:
-    """`wait_until` woken by `signal` (or every 100 ms) instead of polling every few ms: a wait that
-    is measured must not cost the process it measures. Each 5 ms poll is a nested event loop and a
-    timer, run with the GIL: over a final preview's 0.3 s they took the GUI thread 40-55 ms CPU,
-    and the GIL from the jobs' Python meanwhile (`--cpu-split`)."""
-    deadline = time.perf_counter() + timeout_s
-    while not predicate():
-        if time.perf_counter() > deadline:
-            return False
-        loop = QEventLoop()
-        signal.connect(loop.quit)
-        QTimer.singleShot(100, loop.quit)
-        loop.exec()
-        signal.disconnect(loop.quit)
+        spin(poll_ms if signal is None else 100, signal)
     return True
 
 
@@ -267,8 +259,8 @@ class CpuSplit:
             acc[1] += (wait - wait0) / 1e6
         tick = 1000 / os.sysconf("SC_CLK_TCK")
         user, niced, system, idle = ((b - a) * tick for a, b in zip(m0, machine))
-        parts = ", ".join(f"{n} {r:.0f} (queued {w:.0f})" for n, (r, w) in sorted(by_name.items(), key=lambda kv: -kv[1][0])
-                          if r >= 1)
+        busiest = sorted(by_name.items(), key=lambda kv: -kv[1][0])
+        parts = ", ".join(f"{n} {r:.0f} (queued {w:.0f})" for n, (r, w) in busiest if r >= 1)
         print(f"    cpu split {label}: threads ms {parts}; helper {1000 * (helper - h0):.0f}; machine core-ms: "
               f"user {user:.0f}, niced {niced:.0f}, system {system:.0f}, idle {idle:.0f}", flush=True)
 
@@ -353,9 +345,9 @@ def scrub(window: MainWindow, rec: Recorder, changes: int, interval_ms: float, t
     t0 = time.perf_counter()
     last = drag(window, values, interval_ms)
     drag_s = time.perf_counter() - t0
-    ok = wait_for(window.previewReady, lambda: rec.first(rec.ready, values[-1], last) is not None, 120)
+    ok = wait_until(lambda: rec.first(rec.ready, values[-1], last) is not None, 120, signal=window.previewReady)
     ready = rec.first(rec.ready, values[-1], last)
-    wait_for(window.sizeReady, lambda: rec.first(rec.sizes, values[-1], last) is not None, 120)
+    wait_until(lambda: rec.first(rec.sizes, values[-1], last) is not None, 120, signal=window.sizeReady)
     cpu_s, helper_s = time.process_time() - cpu0, helper_cpu(window.worker.helper) - helper0
     gaps = hb.stop()
     cpu = hb.cpu_ms()
@@ -394,7 +386,7 @@ def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms:
         last = drag(window, path, interval_ms, let_go)
         if split is not None:
             split.start()
-        wait_for(window.previewReady, lambda last=last: rec.first(rec.ready, k, last) is not None, 120)
+        wait_until(lambda last=last: rec.first(rec.ready, k, last) is not None, 120, signal=window.previewReady)
         if split is not None:
             split.report(f"K={k} trial {i + 1}, last change -> previewReady")
         ready = rec.first(rec.ready, k, last)
@@ -403,7 +395,7 @@ def latency(window: MainWindow, rec: Recorder, k: int, trials: int, interval_ms:
         cores.append(next((sec * 1000 for t, kk, sec in rec.core if kk == k and t >= last), float("nan")))
         quicks.append((quick - last) * 1000 if quick else float("nan"))
         # issue 13: the exact byte count after the final preview (goal ≤ 2 s at 9 MP)
-        wait_for(window.sizeReady, lambda last=last: rec.first(rec.sizes, k, last) is not None, 120)
+        wait_until(lambda last=last: rec.first(rec.sizes, k, last) is not None, 120, signal=window.sizeReady)
         size_at = rec.first(rec.sizes, k, last)
         sizes.append((size_at - ready) * 1000 if size_at and ready else float("nan"))
         at_ready, at_size = rec.cpu.get(("ready", ready)), rec.cpu.get(("size", size_at))
@@ -577,8 +569,8 @@ def curve_run(window: MainWindow, photo: Path) -> dict:
     hb.start()
     t0 = time.perf_counter()
     window.open_image(photo)
-    wait_for(window.worker.imageLoaded, lambda: bool(loaded), 120)
-    wait_for(a.curvePoint, lambda: a.curve() and a.curve_complete() and a.is_idle(), 120)
+    wait_until(lambda: bool(loaded), 120, signal=window.worker.imageLoaded)
+    wait_until(lambda: a.curve() and a.curve_complete() and a.is_idle(), 120, signal=a.curvePoint)
     # complete when its last point arrived (the wait itself may wake up to 100 ms later)
     done = max((t for t, _, _c in arrivals), default=time.perf_counter())
     gaps = hb.stop()
