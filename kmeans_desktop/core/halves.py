@@ -1,5 +1,6 @@
 """Row-wise work on two threads: the first part of the rows on the calling thread, the rest on a
-helper thread of the call's own (joined before it returns, so no thread outlives it).
+helper thread (the call's crew's, `crew`, else one of its own), joined before it returns, so no thread
+outlives it.
 
 Why: on a 9 MP photo the palette stage's nearest-centre searches (the detail pass's samples, the
 polish steps on the bin means, `cellsearch`'s open colours) ran on one core of two (issue 15).
@@ -10,32 +11,19 @@ caller's blocks, so every row is computed exactly as in one pass: the same bits 
 
 from __future__ import annotations
 
-import threading
 from typing import Callable
 
-from .cancel import cancel_on, current
+from .crew import spawn
 
 
 def in_two(work: Callable[[int, int], object], n: int, step: int = 1) -> tuple[object, object]:
-    """(work(0, h), work(h, n)), the second on a helper thread; h is about n / 2, a multiple of `step`."""
+    """(work(0, h), work(h, n)), the second on another thread (`crew.spawn`); h is about n / 2, a
+    multiple of `step`."""
     h = min(n, max(step, n // 2 // step * step))
-    result: list[object] = [None]
-    errors: list[BaseException] = []
-    event = current()  # (cancelled, both halves stop)
-
-    def second() -> None:
-        try:
-            with cancel_on(event):
-                result[0] = work(h, n)
-        except BaseException as e:  # noqa: BLE001 (raised again in the calling thread)
-            errors.append(e)
-
-    helper = threading.Thread(target=second, name="kmeans-half", daemon=True)
-    helper.start()
+    second = spawn(lambda: work(h, n), "kmeans-half")  # (under this thread's cancel event: both stop)
     try:
         first = work(0, h)
-    finally:
-        helper.join()
-    if errors:
-        raise errors[0]
-    return first, result[0]
+    except BaseException:
+        second.drop()
+        raise
+    return first, second.join()

@@ -12,10 +12,10 @@ pixel count as weight):
    last step on 7-bit bin means (within 0.005 dB of exact steps at half the cost);
 3. the palette is rounded to uint8 and every distinct colour is mapped to its *exact* nearest
    palette entry (whole colour cells settled at once where the triangle inequality allows, the
-   open cells' colours from a few candidates each, `cellsearch.py`; on a 9 MP photo the large
-   searches run in two halves on two threads, `halves.py`); pixels then take their colour's entry
-   through a look-up table (undithered RGB: or a neighbour's, left or above, when nearly as close,
-   `runmap.py`, `vruns.py`, or the one its neighbours agree on, `despeckle.py`: smaller PNG files).
+   open cells' colours from a few candidates each, `cellsearch.py`; on a 9 MP photo the large searches
+   run in two halves on two threads, `halves.py`, the second one a call's helper, `crew.py`); pixels then
+   take their colour's entry through a look-up table (undithered RGB: or a neighbour's, left or above,
+   when nearly as close, `runmap.py`, `vruns.py`, or the one its neighbours agree on, `despeckle.py`).
 
 RGB colours weigh by `texture.importance_counts` (smooth areas count more: pngquant's importance map).
 At K ≤ 16 the centres' hues are then nudged towards the worst 16×16 blocks (`detail.py`).
@@ -45,8 +45,9 @@ from .coarse import coarse_level as _coarse_level, screen_level as _screen_level
 from .despeckle import despeckle
 from .detail import DETAIL_MAX_K, keep_details
 from .checks import K_MAX, K_MIN, check_k, check_pixels, check_strength  # noqa: F401 (public here too)
-from .colorbins import BOUND_MARGIN, CANDIDATE_MIN_K, Candidates, Points, assign, nearest, set_workers, two_nearest  # noqa: F401 (set_workers: public)
+from .colorbins import BOUND_MARGIN, CANDIDATE_MIN_K, Candidates, Points, assign, lanes, nearest, set_workers, two_nearest  # noqa: F401 (set_workers: public)
 from .colourspace import CHROMA_SCALE, chroma_for_k, from_working, to_working
+from .crew import crewed
 from .histogram import ColorHistogram, build_histogram
 from .metrics import mse as pixel_mse, psnr_from_mse
 from .texture import importance_counts
@@ -61,8 +62,7 @@ _REMEASURE_SHARE = 0.7  # share of the points whose bounds may cross in a polish
 #: The points of a histogram, with their bins and cells once built, take about this many bytes per
 #: distinct colour (9 MP china: 465,421 colours, 28.2 MB) ...
 _POINT_BYTES = 61
-#: ... and the points of all chroma weights together at most this many (9 MP china: all five,
-#: 141 MB; a 9 MP photo with 2 M colours keeps two, as before).
+#: ... and of all chroma weights together at most this many (9 MP china: all five, 141 MB; 2 M colours: two).
 _POINTS_BYTES = 160_000_000
 _N_INIT_SMALL_K = 5  # k-means++ restarts for K <= 64, where local minima cost the most (cheap on the coarse set)
 
@@ -139,6 +139,7 @@ def _opaque_palette(centres: np.ndarray, chroma: float) -> np.ndarray:
     return _round_palette(from_working(centres, chroma))
 
 
+@crewed(lambda: lanes() - 1)  # the parallel parts' threads, started once a call (`crew`)
 def quantize(
     pixels: np.ndarray,
     k: int,

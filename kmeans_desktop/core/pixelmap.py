@@ -16,7 +16,6 @@ share their per-colour measures (`runmap.colour_errors`) and are timed together
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -24,6 +23,7 @@ import numpy as np
 
 from . import histogram as histogram_module, runmap, vruns
 from .cancel import checkpoint
+from .crew import spawn
 from .despeckle import despeckle
 from .histogram import ColorHistogram
 
@@ -72,11 +72,15 @@ def map_rgb(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels: np
     error (`colour_sse`) are made on a second thread meanwhile (numpy lets go of the GIL; 7 + 15 ms
     CPU at 9 MP that ran alone before the passes)."""
     if runmap.band_threads(2) > 1:
-        with ThreadPoolExecutor(1, thread_name_prefix="colour-sse") as side:
-            counted = side.submit(runmap.colour_counts, labels, hist, len(palette))  # (7 ms that ran alone)
-            sse = side.submit(colour_sse, hist, palette, labels)
-            indices, extra, counts = _passes(hist, x, centres, labels, palette, counted.result)
-            return indices, sse.result() + extra, counts
+        counted = spawn(lambda: runmap.colour_counts(labels, hist, len(palette)), "colour-sse")  # (7 ms that ran alone)
+        sse = spawn(lambda: colour_sse(hist, palette, labels), "colour-sse")
+        try:
+            indices, extra, counts = _passes(hist, x, centres, labels, palette, counted.join)
+        except BaseException:
+            counted.drop()
+            sse.drop()
+            raise
+        return indices, sse.join() + extra, counts
     indices, extra, counts = _passes(hist, x, centres, labels, palette)
     return indices, colour_sse(hist, palette, labels) + extra, counts
 

@@ -68,12 +68,12 @@ shared table, which it now makes); identical output.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
 
 from .cancel import carried
+from .crew import shared_map
 from .histogram import ColorHistogram
 from .lookup import gather
 
@@ -189,11 +189,7 @@ def summed_bands(work, spans: list[tuple[int, int]], counts: np.ndarray | None, 
     in place and the error changes summed (whole numbers: the same total in any order). `vruns`'
     and `despeckle`'s band-wise passes end so."""
     threads = band_threads(len(spans))
-    if threads > 1:
-        with ThreadPoolExecutor(threads, thread_name_prefix=name) as pool:
-            found = list(pool.map(carried(lambda span: work(*span)), spans))
-    else:
-        found = [carried(work)(*span) for span in spans]
+    found = shared_map(carried(lambda span: work(*span)), spans, threads, name)
     total = 0
     for sse, dc in found:
         total += sse
@@ -275,11 +271,7 @@ def run_mapping(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels
         step = -(-bh // _SPLIT)
         jobs += [(y, min(top + bh, y + step), sw) for y in range(top, top + bh, step)]
     threads = band_threads(len(jobs))
-    if threads > 1:
-        with ThreadPoolExecutor(threads, thread_name_prefix="runmap") as pool:
-            parts = list(pool.map(carried(lambda job: map_rows(*job)), jobs))  # (`carried`: cancellable)
-    else:
-        parts = [carried(map_rows)(*job) for job in jobs]
+    parts = shared_map(carried(lambda job: map_rows(*job)), jobs, threads, "runmap")  # (`carried`: cancellable)
     counts = colour_counts(labels, hist, n) if base_counts is None else base_counts()
     changed_sse = 0
     for sse, dc in parts:

@@ -17,8 +17,9 @@ import threading
 import numpy as np
 
 from .bounds import Wear
-from .cancel import cancel_on, checkpoint, current
+from .cancel import checkpoint
 from .colorbins import BOUND_MARGIN, nearest, product, squared_distances, two_nearest
+from .crew import spawn
 
 _TOL = 1e-4  # stop when the centres' squared shift is under this share of the data's variance
 #: With several starts, each runs this many Lloyd steps and only the one with the least inertia
@@ -287,24 +288,13 @@ def _parallel_starts(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Genera
                 claimed[0] += 1
             start(i)
 
-    errors: list[BaseException] = []
-    event = current()  # (cancelled, both threads stop)
-
-    def helper_work() -> None:
-        try:
-            with cancel_on(event):
-                work()
-        except BaseException as e:  # noqa: BLE001 (raised again in the calling thread)
-            errors.append(e)
-
-    # A thread of this call's own, joined before returning (about 0.1 ms to start): no thread
-    # outlives the call (the GUI's tests fail a test that leaves one running).
-    helper = threading.Thread(target=helper_work, name="kmeans-starts", daemon=True)
-    helper.start()
+    # The other thread is the call's crew's (`crew`), else one of this call's own, joined before
+    # returning: no thread outlives the call (the GUI's tests fail a test that leaves one running).
+    helper = spawn(work, "kmeans-starts")  # (under this thread's cancel event: both stop)
     try:
         work()
-    finally:
-        helper.join()
-    if errors:
-        raise errors[0]
+    except BaseException:
+        helper.drop()
+        raise
+    helper.join()
     return None if any(r is None for r in runs) else runs

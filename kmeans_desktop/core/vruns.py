@@ -45,11 +45,11 @@ Measured 2026-12-02 (PNG at the default effort, SSIMULACRA2 by `core.quality.fil
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from .cancel import carried, checkpoint
+from .crew import shared_map
 from .histogram import ColorHistogram
 from .runmap import ColourErrors, band_threads, colour_errors, squared_error, summed_bands
 
@@ -219,13 +219,7 @@ def vertical_runs(hist: ColorHistogram, indices: np.ndarray, x: np.ndarray, cent
 
     tops = list(range(1, h, band))
     threads = band_threads(len(tops))
-    if threads > 1:
-        with ThreadPoolExecutor(threads, thread_name_prefix="vruns") as pool:
-            list(pool.map(carried(lambda top: band_pass(top, min(h, top + band))), tops))  # (cancellable)
-    else:
-        for top in tops:
-            checkpoint()
-            band_pass(top, min(h, top + band))
+    shared_map(carried(lambda top: band_pass(top, min(h, top + band))), tops, threads, "vruns")  # (cancellable)
     # Then across the bands, one after the other: the pixels of a band's first row whose pixel
     # above (the last row of the band before, now final) ended with another entry than it was
     # decided with, and the pixels below those that change. Rows depend only on the rows above,

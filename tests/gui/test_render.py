@@ -70,21 +70,30 @@ def test_a_results_picture_made_beside_its_last_pass_is_the_plain_one(monkeypatc
     # An undithered RGB result's picture is built from the despeckle pass's bands of rows as they
     # become final (`pixelmap.final_rows`), on two threads: bit for bit the picture of the finished
     # indices. Dithered (and RGBA) results never hand rows on: their picture is built after.
-    from kmeans_desktop.core import despeckle
+    from kmeans_desktop.core import despeckle, pixelmap
     from kmeans_desktop.gui import compute
 
     monkeypatch.setattr(render, "STRIP_PIXELS", 300)  # 2-6 rows a band: many bands
     monkeypatch.setattr(render, "MIN_LEVEL_SIDE", 20)
     monkeypatch.setattr(despeckle, "_THREADED_PIXELS", 0)  # several bands of rows, on two threads
-    handed = []  # rows handed on by the despeckle pass's threads
-    rows = render.IndexedPicture.rows
+    handed = []  # rows handed on while the despeckle pass runs (from its threads: the call's and its crew's)
+    running = threading.Event()
+    rows, speckles = render.IndexedPicture.rows, pixelmap.despeckle
 
     def record(self, indices, y0, y1):
-        if threading.current_thread().name.startswith("despeckle"):
+        if running.is_set():
             handed.append((y0, y1))
         rows(self, indices, y0, y1)
 
+    def despeckle_pass(*args, **kwargs):
+        running.set()
+        try:
+            return speckles(*args, **kwargs)
+        finally:
+            running.clear()
+
     monkeypatch.setattr(render.IndexedPicture, "rows", record)
+    monkeypatch.setattr(pixelmap, "despeckle", despeckle_pass)
     image = compute.load_source(make_image("t.png", 150, 97), None, 1)
     for dither in (False, 1.0):
         handed.clear()
