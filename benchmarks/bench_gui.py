@@ -18,7 +18,8 @@ What it measures (printed, never asserted):
   preview to its exact PNG byte count (`sizeReady`; issue 13's goal: ≤ 2 s at 9 MP), and to the
   estimate of it shown first (`estimateAvailable`, above 4 MP). The drag moves the slider by
   `setValue`, as a held key or a mouse that stops but stays pressed does: the last value waits
-  the session's debounce (`Session.DEBOUNCE_MS`). With `--let-go` the slider is held down during
+  the session's debounce (`Session.quiet_ms`: 22 ms after changes 15 ms apart since session 14,
+  `Session.DEBOUNCE_MS` = 40 ms before). With `--let-go` the slider is held down during
   the drag and let go on its last value, as a mouse drag ends: `sliderReleased` sends the request
   at once (`Session.settle`). With `--single` there is no drag: the slider is set once, straight
   from the start K to K, as a typed value, a spin-box click or a single key press sets it (a lone

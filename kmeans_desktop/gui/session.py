@@ -11,8 +11,9 @@ through these public methods only, never through the main window's members:
 When requests go out (`schedule`): a change that comes alone (a single arrow-key press, a spin-box
 click, a typed value, a wheel notch: nothing changed in the previous LONE_MS) is asked for at once,
 settled. Changes that follow within a burst (a drag, a held key) are debounced: settled once they
-pause for DEBOUNCE_MS (or at once when a slider is let go, `settle`), with unsettled requests (quick
-previews) at least every MAX_WAIT_MS meanwhile. Every change also emits `targetMoved`, so that work
+pause for DEBOUNCE_MS, or for 1.5 times their pace when they come faster (`quiet_ms`), or at once
+when a slider is let go (`settle`), with unsettled requests (quick previews) at least every
+MAX_WAIT_MS meanwhile. Every change also emits `targetMoved`, so that work
 for the old values stops at once (the worker cancels it), even while the request waits: the leading
 request of a burst costs at most a checkpoint's time of one job (`core.cancel`).
 
@@ -212,7 +213,15 @@ class Session(QObject):
     #: other values may stop now; a `requestWanted` follows.
     targetMoved = Signal()
 
-    DEBOUNCE_MS = 40  # quiet time after the last change before work starts
+    DEBOUNCE_MS = 40  # quiet time after the last change before work starts (at most: `quiet_ms`)
+    #: ... or this many times the burst's pace (the median of its last PACE_CHANGES gaps between
+    #: changes) when that is shorter, but at least DEBOUNCE_MIN_MS: a drag's changes come with the
+    #: mouse's motion events (8-17 ms apart), so a pause of twice that already means it stopped, while
+    #: a held key's (25-50 ms) keep the whole DEBOUNCE_MS. A pause misread costs one final result's
+    #: start, stopped at the next change (`targetMoved`), and the quick preview it interrupted.
+    DEBOUNCE_PACE = 1.5
+    DEBOUNCE_MIN_MS = 20
+    PACE_CHANGES = 4
     MAX_WAIT_MS = 150  # while K keeps changing, still ask for a quick preview at least this often
     #: A change with none in this many ms before it comes alone: asked for at once, no debounce. Longer
     #: than DEBOUNCE_MS so that a held key (auto-repeat every 25-50 ms: X's default 40 ms, Windows' and
@@ -231,6 +240,7 @@ class Session(QObject):
         self._debounce.timeout.connect(self.dispatch)
         self._pending_since: float | None = None  # when the burst's last request went out (or it began)
         self._last_change: float | None = None
+        self._gaps: list[float] = []  # ms between the burst's last changes (`quiet_ms`)
         self._held = False  # a slider's handle is held down (`hold`): its changes are a drag
         self._closed = False
 
@@ -309,6 +319,7 @@ class Session(QObject):
         self.model.set_dither_strength(dither_strength)
         self._debounce.stop()
         self._pending_since = self._last_change = None
+        self._gaps = []
 
     def set_requirements_active(self, active: bool) -> None:
         self.model.set_requirements_active(active)
@@ -342,6 +353,7 @@ class Session(QObject):
             return
         now = time.monotonic()
         lone = self._last_change is None or (now - self._last_change) * 1000 >= self.LONE_MS
+        self._gaps = [] if lone else (self._gaps + [(now - self._last_change) * 1000])[-self.PACE_CHANGES:]
         self._last_change = now
         self.targetMoved.emit()
         if lone:
@@ -354,7 +366,17 @@ class Session(QObject):
         elif (now - self._pending_since) * 1000 >= self.MAX_WAIT_MS:
             self._pending_since = now
             self.requestWanted.emit(False)
-        self._debounce.start()
+        self._debounce.start(self.quiet_ms(self._gaps))
+
+    @classmethod
+    def quiet_ms(cls, gaps: list[float]) -> int:
+        """How long a burst must pause before its request goes out: DEBOUNCE_PACE times the median of
+        its last gaps between changes (ms), within DEBOUNCE_MIN_MS..DEBOUNCE_MS; DEBOUNCE_MS until
+        two gaps are known."""
+        if len(gaps) < 2:
+            return cls.DEBOUNCE_MS
+        pace = float(np.median(gaps))
+        return int(round(min(cls.DEBOUNCE_MS, max(cls.DEBOUNCE_MIN_MS, cls.DEBOUNCE_PACE * pace))))
 
     def hold(self) -> None:
         """The user pressed a slider's handle: what follows is a drag, debounced from its first change;

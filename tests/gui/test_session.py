@@ -60,6 +60,28 @@ def test_a_burst_is_debounced_after_its_first_change(session, clock, qtbot):
     assert settled.args == [True] and session.asked == [True, True]
 
 
+def test_a_fast_burst_waits_for_a_pause_of_its_own_pace():
+    assert Session.quiet_ms([]) == Session.quiet_ms([15.0]) == Session.DEBOUNCE_MS  # pace unknown yet
+    assert Session.quiet_ms([15.0, 15.0, 15.0, 15.0]) == 22  # a drag: 1.5 × its pace
+    assert Session.quiet_ms([15.0, 16.0, 90.0, 14.0]) == 23  # (the median: one slow gap is no pace)
+    assert Session.quiet_ms([8.0, 8.0]) == Session.DEBOUNCE_MIN_MS
+    assert Session.quiet_ms([33.0, 33.0, 33.0]) == Session.DEBOUNCE_MS  # a held key: the whole debounce
+
+
+def test_the_debounce_follows_the_bursts_pace(session, clock):
+    session.set_k(20)
+    for k in range(21, 27):
+        clock.advance(15)
+        session.set_k(k)
+    assert session.request_pending() and session._debounce.interval() == 22
+    session.dispatch()
+    clock.advance(Session.LONE_MS)
+    session.set_k(40)  # alone: at once, and the next burst's pace starts afresh
+    clock.advance(30)
+    session.set_k(41)
+    assert session._debounce.interval() == Session.DEBOUNCE_MS
+
+
 def test_a_held_key_slower_than_the_debounce_still_gets_quick_previews(session, clock, qtbot):
     # Auto-repeat every 60 ms: each pause outlasts DEBOUNCE_MS (a settled request each time, whose
     # work the next repeat cancels) but the repeats are one burst, so unsettled requests (quick
