@@ -115,3 +115,64 @@ def test_quantize_starts_its_helper_threads_once_a_call(monkeypatch, one_lane):
     monkeypatch.setattr(colorbins, "_workers", 1)
     alone = quantize(pixels, 24, histogram=hist)  # one thread: the same result
     assert np.array_equal(plain.indices, alone.indices) and np.array_equal(plain.palette, alone.palette)
+
+
+def test_a_stopped_part_stops_at_its_next_checkpoint_or_never_starts():
+    started, release = threading.Event(), threading.Event()
+    steps = []
+
+    def long_work():
+        started.set()
+        while True:
+            cancel.checkpoint()
+            steps.append(1)
+            release.wait(timeout=0.001)
+
+    with crew.crew(1):
+        running = crew.spawn(long_work, stoppable=True)
+        started.wait(timeout=30)
+        running.stop()  # returns once it has stopped
+        done = len(steps)
+        with pytest.raises(cancel.Cancelled):
+            running.join()
+        assert len(steps) == done
+        never = crew.spawn(lambda: steps.append("ran"), stoppable=True)
+        never.stop()  # (the helper may not have taken it yet: then it never runs)
+    assert "ran" not in steps or steps[-1] == "ran"
+
+
+@pytest.mark.parametrize("detail_moves", [False, True])
+def test_labels_searched_beside_the_detail_pass_are_the_plain_ones(monkeypatch, detail_moves):
+    # Above kmeans._EXACT_LLOYD_LIMIT colours there are no polish bounds: the palette's labels are
+    # searched on the crew's helper while `keep_details` runs, used when it keeps the palette, and
+    # stopped when it moves it. Either way the result is the one computed on one thread.
+    from kmeans_desktop.core import kmeans
+
+    rng = np.random.default_rng(7)
+    y, x = np.mgrid[0:240, 0:320]
+    pixels = np.stack([x * 0.8, y, (x + y) * 0.4], axis=2) + rng.normal(0, 6, (240, 320, 3))
+    pixels = np.clip(pixels, 0, 255).astype(np.uint8)
+    monkeypatch.setattr(kmeans, "_EXACT_LLOYD_LIMIT", 1000)
+    real_detail, real_assigned = kmeans.keep_details, kmeans.assigned
+
+    def detail(centres, *args):
+        out = real_detail(centres, *args)
+        return (centres + np.array([0.0, 1.5, -1.5])) if detail_moves else None
+
+    searched = []
+
+    def assigned(*args):
+        searched.append(threading.current_thread().name)
+        return real_assigned(*args)
+
+    monkeypatch.setattr(kmeans, "keep_details", detail)
+    monkeypatch.setattr(kmeans, "assigned", assigned)
+    results = []
+    for workers in (-1, 1):  # two lanes (when the machine has two cores), then one
+        monkeypatch.setattr(colorbins, "_workers", workers)
+        searched.clear()
+        results.append(quantize(pixels, 12))
+        assert len(searched) == (1 if workers == -1 and colorbins.lanes() > 1 else 0)
+    two, one = results
+    assert np.array_equal(two.palette, one.palette) and np.array_equal(two.indices, one.indices)
+    assert two.mse == one.mse

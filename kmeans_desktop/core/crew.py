@@ -34,8 +34,12 @@ _PENDING, _RUNNING, _DONE = 0, 1, 2
 class Part:
     """One piece of work handed to another thread; `join` gives its result (or raises its error)."""
 
-    def __init__(self, fn: Callable[[], object]):
+    def __init__(self, fn: Callable[[], object], stoppable: bool = False):
         self._fn, self._event = fn, current()  # (the caller's cancel event: both stop)
+        self._stop = None
+        if stoppable:  # ... and one of its own (`stop`)
+            self._stop = threading.Event()
+            self._event = _Either(self._stop, self._event)
         self._state, self._lock, self._done = _PENDING, threading.Lock(), threading.Event()
         self._result: object = None
         self._error: BaseException | None = None
@@ -68,6 +72,13 @@ class Part:
             raise self._error
         return self._result
 
+    def stop(self) -> None:
+        """The caller no longer wants it (a part spawned `stoppable`): never start it, or stop it at its
+        next checkpoint (`core.cancel`), and wait until it has."""
+        if self._stop is not None:
+            self._stop.set()
+        self.drop()
+
     def drop(self) -> None:
         """The caller gives up (it failed or was cancelled): never start it, and wait if it runs."""
         if not self._claim():
@@ -75,6 +86,16 @@ class Part:
             return
         self._state = _DONE
         self._done.set()
+
+
+class _Either:
+    """Set when either of two cancel events is (the second may be None)."""
+
+    def __init__(self, a, b):
+        self.a, self.b = a, b
+
+    def is_set(self) -> bool:
+        return self.a.is_set() or (self.b is not None and self.b.is_set())
 
 
 class Crew:
@@ -129,10 +150,10 @@ def crewed(helpers: Callable[[], int]) -> Callable:
     return wrap
 
 
-def spawn(fn: Callable[[], object], name: str = "kmeans-part") -> Part:
+def spawn(fn: Callable[[], object], name: str = "kmeans-part", stoppable: bool = False) -> Part:
     """Start `fn` on another thread: the crew's (see `crew`), else one of its own named `name`.
-    Every part must be joined (`join`) or dropped (`drop`)."""
-    part = Part(fn)
+    Every part must be joined (`join`), dropped (`drop`) or, when `stoppable`, stopped (`stop`)."""
+    part = Part(fn, stoppable)
     c = getattr(_local, "crew", None)
     if c is not None:
         return c.hand(part)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -47,8 +48,9 @@ from .detail import DETAIL_MAX_K, keep_details
 from .checks import K_MAX, K_MIN, check_k, check_pixels, check_strength  # noqa: F401 (public here too)
 from .colorbins import BOUND_MARGIN, CANDIDATE_MIN_K, Candidates, Points, assign, lanes, nearest, set_workers, two_nearest  # noqa: F401 (set_workers: public)
 from .colourspace import CHROMA_SCALE, chroma_for_k, from_working, to_working
-from .crew import crewed
+from .crew import crewed, spawn
 from .histogram import ColorHistogram, build_histogram
+from .labels import assigned, mapped_from_polish, opaque_palette
 from .metrics import mse as pixel_mse, psnr_from_mse
 from .texture import importance_counts
 
@@ -132,11 +134,6 @@ def _points_kept(n_colors: int) -> int:
     """How many weights' points a histogram keeps: as many as fit in _POINTS_BYTES, two at least
     (the current one and the last one, as until issue 15's seventh helper)."""
     return max(2, _POINTS_BYTES // max(1, n_colors * _POINT_BYTES))
-
-
-def _opaque_palette(centres: np.ndarray, chroma: float) -> np.ndarray:
-    """Working-space centres -> distinct uint8 sRGB entries."""
-    return _round_palette(from_working(centres, chroma))
 
 
 @crewed(lambda: lanes() - 1)  # the parallel parts' threads, started once a call (`crew`)
@@ -239,13 +236,26 @@ def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0, locked
         pts = _rgb_points(hist, chroma)
         state = {} if not len(lock) else None
         centres = _cluster(pts, k, seed, to_working(lock, chroma=chroma), state=state)
+        labels = None
         if not len(lock) and len(centres) == k <= DETAIL_MAX_K and hist.n_colors > k:  # small details' hues
-            moved = keep_details(centres, pts, hist.pixel_colours(), hist.shape, _lloyd)
+            # (no polish bounds: the labels of the palette as it is are searched meanwhile, `labels`)
+            early = spawn(partial(assigned, centres, chroma, pts), stoppable=True) if state == {} and lanes() > 1 else None
+            try:
+                moved = keep_details(centres, pts, hist.pixel_colours(), hist.shape, _lloyd)
+            except BaseException:
+                if early is not None:
+                    early.stop()
+                raise
             if moved is not None:
                 centres, state = moved, None
-        palette = _with_locked(centres, lock, chroma)
-        pal_w = to_working(palette, chroma=chroma)
-        labels = _mapped_from_polish(state, centres, palette, pal_w, pts, chroma) if state else None
+                if early is not None:
+                    early.stop()
+            elif early is not None:
+                palette, pal_w, labels = early.join()
+        if labels is None:
+            palette = _with_locked(centres, lock, chroma)
+            pal_w = to_working(palette, chroma=chroma)
+            labels = mapped_from_polish(state, centres, palette, pal_w, pts, chroma) if state else None
         if labels is None:
             labels = assign(pal_w, pts)
         return _tidy(palette, labels, weights, keep=lock)
@@ -256,44 +266,11 @@ def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0, locked
     return _tidy(*rgba_palette(colors, weights, k, seed, lock4, chroma, _cluster, _with_locked, dither), hist.counts, keep=lock4)
 
 
-def _mapped_from_polish(state: dict, centres: np.ndarray, palette: np.ndarray, pal_w: np.ndarray, pts: Points,
-                        chroma: float) -> np.ndarray | None:
-    """Every colour's exact nearest palette entry, from the last polish step's bounds (`_lloyd`'s
-    `state`): each entry is a centre rounded, moved from where the bounds were measured by at most
-    its shift, so only the colours whose bounds cross are searched (as in a polish step). Same
-    labels as `assign` up to exact ties (tested); china K=32: 12 ms CPU of a full search saved. At
-    large K each colour's candidates (`Candidates.nearest_after`) with bounds worn by the centres'
-    path lengths: the 4 web photos at K=256, 132 -> 68 ms CPU in all against `assign`.
-    None when the palette isn't the centres' rounding entry for entry (then `assign`)."""
-    rounded = np.clip(np.rint(from_working(centres, chroma)), 0, 255).astype(np.uint8)
-    again_palette, inv = np.unique(rounded, axis=0, return_inverse=True)
-    if not np.array_equal(again_palette, palette):
-        return None
-    inv = inv.reshape(-1)
-    shift = np.sqrt(((pal_w[inv] - state["centres"]) ** 2).sum(axis=1))
-    if state["cands"] is not None:  # large K: each colour's candidates from the polish
-        return state["cands"].nearest_after(pal_w, inv, shift)
-    lab, x = state["lab"], pts.x
-    upper = state["upper"] + shift[lab]
-    lower = state["lower"] - state["wear"].worn(shift)  # merged entries only put the others farther
-    lab = inv[lab]
-    again = np.flatnonzero(upper >= lower - BOUND_MARGIN)
-    if len(again):
-        d = np.take(x, again, axis=0) - np.take(pal_w, lab[again], axis=0)  # (`take`: as `_lloyd`)
-        again = again[np.sqrt(np.einsum("ij,ij->i", d, d)) >= lower[again] - BOUND_MARGIN]
-        lab[again] = nearest(pal_w, np.take(x, again, axis=0))
-    return lab
-
-
 def _with_locked(centres: np.ndarray, lock: np.ndarray, chroma: float) -> np.ndarray:
     """Opaque working-space centres (the locked ones first) -> uint8 palette holding the locked
     colours exactly (not their rounded round trip through the working space)."""
-    free = _opaque_palette(centres[len(lock):], chroma) if len(centres) > len(lock) else np.zeros((0, 3), np.uint8)
+    free = opaque_palette(centres[len(lock):], chroma) if len(centres) > len(lock) else np.zeros((0, 3), np.uint8)
     return np.unique(np.concatenate([lock, free], axis=0), axis=0)
-
-
-def _round_palette(centres: np.ndarray) -> np.ndarray:
-    return np.unique(np.clip(np.rint(centres), 0, 255).astype(np.uint8), axis=0)
 
 
 def _tidy(palette: np.ndarray, labels: np.ndarray, weights: np.ndarray,
