@@ -176,3 +176,17 @@ def test_labels_searched_beside_the_detail_pass_are_the_plain_ones(monkeypatch, 
     two, one = results
     assert np.array_equal(two.palette, one.palette) and np.array_equal(two.indices, one.indices)
     assert two.mse == one.mse
+
+
+def test_a_small_images_quantize_starts_no_thread(monkeypatch):
+    pixels = np.random.default_rng(1).integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    started = []
+    real = threading.Thread.start
+
+    def start(self):
+        started.append(self.name)
+        real(self)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    quantize(pixels, 8)
+    assert started == []  # (the crew starts its helper with the first part handed out)

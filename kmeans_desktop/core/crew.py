@@ -99,14 +99,12 @@ class _Either:
 
 
 class Crew:
-    """`helpers` threads that run the parts handed to them, first come first served."""
+    """`helpers` threads that run the parts handed to them, first come first served; started when the
+    first part comes (a small image's quantize hands none out and starts none)."""
 
     def __init__(self, helpers: int):
         self._queue: queue.SimpleQueue[Part | None] = queue.SimpleQueue()
-        self._threads = [threading.Thread(target=self._serve, name="kmeans-crew", daemon=True)
-                         for _ in range(helpers)]
-        for t in self._threads:
-            t.start()
+        self._helpers, self._threads, self._lock, self._closed = helpers, [], threading.Lock(), False
 
     def _serve(self) -> None:
         _local.crew = self  # (a part that spawns parts hands them to this crew too)
@@ -114,13 +112,21 @@ class Crew:
             part.run()
 
     def hand(self, part: Part) -> Part:
+        with self._lock:
+            if not self._threads and not self._closed:  # (after `close`, `join` runs the part)
+                self._threads = [threading.Thread(target=self._serve, name="kmeans-crew", daemon=True)
+                                 for _ in range(self._helpers)]
+                for t in self._threads:
+                    t.start()
         self._queue.put(part)
         return part
 
     def close(self) -> None:
-        for _ in self._threads:
+        with self._lock:
+            threads, self._closed = self._threads, True
+        for _ in threads:
             self._queue.put(None)
-        for t in self._threads:
+        for t in threads:
             t.join()
 
 

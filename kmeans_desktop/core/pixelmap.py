@@ -71,7 +71,7 @@ def map_rgb(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels: np
     nearest entry; `palette`: uint8 sRGB. The colours' pixels per entry and the nearest mapping's
     error (`colour_sse`) are made on a second thread meanwhile (numpy lets go of the GIL; 7 + 15 ms
     CPU at 9 MP that ran alone before the passes)."""
-    if runmap.band_threads(2) > 1:
+    if runmap.band_threads(2, hist.n_pixels) > 1:
         counted = spawn(lambda: runmap.colour_counts(labels, hist, len(palette)), "colour-sse")  # (7 ms that ran alone)
         sse = spawn(lambda: colour_sse(hist, palette, labels), "colour-sse")
         try:

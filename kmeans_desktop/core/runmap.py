@@ -95,6 +95,9 @@ _SPLIT = 2
 #: steps): 9 MP has three bands. One in a process of a pool that runs one per core
 #: (`colorbins.set_workers(1)`).
 THREADS = 2
+#: Smaller images are mapped on one thread: a hand-off to another thread (0.1-1 ms) costs about what
+#: their rows take (an icon's), and since session 14 the first one starts the call's helper (`crew`).
+THREAD_MIN_PIXELS = 65_536
 _LUT_PIXELS = 2_000_000  # (no pixel colour indices kept) from here a table finds colours faster than a search
 
 
@@ -175,11 +178,14 @@ def _summed_squares(d: np.ndarray) -> np.ndarray:
     return out
 
 
-def band_threads(bands: int) -> int:
+def band_threads(bands: int, pixels: int | None = None) -> int:
     """How many threads to map `bands` bands of rows on (THREADS at most; one in a process of a
-    pool that runs one per core). `vruns` and `despeckle` ask it too."""
+    pool that runs one per core, or for fewer than THREAD_MIN_PIXELS `pixels`). `vruns` and
+    `despeckle` ask it too."""
     from . import colorbins
 
+    if pixels is not None and pixels < THREAD_MIN_PIXELS:
+        return 1
     return max(1, min(bands, THREADS, colorbins.lanes()))
 
 
@@ -270,7 +276,7 @@ def run_mapping(hist: ColorHistogram, x: np.ndarray, centres: np.ndarray, labels
         sw = -(-w // strips)  # a run restarts every sw columns (the last strip is padded with its edge)
         step = -(-bh // _SPLIT)
         jobs += [(y, min(top + bh, y + step), sw) for y in range(top, top + bh, step)]
-    threads = band_threads(len(jobs))
+    threads = band_threads(len(jobs), h * w)
     parts = shared_map(carried(lambda job: map_rows(*job)), jobs, threads, "runmap")  # (`carried`: cancellable)
     counts = colour_counts(labels, hist, n) if base_counts is None else base_counts()
     changed_sse = 0
