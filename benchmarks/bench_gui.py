@@ -221,10 +221,10 @@ def helper_cpu(helper) -> float:
 class CpuSplit:
     """Where the two cores went between two moments (Linux /proc; `--cpu-split`): this process's
     threads by name (run and runqueue-wait ms, from schedstat; threads that started and ended in
-    between, such as the pixel passes' band threads, are not seen one by one but are in "niced"),
+    between, such as a quantize's helper, `kmeans-crew`, are not seen one by one but are in "niced"),
     the helper process, and the machine's user (normal priority), niced (the window's jobs, nice 5),
-    system and idle core-milliseconds. Idle cores while the final preview computes mean it waited
-    for something other than a core (the GIL, a serial step)."""
+    system, idle and stolen core-milliseconds (stolen: the host ran other guests). Idle cores while
+    the final preview computes mean it waited for something other than a core (the GIL, a serial step)."""
 
     def __init__(self, helper):
         self.helper = helper
@@ -244,7 +244,7 @@ class CpuSplit:
 
     @staticmethod
     def _machine() -> list[int]:
-        return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:5]]
+        return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
 
     def start(self) -> None:
         self.mark = (self._threads(), self._machine(), helper_cpu(self.helper))
@@ -259,11 +259,22 @@ class CpuSplit:
             acc[0] += (run - run0) / 1e6
             acc[1] += (wait - wait0) / 1e6
         tick = 1000 / os.sysconf("SC_CLK_TCK")
-        user, niced, system, idle = ((b - a) * tick for a, b in zip(m0, machine))
+        user, niced, system, idle, _, _, _, steal = ((b - a) * tick for a, b in zip(m0, machine))
         busiest = sorted(by_name.items(), key=lambda kv: -kv[1][0])
         parts = ", ".join(f"{n} {r:.0f} (queued {w:.0f})" for n, (r, w) in busiest if r >= 1)
         print(f"    cpu split {label}: threads ms {parts}; helper {1000 * (helper - h0):.0f}; machine core-ms: "
-              f"user {user:.0f}, niced {niced:.0f}, system {system:.0f}, idle {idle:.0f}", flush=True)
+              f"user {user:.0f}, niced {niced:.0f}, system {system:.0f}, idle {idle:.0f}, stolen {steal:.0f}", flush=True)
+
+
+def host_ticks() -> tuple[int, int]:
+    """(stolen, all) CPU ticks of this machine so far (Linux /proc/stat; (0, 0) elsewhere): time the
+    host gave other guests while this one wanted its cores. Session 14 saw it go from 2 % to 13 % of
+    the cores' time within an hour, with the same code's final preview from ~200 to ~400 ms."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return 0, 0
+    return fields[7], sum(fields)
 
 
 class Recorder:
@@ -954,19 +965,24 @@ def main() -> int:
     print(f"\nLatency, last slider change → previewReady (cold cache, {args.trials} trials; drag {how})")
     print(f"  {'K':>4} {'median ms':>10} {'goal ms':>8} {'verdict':>8} {'first quick ms':>15} "
           f"{'core quantize ms':>17} {'bytes after ms':>15} {'estimate after':>15} {'cpu final':>9} "
-          f"{'cpu pack':>8} {'load':>5}  all (ms)")
+          f"{'cpu pack':>8} {'load':>5} {'stolen':>6}  all (ms)")
     for k in (int(v) for v in args.ks.split(",")):
+        stolen0, ticks0 = host_ticks()
         r = latency(window, rec, k, args.trials, args.interval_ms, timeline, args.let_go, args.single,
                     CpuSplit(window.worker.helper) if args.cpu_split else None)
         goal = GOALS.get(k, float("nan"))
         verdict = "meets" if r["median"] <= goal else "misses"
         runs = " ".join(f"{v:.0f}" for v in r["finals"])
+        stolen1, ticks1 = host_ticks()
+        stolen = f"{100 * (stolen1 - stolen0) / (ticks1 - ticks0):.0f}%" if ticks1 > ticks0 else "n/a"
         print(f"  {k:>4} {r['median']:>10.0f} {goal:>8.0f} {verdict:>8} {r['quick_median']:>15.0f} "
               f"{r['core_median']:>17.0f} {r['size_median']:>15.0f} {r['estimate_median']:>15.0f} "
-              f"{r['final_cpu']:>9.0f} {r['pack_cpu']:>8.0f} {r['load']:>5.1f}  {runs}")
+              f"{r['final_cpu']:>9.0f} {r['pack_cpu']:>8.0f} {r['load']:>5.1f} {stolen:>6}  {runs}")
     print("  (cpu final: this process's CPU time, all threads, from the drag's start to previewReady; cpu pack:\n"
           "   the helper process's, from the drag's start to the exact byte count; medians in ms. Under load\n"
-          "   the wall-clock figures are mostly time spent waiting for a core: compare these.)")
+          "   the wall-clock figures are mostly time spent waiting for a core: compare these. stolen: the share\n"
+          "   of this machine's core time its host gave to other guests during these trials: the figures of\n"
+          "   runs with different shares don't compare.)")
     window.close()
     app.processEvents()
     return 0
