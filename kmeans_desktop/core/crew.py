@@ -167,6 +167,17 @@ def spawn(fn: Callable[[], object], name: str = "kmeans-part", stoppable: bool =
     return part
 
 
+def beside(other: Callable[[], object], own: Callable[[], object], name: str = "kmeans-part") -> tuple[object, object]:
+    """(own(), other()): `other` on another thread (`spawn`) while this one runs `own`."""
+    part = spawn(other, name)
+    try:
+        mine = own()
+    except BaseException:
+        part.drop()
+        raise
+    return mine, part.join()
+
+
 def shared_map(fn: Callable, items: Sequence, threads: int, name: str = "kmeans-part") -> list:
     """[fn(item) for item in items], the items taken in turn by this thread and `threads` − 1 others
     (`spawn`); the results in the items' order. Each item's result is its own, so the answer is the

@@ -13,17 +13,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .crew import spawn
+from .crew import beside
 
 
 def in_two(work: Callable[[int, int], object], n: int, step: int = 1) -> tuple[object, object]:
-    """(work(0, h), work(h, n)), the second on another thread (`crew.spawn`); h is about n / 2, a
+    """(work(0, h), work(h, n)), the second on another thread (`crew.beside`); h is about n / 2, a
     multiple of `step`."""
     h = min(n, max(step, n // 2 // step * step))
-    second = spawn(lambda: work(h, n), "kmeans-half")  # (under this thread's cancel event: both stop)
-    try:
-        first = work(0, h)
-    except BaseException:
-        second.drop()
-        raise
-    return first, second.join()
+    return beside(lambda: work(h, n), lambda: work(0, h), "kmeans-half")  # (both under this thread's cancel event)

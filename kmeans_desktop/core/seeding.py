@@ -19,7 +19,7 @@ import numpy as np
 from .bounds import Wear
 from .cancel import checkpoint
 from .colorbins import BOUND_MARGIN, nearest, product, squared_distances, two_nearest
-from .crew import spawn
+from .crew import beside
 
 _TOL = 1e-4  # stop when the centres' squared shift is under this share of the data's variance
 #: With several starts, each runs this many Lloyd steps and only the one with the least inertia
@@ -290,11 +290,5 @@ def _parallel_starts(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Genera
 
     # The other thread is the call's crew's (`crew`), else one of this call's own, joined before
     # returning: no thread outlives the call (the GUI's tests fail a test that leaves one running).
-    helper = spawn(work, "kmeans-starts")  # (under this thread's cancel event: both stop)
-    try:
-        work()
-    except BaseException:
-        helper.drop()
-        raise
-    helper.join()
+    beside(work, work, "kmeans-starts")  # (under this thread's cancel event: both stop)
     return None if any(r is None for r in runs) else runs
