@@ -244,7 +244,7 @@ class CpuSplit:
 
     @staticmethod
     def _machine() -> list[int]:
-        return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        return cpu_ticks()
 
     def start(self) -> None:
         self.mark = (self._threads(), self._machine(), helper_cpu(self.helper))
@@ -266,12 +266,17 @@ class CpuSplit:
               f"user {user:.0f}, niced {niced:.0f}, system {system:.0f}, idle {idle:.0f}, stolen {steal:.0f}", flush=True)
 
 
+def cpu_ticks() -> list[int]:
+    """This machine's CPU ticks so far: user, nice, system, idle, iowait, irq, softirq, steal (/proc/stat)."""
+    return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+
+
 def host_ticks() -> tuple[int, int]:
     """(stolen, all) CPU ticks of this machine so far (Linux /proc/stat; (0, 0) elsewhere): time the
     host gave other guests while this one wanted its cores. Session 14 saw it go from 2 % to 13 % of
     the cores' time within an hour, with the same code's final preview from ~200 to ~400 ms."""
     try:
-        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+        fields = cpu_ticks()
     except (OSError, ValueError):
         return 0, 0
     return fields[7], sum(fields)

@@ -242,16 +242,13 @@ def palette_for_histogram(hist: ColorHistogram, k: int, *, seed: int = 0, locked
             early = spawn(partial(assigned, centres, chroma, pts), stoppable=True) if state == {} and lanes() > 1 else None
             try:
                 moved = keep_details(centres, pts, hist.pixel_colours(), hist.shape, _lloyd)
-            except BaseException:
+                if moved is None and early is not None:
+                    palette, pal_w, labels = early.join()
+            finally:
                 if early is not None:
-                    early.stop()
-                raise
+                    early.stop()  # (moved, or cancelled: not wanted; once joined, nothing to stop)
             if moved is not None:
                 centres, state = moved, None
-                if early is not None:
-                    early.stop()
-            elif early is not None:
-                palette, pal_w, labels = early.join()
         if labels is None:
             palette = _with_locked(centres, lock, chroma)
             pal_w = to_working(palette, chroma=chroma)
