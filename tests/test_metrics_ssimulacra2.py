@@ -76,6 +76,19 @@ def test_fast_blur_equals_plain_convolution():
     np.testing.assert_allclose(fast, port.blur(planes), atol=1e-6)
 
 
+def test_exact_scales_measured_in_strips_add_up_to_the_whole_scale(monkeypatch):
+    """Each strip is blurred with the blur's margin, so the sums are the whole scale's (float32
+    rounding apart); a margin too small would be off along every strip's edge."""
+    ref = _photo_like(150, 90, seed=8)
+    dist = _noisy(ref, 7)
+    lin1, lin2 = port.to_linear(ref), port.to_linear(dist)
+    whole = port._scale_sums(port.positive_xyb(lin1), port.positive_xyb(lin2))
+    monkeypatch.setattr(port, "STRIP_ROWS", 16)
+    np.testing.assert_allclose(port._strip_sums(lin1, lin2), whole, rtol=2e-5)
+    assert ssimulacra2(ref, dist) == pytest.approx(port.score_from_sums(
+        [(whole, 150 * 90)] + port.scale_sums(lin1, lin2)[1:]), abs=1e-4)
+
+
 def test_sampled_tiles_stay_close_to_the_exact_score(monkeypatch):
     ref = _photo_like(400, 600, seed=5)
     dist = _noisy(ref, 5)
