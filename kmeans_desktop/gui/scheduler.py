@@ -33,6 +33,7 @@ Every job runs below the GUI thread's CPU priority (`WORKER_NICE`, set on the jo
 on two cores the GUI thread otherwise shares them evenly with quantizing, the K curve and the
 quality score, and a frame of the window (about 25 ms of its own CPU time at 9 MP) waited well over
 100 ms for a core while K was scrubbed (bench_gui's scrub: the worst gap's own CPU time was 6–26 ms).
+For the same reason the BLAS library keeps to one thread in a process with a scheduler (`limit_blas_threads`).
 """
 
 from __future__ import annotations
@@ -214,6 +215,29 @@ def lower_thread_priority(nice: int = WORKER_NICE) -> None:
         pass
 
 
+#: The BLAS library numpy brings (OpenBLAS) runs matrix products on threads of its own, one per core,
+#: which wait for work by spinning. The lanes are the window's parallelism: those threads add none and
+#: take the cores from the other lanes. Measured 2026-12-03, the quality score of a 9 MP result
+#: (SSIMULACRA2's blur is small matrix products): 0.80-0.88 s wall either way, CPU 1.22-1.48 s with
+#: two BLAS threads against 0.76-0.85 s with one; bench_stages' quantize: no difference.
+BLAS_THREADS = 1
+_blas_limited = False
+
+
+def limit_blas_threads() -> None:
+    """Keep BLAS to `BLAS_THREADS` in this process (once; later calls do nothing)."""
+    global _blas_limited
+    if _blas_limited:
+        return
+    _blas_limited = True
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(BLAS_THREADS, user_api="blas")
+    except Exception:  # (never worth failing to open a window for: the figures above are the cost)
+        pass
+
+
 class _Runnable(QRunnable):
     def __init__(self, relay: _Relay, ticket: Ticket):
         super().__init__()
@@ -238,6 +262,7 @@ class Scheduler(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.pool = QThreadPool.globalInstance()
+        limit_blas_threads()
         self._relay = _Relay()  # parentless on purpose: jobs keep it alive
         self._relay.finished.connect(self._on_finished)
         self._lanes: dict[str, Lane] = {}

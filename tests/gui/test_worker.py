@@ -513,6 +513,19 @@ def test_jobs_run_below_the_gui_threads_cpu_priority(qapp, qtbot):
     scheduler.shutdown()
 
 
+def test_a_window_process_keeps_blas_to_one_thread(qapp):
+    """The lanes are the window's parallelism: BLAS threads of their own would only spin beside them."""
+    from threadpoolctl import threadpool_info
+
+    from kmeans_desktop.gui.scheduler import BLAS_THREADS, Scheduler
+
+    scheduler = Scheduler()
+    blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+    assert blas, "numpy brings a BLAS library"
+    assert all(lib["num_threads"] == BLAS_THREADS == 1 for lib in blas)
+    scheduler.shutdown()
+
+
 def test_background_work_waits_for_the_exact_bytes_of_the_result_on_show(opened, qtbot):
     """The quality score (and the K curve) start only once the byte count the user waits for is known."""
     w = opened
