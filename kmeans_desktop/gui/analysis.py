@@ -89,15 +89,21 @@ class AnalysisWorker(QObject):
     LANES = ("cloud", "curve", "bytes")
     RETRY_MS = 150  # while the preview computes, look again this often
     #: After the preview's last computation, leave the CPU to the window this long (the new
-    #: result's repaint, the cloud's next frame) before the curve goes on.
+    #: result's repaint, the cloud's next frame) before the curve goes on. Counted from when it was
+    #: last seen computing or its result came (`want_k`), not from when its bytes were packed: the
+    #: packing runs in the helper process, half a second after the repaint at 9 MP, and waiting
+    #: SETTLE_MS more after it put the whole curve that much later (bench_gui's K curve, 2026-12-03:
+    #: the first curve job 300 ms after the byte count).
     SETTLE_MS = 300
 
     def __init__(self, preview_busy: Callable[[], bool] = lambda: False, parent: QObject | None = None,
-                 scheduler: Scheduler | None = None, helper: HelperProcess | None = None):
+                 scheduler: Scheduler | None = None, helper: HelperProcess | None = None,
+                 preview_computing: Callable[[], bool] | None = None):
         super().__init__(parent)
         self.scheduler = scheduler if scheduler is not None else Scheduler(self)
         self._lanes = {name: self.scheduler.add_lane(name, self._on_finished) for name in self.LANES}
-        self.preview_busy = preview_busy
+        self.preview_busy = preview_busy  # computing, about to, or packing the bytes on show: wait
+        self.preview_computing = preview_computing or preview_busy  # computing or about to: settle after
         self.exact_max = CURVE_EXACT_MAX
         self._closed = False
         self._image: LoadedImage | None = None
@@ -155,6 +161,8 @@ class AnalysisWorker(QObject):
         self._dither = dither
         if int(k) not in self._wanted[dither]:
             self._wanted[dither].insert(0, int(k))  # the current K first
+        if self.preview_busy():  # (a final result just shown, or about to be computed: settle after it)
+            self._busy_until = max(self._busy_until, time.monotonic() + self.SETTLE_MS / 1000)
         if changed:
             self._start_curve()
         else:
@@ -220,7 +228,8 @@ class AnalysisWorker(QObject):
         if self._running("curve") and self._running("bytes"):
             return
         if self.preview_busy():
-            self._busy_until = time.monotonic() + self.SETTLE_MS / 1000
+            if self.preview_computing():
+                self._busy_until = time.monotonic() + self.SETTLE_MS / 1000
             self._retry.start()  # computeIdle usually comes first; this is the safety net
             return
         wait_ms = (self._busy_until - time.monotonic()) * 1000
@@ -243,8 +252,10 @@ class AnalysisWorker(QObject):
             self._start("curve", curve_quality, self._curve_input, todo[0], self._dither, tag="quality")
 
     def on_preview_idle(self) -> None:
-        """Connected to `PreviewWorker.computeIdle`: go on after letting the window settle."""
-        self._busy_until = time.monotonic() + self.SETTLE_MS / 1000
+        """Connected to `PreviewWorker.computeIdle` (nothing computed or packed): go on, SETTLE_MS after
+        the preview was last seen computing."""
+        if self.preview_computing is self.preview_busy:  # (no way to tell packing apart: settle from now)
+            self._busy_until = time.monotonic() + self.SETTLE_MS / 1000
         self._pump_curve()
 
     # -- outcomes ----------------------------------------------------------------------------

@@ -42,12 +42,16 @@ class ColourSpacePanels(QObject):
     """Builds and drives the two docks for one `MainWindow`."""
 
     def __init__(self, window: QMainWindow, view_menu: QMenu, session: Session, settings: AppSettings,
-                 scheduler: Scheduler, helper: HelperProcess, preview_busy: Callable[[], bool], preview_idle):
+                 scheduler: Scheduler, helper: HelperProcess, preview_busy: Callable[[], bool], preview_idle,
+                 computing: Callable[[], bool] | None = None):
         super().__init__(window)
         self.window = window
         self.session = session
         self.settings = settings
-        self.analysis = AnalysisWorker(preview_busy=preview_busy, parent=self, scheduler=scheduler, helper=helper)
+        # (`preview_busy` also counts the packing of the bytes on show; `computing`, the worker's, doesn't)
+        preview_computing = (lambda: computing() or session.request_pending()) if computing is not None else None
+        self.analysis = AnalysisWorker(preview_busy=preview_busy, parent=self, scheduler=scheduler, helper=helper,
+                                       preview_computing=preview_computing)
 
         self.cloud = ColorCloud(flat=settings.flat_cloud())
         self.curve = KCurveView()

@@ -108,7 +108,7 @@ class MainWindow(QMainWindow, WindowContract):
         self.result_views = ResultViews(self.compare_view, self.palette_strip, self.palette_caption, self.stats)
         s = self.session
         self.colour_space = ColourSpacePanels(self, self.view_menu, s, self.settings, self.scheduler, self.helper,
-                                              self._preview_busy, self.worker.computeIdle)
+                                              self._preview_busy, self.worker.computeIdle, self.worker.is_computing)
         self.colour_space.attach_preview(self.compare_view.set_result, self.compare_view.result_label)
         self.colour_space.player.iterationShown.connect(self.iterationShown)
         self.help_menu.insertAction(self.action_about, self.colour_space.action_help)

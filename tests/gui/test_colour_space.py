@@ -344,6 +344,27 @@ def test_curve_waits_while_the_preview_computes(qtbot, make_image):
         qtbot.waitUntil(worker.is_idle, timeout=20_000)
 
 
+@pytest.mark.parametrize("computed", [False, True])
+def test_the_curve_settles_after_a_computation_not_after_packing_bytes(qtbot, make_image, computed):
+    """The window's repaint follows a computation; the bytes of the result on show are packed in the
+    helper process, so once they are, the curve goes on at once (it used to wait SETTLE_MS more)."""
+    from kmeans_desktop.gui.worker import load_source
+
+    busy, computing = [True], [computed]
+    worker = AnalysisWorker(preview_busy=lambda: busy[0], preview_computing=lambda: computing[0])
+    worker.SETTLE_MS = 600_000  # (never over within this test)
+    try:
+        worker.set_image(load_source(make_image("packing.png", 40, 30), None, 1))
+        qtbot.waitUntil(lambda: worker.sample is not None, timeout=20_000)
+        assert worker.started["prepare"] == 0
+        busy[0] = computing[0] = False
+        worker.on_preview_idle()
+        assert worker.started["prepare"] == (0 if computed else 1)
+    finally:
+        worker.shutdown()
+        qtbot.waitUntil(worker.is_idle, timeout=20_000)
+
+
 def test_large_images_get_an_estimated_curve_that_says_so(sampled, qtbot):
     panels = sampled.colour_space
     panels.analysis.exact_max = 1000  # the 96×64 image counts as large now
