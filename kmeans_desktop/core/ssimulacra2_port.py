@@ -266,15 +266,23 @@ def scale_sums(linear1: np.ndarray, linear2: np.ndarray) -> list[tuple[np.ndarra
 #: a fresh mapping the kernel had to fault in and zero; strips of a few MB are reused from the heap
 #: and stay in cache. Measured 2026-12-03, 9 MP china against its K=16 result (scale 1 is 2.25 MP,
 #: exact), 4 calls in one process, wall: whole 2.66-2.90 s for the first call (1.74-1.85 s of it in
-#: the kernel), 0.95-1.48 s after; strips of 32 rows 0.79-0.90 s, 64 0.88-1.06 s, 128 0.89-1.11 s,
-#: 256 0.95-1.21 s (kernel up to 0.31 s). The score −3.97112 -> −3.97063 (rounding).
+#: the kernel), 0.95-1.48 s after; in strips (scales 1 and 2) 1.14 s first, 0.82-1.18 s after (kernel
+#: 0.02-0.03 s). Strips of 32, 64, 128 or 256 rows at every scale: 0.79-0.90, 0.88-1.06, 0.89-1.11,
+#: 0.95-1.21 s. The score −3.97112 -> −3.97086 (rounding).
 STRIP_ROWS = 64
+#: ... when it has more pixels than this (15 float32 planes of 500 k pixels: 30 MB, about where
+#: glibc starts to map each block afresh). Each strip blurs its transposed rows in as many small
+#: matrix products as the whole scale does, so small scales in strips took longer (china.jpg,
+#: 0.27 MP: 50-56 -> 75-128 ms a score). With this bound (china scaled, best of 5 after a first
+#: call, 3 alternated processes each): 0.27 MP 50-63 -> 62-63 ms (the same code), 1 MP 218-302 ->
+#: 182-214 ms, 2.25 MP 548-618 -> 442-530 ms.
+STRIP_MIN_PIXELS = 500_000
 
 
 def _strip_sums(lin1: np.ndarray, lin2: np.ndarray) -> np.ndarray:
     """_scale_sums over the whole of two H×W×3 linear images, strip by strip (`STRIP_ROWS`)."""
     h, w = lin1.shape[:2]
-    if h <= 2 * STRIP_ROWS:
+    if h * w <= STRIP_MIN_PIXELS or h <= 2 * STRIP_ROWS:
         return _scale_sums(positive_xyb(lin1), positive_xyb(lin2))
     total = np.zeros((3, 6))
     for y0 in range(0, h, STRIP_ROWS):
