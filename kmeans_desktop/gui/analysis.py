@@ -104,6 +104,7 @@ class AnalysisWorker(QObject):
         self._lanes = {name: self.scheduler.add_lane(name, self._on_finished) for name in self.LANES}
         self.preview_busy = preview_busy  # computing, about to, or packing the bytes on show: wait
         self.preview_computing = preview_computing or preview_busy  # computing or about to: settle after
+        self._packing_apart = preview_computing is not None
         self.exact_max = CURVE_EXACT_MAX
         self._closed = False
         self._image: LoadedImage | None = None
@@ -254,7 +255,7 @@ class AnalysisWorker(QObject):
     def on_preview_idle(self) -> None:
         """Connected to `PreviewWorker.computeIdle` (nothing computed or packed): go on, SETTLE_MS after
         the preview was last seen computing."""
-        if self.preview_computing is self.preview_busy:  # (no way to tell packing apart: settle from now)
+        if not self._packing_apart:  # (no way to tell the packing apart: settle from now)
             self._busy_until = time.monotonic() + self.SETTLE_MS / 1000
         self._pump_curve()
 

@@ -33,7 +33,7 @@ Every job runs below the GUI thread's CPU priority (`WORKER_NICE`, set on the jo
 on two cores the GUI thread otherwise shares them evenly with quantizing, the K curve and the
 quality score, and a frame of the window (about 25 ms of its own CPU time at 9 MP) waited well over
 100 ms for a core while K was scrubbed (bench_gui's scrub: the worst gap's own CPU time was 6–26 ms).
-For the same reason the BLAS library keeps to one thread in a process with a scheduler (`limit_blas_threads`).
+For the same reason the BLAS library keeps to one thread once a job has run (`limit_blas_threads`).
 """
 
 from __future__ import annotations
@@ -225,7 +225,8 @@ _blas_limited = False
 
 
 def limit_blas_threads() -> None:
-    """Keep BLAS to `BLAS_THREADS` in this process (once; later calls do nothing)."""
+    """Keep BLAS to `BLAS_THREADS` in this process (once; later calls do nothing: a job that starts
+    on another thread meanwhile may still see its library's threads, which changes no result)."""
     global _blas_limited
     if _blas_limited:
         return
@@ -246,6 +247,7 @@ class _Runnable(QRunnable):
 
     def run(self) -> None:
         lower_thread_priority()
+        limit_blas_threads()  # (here, not on the GUI thread: importing threadpoolctl and applying it take 12 ms)
         self.ticket.run()
         try:
             self.relay.finished.emit(self.ticket)
@@ -262,7 +264,6 @@ class Scheduler(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.pool = QThreadPool.globalInstance()
-        limit_blas_threads()
         self._relay = _Relay()  # parentless on purpose: jobs keep it alive
         self._relay.finished.connect(self._on_finished)
         self._lanes: dict[str, Lane] = {}

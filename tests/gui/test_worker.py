@@ -513,14 +513,18 @@ def test_jobs_run_below_the_gui_threads_cpu_priority(qapp, qtbot):
     scheduler.shutdown()
 
 
-def test_a_window_process_keeps_blas_to_one_thread(qapp):
+def test_a_window_process_keeps_blas_to_one_thread(qapp, qtbot):
     """The lanes are the window's parallelism: BLAS threads of their own would only spin beside them."""
     from threadpoolctl import threadpool_info
 
     from kmeans_desktop.gui.scheduler import BLAS_THREADS, Scheduler
 
     scheduler = Scheduler()
-    blas = [lib for lib in threadpool_info() if lib["user_api"] == "blas"]
+    seen = []
+    lane = scheduler.add_lane("probe", lambda ticket, _current: seen.append(ticket.result))
+    lane.submit(threadpool_info)
+    qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
+    blas = [lib for lib in seen[0] if lib["user_api"] == "blas"]
     assert blas, "numpy brings a BLAS library"
     assert all(lib["num_threads"] == BLAS_THREADS == 1 for lib in blas)
     scheduler.shutdown()
