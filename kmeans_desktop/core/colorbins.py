@@ -269,12 +269,11 @@ class _Cells:
     cell7_in6: np.ndarray
 
 
-def _settled(tree: _Nearest, means: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each cell: its nearest centre, whether that holds for every member point (the mean is
-    nearer to it than to the second centre by more than twice the radius), and bounds for every
-    member: at most d1 + radius from that centre, at least d2 − radius from any other."""
+def _settled(tree: _Nearest, means: np.ndarray, radius: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each cell: its nearest centre, and whether that holds for every member point (the mean
+    is nearer to it than to the second centre by more than twice the radius)."""
     d, i = tree.query(means, k=2)
-    return i[:, 0], (d[:, 1] - d[:, 0]) > 2.0 * radius + 1e-9, np.stack([d[:, 0] + radius, d[:, 1] - radius], 1)
+    return i[:, 0], (d[:, 1] - d[:, 0]) > 2.0 * radius + 1e-9
 
 
 #: `assign` searches every point at once (no 7-bit cells) when fewer than this share of the points
@@ -302,7 +301,7 @@ def assign(centres: np.ndarray, pts: Points) -> np.ndarray:
     cells = pts.cells if len(centres) >= 2 else None
     if cells is None:
         return tree.query(pts.x)[1].astype(np.int64)
-    near6, sure6, _ = _settled(tree, cells.means6, cells.radius6)
+    near6, sure6 = _settled(tree, cells.means6, cells.radius6)
     if len(pts.x) < _CELL_POINTS * len(cells.means7) and np.count_nonzero(sure6[cells.point6]) < _SURE_SHARE * len(pts.x):
         # Few cells settle (large K) and the fine cells hold few colours each: one search is cheaper.
         return tree.query(pts.x)[1].astype(np.int64)
@@ -310,7 +309,7 @@ def assign(centres: np.ndarray, pts: Points) -> np.ndarray:
     label7 = near6[cells.cell7_in6].astype(np.int64)  # per 7-bit cell: its 6-bit cell's nearest ...
     open7 = np.flatnonzero(~sure6[cells.cell7_in6])
     if len(open7):
-        near7, sure7, _ = _settled(tree, cells.means7[open7], cells.radius7[open7])
+        near7, sure7 = _settled(tree, cells.means7[open7], cells.radius7[open7])
         label7[open7] = np.where(sure7, near7, -1)  # ... its own where that is unsure, or none yet
     checkpoint()
     labels = label7[cells.point7]
