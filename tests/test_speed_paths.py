@@ -229,37 +229,43 @@ def test_a_start_probed_worse_than_the_limit_stops_with_its_inertia_recorded():
                                   lloyd_dense(x, w, start.copy(), 6)[0])
 
 
-def _idle_two_cores(monkeypatch) -> list:
-    """An idle two-core machine for the starts' thread rule; the list grows by one per call of
-    `_parallel_starts` (which still runs)."""
-    from kmeans_desktop.core import colorbins, seeding
+def _starts_in_order(x, w, k, seed, n_init, screen=6):
+    """`weighted_kmeans`' starts as they ran before their seeds were made together: each start's
+    k-means++ from the one generator in turn, then its screening steps, probed against the earlier
+    ones'. (centres, inertia) per start."""
+    from kmeans_desktop.core import seeding
 
-    calls = []
-    real = seeding._parallel_starts
-    monkeypatch.setattr(seeding, "_parallel_starts", lambda *a: calls.append(1) or real(*a))
-    monkeypatch.setattr(colorbins, "_workers", -1)
-    monkeypatch.setattr(seeding.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(seeding.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
-    return calls
+    gen, probed, runs = np.random.default_rng(seed), np.inf, []
+    for _ in range(n_init):
+        probe = {"step": seeding._PROBE_ITER, "limit": probed * seeding._PROBE_SLACK}
+        runs.append(seeding.lloyd_dense(x, w, seeding.kmeans_plusplus(x, w, k, gen), screen, probe=probe))
+        probed = min(probed, probe.get("inertia", np.inf))
+    return runs
 
 
-@pytest.mark.parametrize("k,n_init", [(8, 5), (24, 5), (3, 2)])
-def test_starts_on_two_threads_give_the_centres_of_starts_in_order(monkeypatch, k, n_init):
-    """The starts on two threads draw from the generator where they would in order (PCG64's
-    advance) and drop the same starts at their probe: the same centres, and the probes waited for."""
-    from kmeans_desktop.core import colorbins, seeding
+@pytest.mark.parametrize("k,n_init,seed", [(8, 5, 4), (24, 5, 0), (3, 2, 1), (12, 6, 2), (12, 6, 3)])
+def test_seeds_made_together_are_each_starts_seeds_in_order(k, n_init, seed):
+    """Start by start, the seeds made together are those the starts drew in turn from one generator,
+    and `weighted_kmeans` keeps the start the starts in order would keep."""
+    from kmeans_desktop.core import seeding
 
-    rng = np.random.default_rng(11)
-    x = np.concatenate([rng.normal(m, 14, (300, 3)) for m in rng.uniform(30, 220, (10, 3))])
+    rng = np.random.default_rng(11 + seed)
+    x = np.concatenate([rng.normal(m, 25, (200, 3)) for m in rng.uniform(30, 220, (30, 3))])
     w = rng.uniform(1, 50, len(x))
-    monkeypatch.setattr(colorbins, "_workers", 1)
-    seq = weighted_kmeans(x, w, k, seed=4, n_init=n_init, max_iter=100)
-    calls = _idle_two_cores(monkeypatch)
-    par = weighted_kmeans(x, w, k, seed=4, n_init=n_init, max_iter=100)
-    assert calls and np.array_equal(seq, par)
+    prep = seeding.Prepared(x, w)
+    together = seeding.kmeans_plusplus_starts(x, w, k, seeding._start_generators(np.random.default_rng(seed), n_init, k), prep)
+    gen = np.random.default_rng(seed)
+    for start in together:
+        np.testing.assert_array_equal(start, seeding.kmeans_plusplus(x, w, k, gen))
+    runs = _starts_in_order(x, w, k, seed, n_init)
+    best = min(range(n_init), key=lambda i: runs[i][1])  # (the first of the least inertia)
+    want = seeding.lloyd_dense(x, w, runs[best][0], 100 - 6)[0]
+    np.testing.assert_array_equal(weighted_kmeans(x, w, k, seed=seed, n_init=n_init, max_iter=100), want)
+    if (k, seed) == (12, 2):
+        assert np.isinf([r[1] for r in runs]).sum() >= 2  # (the data drops starts at their probe)
 
 
-def test_kmeans_plusplus_draws_what_the_parallel_starts_skip():
+def test_kmeans_plusplus_draws_what_the_later_starts_skip():
     from kmeans_desktop.core.seeding import _draws, kmeans_plusplus
 
     rng = np.random.default_rng(3)
@@ -272,55 +278,18 @@ def test_kmeans_plusplus_draws_what_the_parallel_starts_skip():
         assert skipped.state == gen.bit_generator.state
 
 
-def test_a_start_that_runs_out_of_points_makes_the_starts_run_in_order(monkeypatch):
-    from kmeans_desktop.core import colorbins, seeding
+def test_a_start_that_runs_out_of_points_makes_the_starts_seed_in_turn():
+    from kmeans_desktop.core import seeding
 
-    x = np.repeat(np.array([[10.0, 10, 10], [200, 30, 30], [40, 200, 90]]), [1, 1, 1], axis=0)
+    x = np.array([[10.0, 10, 10], [200, 30, 30], [40, 200, 90]])
     x = np.concatenate([x, x])  # 6 points, 3 places: k-means++ stops after 3 centres
     w = np.ones(len(x))
-    monkeypatch.setattr(colorbins, "_workers", -1)
-    monkeypatch.setattr(seeding.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(seeding.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
-    assert seeding._parallel_starts(x, w, 5, np.random.default_rng(0), 3, 6) is None
-    monkeypatch.setattr(colorbins, "_workers", 1)
-    seq = weighted_kmeans(x, w, 5, seed=0, n_init=3, max_iter=100)
-    monkeypatch.setattr(colorbins, "_workers", -1)
-    np.testing.assert_array_equal(seq, weighted_kmeans(x, w, 5, seed=0, n_init=3, max_iter=100))
-
-
-def test_parallel_starts_drop_the_starts_dropped_in_order(monkeypatch):
-    """Start by start: the same centres and inertia (infinite where dropped at its probe) as in order."""
-    from kmeans_desktop.core import colorbins, seeding
-
-    rng = np.random.default_rng(2)
-    x = np.concatenate([rng.normal(m, 25, (200, 3)) for m in rng.uniform(30, 220, (30, 3))])
-    w = rng.uniform(1, 50, len(x))
-    monkeypatch.setattr(colorbins, "_workers", -1)
-    for seed in range(4):
-        gen, probed, order = np.random.default_rng(seed), np.inf, []
-        for _ in range(6):
-            probe = {"step": seeding._PROBE_ITER, "limit": probed * seeding._PROBE_SLACK}
-            order.append(seeding.lloyd_dense(x, w, seeding.kmeans_plusplus(x, w, 12, gen), 6, probe=probe))
-            probed = min(probed, probe["inertia"])
-        par = seeding._parallel_starts(x, w, 12, np.random.default_rng(seed), 6, 6)
-        assert [r[1] for r in par] == [r[1] for r in order]
-        assert all(np.array_equal(a[0], b[0]) for a, b in zip(par, order))
-        if seed == 0:
-            assert np.isinf([r[1] for r in order]).sum() >= 2  # (the data drops starts)
-
-
-def test_the_starts_take_one_thread_on_a_busy_machine_or_in_a_pool_worker(monkeypatch):
-    from kmeans_desktop.core import colorbins, seeding
-
-    monkeypatch.setattr(seeding.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(colorbins, "_workers", -1)
-    monkeypatch.setattr(seeding.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
-    assert seeding._start_threads() == 2
-    monkeypatch.setattr(seeding.os, "getloadavg", lambda: (4.0, 0.3, 0.3))
-    assert seeding._start_threads() == 1
-    monkeypatch.setattr(seeding.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
-    monkeypatch.setattr(colorbins, "_workers", 1)
-    assert seeding._start_threads() == 1
+    gens = seeding._start_generators(np.random.default_rng(0), 3, 5)
+    assert seeding.kmeans_plusplus_starts(x, w, 5, gens, seeding.Prepared(x, w)) is None
+    runs = _starts_in_order(x, w, 5, 0, 3)
+    best = min(range(3), key=lambda i: runs[i][1])
+    np.testing.assert_array_equal(weighted_kmeans(x, w, 5, seed=0, n_init=3, max_iter=100),
+                                  seeding.lloyd_dense(x, w, runs[best][0], 100 - 6)[0])
 
 
 def test_bin_numbers_over_the_occupied_box_are_those_over_every_key():
@@ -351,18 +320,6 @@ def test_the_exact_polish_takes_fewer_steps_between_the_detail_pass_and_the_cand
     assert (hist.n_colors, steps) in seen
 
 
-def test_parallel_starts_leave_no_thread_running():
-    import threading
-
-    from kmeans_desktop.core import seeding
-
-    rng = np.random.default_rng(5)
-    x = rng.uniform(0, 255, (2000, 3))
-    before = set(threading.enumerate())
-    assert seeding._parallel_starts(x, np.ones(len(x)), 8, np.random.default_rng(0), 5, 6) is not None
-    assert set(threading.enumerate()) - before == set()
-
-
 def test_product_splits_large_products_and_equals_the_plain_one():
     rng = np.random.default_rng(5)
     a, b = rng.uniform(0, 255, (7, 3)), rng.uniform(0, 255, (3, 30_000))  # 630,000 multiply-adds: split
@@ -370,19 +327,3 @@ def test_product_splits_large_products_and_equals_the_plain_one():
     np.testing.assert_allclose(colorbins.product(a, b), a @ b, rtol=1e-12)
     small = b[:, :100]
     np.testing.assert_array_equal(colorbins.product(a, small), a @ small)
-
-
-@pytest.mark.parametrize("colours,threaded", [(5_000, False), (200_000, True)])
-def test_the_starts_take_two_threads_only_for_images_of_many_colours(monkeypatch, colours, threaded):
-    """Web-size photos keep the k-means starts on one thread (two cost more CPU and wall there);
-    images above PARALLEL_STARTS_ABOVE distinct colours use two while a core is idle."""
-    from kmeans_desktop.core.kmeans import palette_for_histogram
-
-    rng = np.random.default_rng(5)
-    flat = rng.choice(1 << 24, colours, replace=False).astype(np.uint32)
-    px = np.stack([(flat >> 16) & 255, (flat >> 8) & 255, flat & 255], axis=1).astype(np.uint8)
-    calls = _idle_two_cores(monkeypatch)
-    from kmeans_desktop.core.histogram import build_histogram
-
-    palette_for_histogram(build_histogram(px.reshape(-1, 1, 3)), 16)
-    assert bool(calls) == threaded

@@ -10,7 +10,7 @@ with `is_set()`); the computation calls `checkpoint()` between its steps, which 
 once the event is set. The event is the calling thread's own (thread-local), so `quantize`'s
 signature stays as it is, and outside `cancel_on` a checkpoint costs a thread-local look-up
 (about 0.1 µs) and does nothing: the CLI, batch saves and tests run exactly as before, with the
-same bytes. A helper thread that a computation starts and joins (`halves`, the k-means starts) runs
+same bytes. A helper thread that a computation starts and joins (`halves`, `runmap`'s bands) runs
 under its caller's event (`current()`), so both stop.
 
 Checkpoints sit where nothing shared is half-built: a cancelled quantize leaves the histogram's

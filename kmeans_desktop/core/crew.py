@@ -2,7 +2,7 @@
 each starting threads of its own.
 
 Why: a 9 MP quantize split its work over two threads in about a dozen places (`halves.in_two`,
-the k-means starts, the bands of `runmap`, `vruns` and `despeckle`, the colours' error beside
+the k-means starts until 2026-12-03, the bands of `runmap`, `vruns` and `despeckle`, the colours' error beside
 them), and each started its own threads: 11-12 starts a call. `Thread.start` waits until the
 new thread runs, which needs the GIL that the other thread of the call mostly holds between
 numpy calls: 9 MP china, 2026-12-03, 4-9 ms (up to 16) of a ~170 ms quantize's wall time went

@@ -390,7 +390,7 @@ def _lloyd(centres: np.ndarray, pts: Points, max_iter: int, n_fixed: int = 0, st
 def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None, state: dict | None = None) -> np.ndarray:
     """Weighted k-means centres (at most k) for points (U×d, 0..255) with weights. `fixed`
     centres (m×d, m ≤ k) come first in the answer, unmoved; they count toward k."""
-    from .seeding import PARALLEL_STARTS_ABOVE, weighted_kmeans
+    from .seeding import weighted_kmeans
 
     x, n = pts.x, len(pts)
     m = 0 if fixed is None else len(fixed)
@@ -413,8 +413,7 @@ def _cluster(pts: Points, k: int, seed: int, fixed: np.ndarray | None = None, st
         # start and the polish below on the exact colours reaches the same optimum.)
         centres = weighted_kmeans(coarse, cw, min(k, len(coarse)), seed=seed,
                                   n_init=_N_INIT_SMALL_K if k <= 64 else 1, max_iter=_KMEANS_MAX_ITER,
-                                  screen_on=_screen_level(pts, k, len(coarse)),
-                                  parallel=n > PARALLEL_STARTS_ABOVE)  # (web-size photos: one thread)
+                                  screen_on=_screen_level(pts, k, len(coarse)))
     if n > _EXACT_LLOYD_LIMIT:
         centres = _lloyd(centres, Points(*levels[6], binned=False), max_iter=_POLISH_ITER, n_fixed=m)
         # The last step on 7-bit bin means (4× fewer points than the colours themselves) lands

@@ -11,15 +11,11 @@ Seeded with numpy's PCG64, so the same points, K and seed give the same centres.
 
 from __future__ import annotations
 
-import os
-import threading
-
 import numpy as np
 
 from .bounds import Wear
 from .cancel import checkpoint
 from .colorbins import BOUND_MARGIN, nearest, product, squared_distances, two_nearest
-from .crew import beside
 
 _TOL = 1e-4  # stop when the centres' squared shift is under this share of the data's variance
 #: With several starts, each runs this many Lloyd steps and only the one with the least inertia
@@ -88,6 +84,45 @@ def kmeans_plusplus(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generat
         centres.append(x[cand[best]])
         closest, potential = np.maximum(d[best], 0.0), float(pots[best])
     return np.array(centres)
+
+
+def kmeans_plusplus_starts(x: np.ndarray, w: np.ndarray, k: int, gens: list[np.random.Generator],
+                           prep: Prepared) -> list[np.ndarray] | None:
+    """The k-means++ centres of several starts at once: start i exactly as `kmeans_plusplus(x, w, k,
+    gens[i], prep)` gives them (the same draws, products and choices, laid out starts × candidates ×
+    points), or None when a start's points run out before k centres (it then draws less than a
+    full start, so the later starts' draws would not be where `weighted_kmeans` takes them).
+
+    Why: a start's greedy steps are a few small array operations each (6 candidates × a few
+    thousand points), so five starts in order paid numpy's per-call cost five times over, and on
+    two threads (until 2026-12-03) they paid it in GIL hand-overs instead. Measured 2026-12-03, 9 MP
+    china's coarse set at K=64 (3,801 points), five starts: 21-24 ms in order, 18-21 ms at once."""
+    n, s = len(x), len(gens)
+    trials = 2 + int(np.log(k))
+    aug, m = prep.aug, prep.m
+    firsts = [int(g.choice(n, p=prep.p)) for g in gens]
+    draws = [g.random((k - 1) * trials).reshape(k - 1, trials) for g in gens]  # (the doubles drawn step by step)
+    closest = np.stack([squared_distances(x, x[f][None, :])[:, 0] for f in firsts])
+    potential = np.array([float(np.einsum("i,i->", c, w)) for c in closest])
+    centres = np.empty((s, k, x.shape[1]))
+    centres[:, 0] = x[firsts]
+    starts = np.arange(s)
+    for j in range(1, k):
+        checkpoint()
+        if (potential <= 0.0).any():  # a start whose every point sits on a centre already
+            return None
+        cum = np.cumsum(closest * w, axis=1)  # (each row summed in order, as one start's)
+        cand = np.stack([np.searchsorted(cum[i], draws[i][j - 1] * cum[i, -1]) for i in range(s)])
+        np.minimum(cand, n - 1, out=cand)
+        d = product(aug[cand.reshape(-1)], m)  # (starts × candidates) × points
+        d3 = d.reshape(s, trials, n)
+        np.minimum(d3, closest[:, None, :], out=d3)
+        pots = _row_dots(d, w).reshape(s, trials)
+        best = np.argmin(pots, axis=1)
+        centres[:, j] = x[cand[starts, best]]
+        closest = np.maximum(d3[starts, best], 0.0)
+        potential = pots[starts, best]
+    return list(centres)
 
 
 class Prepared:
@@ -177,66 +212,42 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
 
 
 def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: int, max_iter: int,
-                    screen_on: tuple[np.ndarray, np.ndarray] | None = None, parallel: bool = True) -> np.ndarray:
+                    screen_on: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """The best (least weighted inertia) of `n_init` k-means++ + Lloyd runs (screened after
     `_SCREEN_ITER` steps, clearly worse ones dropped after `_PROBE_ITER`); at most k centres.
-    With several starts and more points than centres, the starts run on two threads
-    (`_parallel_starts`, when `parallel`: see `PARALLEL_STARTS_ABOVE`), with the same result. `screen_on`: a smaller set (coarser bin means
-    of the same colours, more than k of them) the starts are seeded and screened on; the best
-    then runs to convergence on (x, w)."""
+    `screen_on`: a smaller set (coarser bin means of the same colours, more than k of them) the
+    starts are seeded and screened on; the best then runs to convergence on (x, w).
+
+    The starts draw from one generator in turn. Their k-means++ seeds are made together
+    (`kmeans_plusplus_starts`, each from a copy of the generator advanced past the earlier starts'
+    draws), then screened in order, each start's probe against the earlier ones'. All on the
+    calling thread: measured 2026-12-03, 9 MP china at K=64 (three runs of 15 quantizes each, the
+    stage's median wall), starts on two threads (as until then, above 150,000 colours) 49/52/39
+    ms, in order on one 40/42/35, seeds together 39/38/31; two threads spent more of their time
+    handing the GIL over than working, and took a core the rest of the window wanted."""
     rng = np.random.default_rng(seed)
     screen = _SCREEN_ITER if n_init > 1 and max_iter > _SCREEN_ITER else max_iter
     full = (x, w)
     if screen_on is not None and screen < max_iter and len(screen_on[0]) > k:
         x, w = screen_on
-    runs = None
     prep = Prepared(x, w)  # what every start measures of the points, once
-    if parallel and n_init > 1 and len(x) > k and _start_threads() > 1:
-        runs = _parallel_starts(x, w, k, rng, n_init, screen, prep)
-    if runs is None:  # one after the other
-        runs, probed = [], np.inf
-        for _ in range(n_init):
-            probe = {"step": _PROBE_ITER, "limit": probed * _PROBE_SLACK} if screen > _PROBE_ITER else None
-            runs.append(lloyd_dense(x, w, kmeans_plusplus(x, w, k, rng, prep), screen, probe=probe, prep=prep))
-            if probe is not None and "inertia" in probe:
-                probed = min(probed, probe["inertia"])
+    seeds = None
+    if n_init > 1 and len(x) > k:
+        seeds = kmeans_plusplus_starts(x, w, k, _start_generators(rng, n_init, k), prep)
+    runs, probed = [], np.inf
+    for i in range(n_init):  # (seeds None: each start's seeds in turn, from rng itself)
+        start = seeds[i] if seeds is not None else kmeans_plusplus(x, w, k, rng, prep)
+        probe = {"step": _PROBE_ITER, "limit": probed * _PROBE_SLACK} if screen > _PROBE_ITER else None
+        runs.append(lloyd_dense(x, w, start, screen, probe=probe, prep=prep))
+        if probe is not None and "inertia" in probe:
+            probed = min(probed, probe["inertia"])
     best, best_inertia = None, np.inf
-    for centres, inertia in runs:  # the first of the least inertia, as in order
+    for centres, inertia in runs:  # the first of the least inertia
         if inertia < best_inertia:
             best, best_inertia = centres, inertia
     if screen < max_iter:  # only the most promising start runs on to convergence
         best = lloyd_dense(*full, best, max_iter - screen, prep=prep if full[0] is x else None)[0]
     return best
-
-
-#: The starts run on two threads only for images of more distinct colours than this (the caller,
-#: `kmeans._cluster`, passes `parallel`). On web-size photos two threads cost more than they give:
-#: measured 2026-12-03 on a quiet machine (load 0.3, two threads chosen), bench_speed's 4 photos,
-#: 6 rounds alternating, sums of the best: K=32 quantize wall 307 ms on two threads against 286 ms
-#: on one, CPU 372 against 295 ms (libimagequant 306 ms); K=256 (one start) the same. At 9 MP two
-#: threads saved 3-7 ms wall of the starts' 35-54 ms (issue-15l's helper).
-PARALLEL_STARTS_ABOVE = 150_000
-
-#: The starts run on two threads only while the load average (1 minute) is below the core count
-#: less this: a busy machine has no idle core to give. Measured 2026-12-02 at load 5-6 on two cores
-#: (the 4 web photos' coarse stage at K=32, ten rounds alternating): one thread 651 ms wall / 368 ms
-#: CPU (medians), two threads 714 / 398 ms.
-_IDLE_CORE = 0.5
-
-
-def _start_threads() -> int:
-    """Threads for the k-means starts: two while a core is idle, else one; one in a process of a
-    pool that runs one per core (`colorbins.set_workers(1)`). (The result is the same either way.)"""
-    from . import colorbins  # (its `_workers` as set now)
-
-    cores = os.cpu_count() or 1
-    if colorbins._workers == 1 or cores < 2:
-        return 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:  # (not on every platform)
-        load = 0.0
-    return 2 if load < cores - _IDLE_CORE else 1
 
 
 def _draws(k: int) -> int:
@@ -245,50 +256,13 @@ def _draws(k: int) -> int:
     return 1 + (k - 1) * (2 + int(np.log(k)))
 
 
-def _parallel_starts(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator, n_init: int,
-                     screen: int, prep: Prepared | None = None) -> list[tuple[np.ndarray, float]] | None:
-    """The `n_init` screened starts of `weighted_kmeans` on two threads, each start exactly as
-    run in order: start i draws from the generator advanced past the earlier starts' draws
-    (PCG64's `advance`), and its probe at step `_PROBE_ITER` waits for the earlier starts' probes
-    (claimed in order, each one never waits on a later one), so it is dropped exactly when it would
-    be in order. None when a start ran out of points (it then drew less: the caller runs them in
-    order). Numpy releases the GIL in the array loops, so the two threads mostly overlap."""
-    state, draws = rng.bit_generator.state, _draws(k)
-    prep = Prepared(x, w) if prep is None else prep
-    probes: list[float | None] = [None] * n_init
-    known = [threading.Event() for _ in range(n_init)]
-    runs: list[tuple[np.ndarray, float] | None] = [None] * n_init
-    lock, claimed = threading.Lock(), [0]
-
-    def start(i: int) -> None:
-        def limit() -> float:  # called at the probe, just after its inertia is known
-            probes[i] = probe["inertia"]
-            known[i].set()  # (the later starts need only this)
-            for e in known[:i]:
-                e.wait()
-            earlier = [p for p in probes[:i] if p is not None]
-            return min(earlier, default=np.inf) * _PROBE_SLACK
-
-        try:
-            gen = np.random.PCG64()
-            gen.state = state
-            gen.advance(i * draws)
-            seeds = kmeans_plusplus(x, w, k, np.random.Generator(gen), prep)
-            probe = {"step": _PROBE_ITER, "limit": limit} if screen > _PROBE_ITER else None
-            runs[i] = lloyd_dense(x, w, seeds, screen, probe=probe, prep=prep) if len(seeds) == k else None
-        finally:  # (a start that converged before its probe has none)
-            known[i].set()
-
-    def work() -> None:
-        while True:
-            with lock:
-                i = claimed[0]
-                if i >= n_init:
-                    return
-                claimed[0] += 1
-            start(i)
-
-    # The other thread is the call's crew's (`crew`), else one of this call's own, joined before
-    # returning: no thread outlives the call (the GUI's tests fail a test that leaves one running).
-    beside(work, work, "kmeans-starts")  # (under this thread's cancel event: both stop)
-    return None if any(r is None for r in runs) else runs
+def _start_generators(rng: np.random.Generator, n_init: int, k: int) -> list[np.random.Generator]:
+    """Start i's generator: a copy of `rng` advanced past the draws of the i starts before it
+    (PCG64's `advance`), so each start draws what it would when the starts run in turn."""
+    gens = []
+    for i in range(n_init):
+        bits = np.random.PCG64()
+        bits.state = rng.bit_generator.state
+        bits.advance(i * _draws(k))
+        gens.append(np.random.Generator(bits))
+    return gens
