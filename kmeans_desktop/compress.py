@@ -341,12 +341,19 @@ def _stop_workers(pool) -> None:
 
 
 def end_processes(procs: list) -> None:
-    """Terminate worker processes, then kill those alive after 1 s (gone within 5 s: load 5+ needed > 1 s)."""
+    """Terminate worker processes, then kill those alive after 1 s (gone within 5 s: load 5+ needed > 1 s).
+
+    Alive means the child still holds its end of the process's sentinel pipe, not `is_alive()`: a
+    pool's own thread reaps its workers too, and when it does so just before us, our `waitpid`
+    finds no child and `is_alive()` reads True for a moment (CPython's `Popen.poll` takes the
+    failed wait for a child not started yet), which sent a kill to a pid already free for reuse."""
+    from multiprocessing.connection import wait
+
     for proc in procs:
         proc.terminate()
     for proc in procs:
         proc.join(1.0)
-        if proc.is_alive():
+        if not wait([proc.sentinel], 0):
             proc.kill()
             proc.join(5.0)
 
