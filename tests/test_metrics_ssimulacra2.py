@@ -190,3 +190,25 @@ def test_reference_pair_from_the_rust_port():
     src = np.asarray(Image.open(folder / "tank_source.png").convert("RGB"))
     dist = np.asarray(Image.open(folder / "tank_distorted.png").convert("RGB"))
     assert ssimulacra2(src, dist) == pytest.approx(17.398505, abs=0.05)
+
+
+@pytest.mark.parametrize("exact_pixels", [None, 50_000])  # the whole image, or sampled tiles
+def test_a_cancelled_score_stops_at_a_checkpoint_and_an_uncancelled_one_scores(monkeypatch, exact_pixels):
+    """The window's quality lane stops a score that is no longer wanted (`core.cancel`); a cancel
+    event that stays clear changes nothing."""
+    import threading
+
+    from kmeans_desktop.core.cancel import Cancelled, cancel_on
+
+    if exact_pixels is not None:
+        monkeypatch.setattr(port, "EXACT_PIXELS", exact_pixels)
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 256, (300, 260, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-20, 21, a.shape), 0, 255).astype(np.uint8)
+    want = ssimulacra2(a, b)
+    stop = threading.Event()
+    with cancel_on(stop):
+        assert ssimulacra2(a, b) == want
+        stop.set()
+        with pytest.raises(Cancelled):
+            ssimulacra2(a, b)

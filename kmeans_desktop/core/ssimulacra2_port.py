@@ -27,6 +27,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import ndimage
 
+from .cancel import checkpoint
+
 NUM_SCALES = 6
 MIN_SIDE = 8  # a scale smaller than this in either direction isn't measured
 _C2 = 0.0009
@@ -205,7 +207,9 @@ def _norm_sums(m: np.ndarray, out: np.ndarray) -> None:
 
 def _scale_sums(img1: np.ndarray, img2: np.ndarray, crop=None) -> np.ndarray:
     """Per channel: sums of the SSIM map d and d⁴, of ringing a and a⁴, of blurring b and b⁴ (3×6),
-    over the (rows, columns) slices crop if given, else over every pixel."""
+    over the (rows, columns) slices crop if given, else over every pixel. (A checkpoint first: a
+    score in the window stops here when its result is no longer wanted, `core.cancel`.)"""
+    checkpoint()
     blurred = blur_transposed(np.concatenate([img1 * img1, img2 * img2, img1 * img2, img1, img2]))
     img1, img2 = transpose(img1), transpose(img2)
     if crop is not None:  # everything is transposed from here on
@@ -366,8 +370,10 @@ def _sampled_sums(lin1: np.ndarray, lin2: np.ndarray) -> tuple[np.ndarray, int]:
 
 def _linear_halved(pixels: np.ndarray) -> np.ndarray:
     """downscale_by_2(to_linear(pixels)) in strips, so the full-size float image never exists."""
-    parts = [downscale_by_2(to_linear(pixels[y : y + _STRIP_ROWS]))
-             for y in range(0, pixels.shape[0], _STRIP_ROWS)]
+    parts = []
+    for y in range(0, pixels.shape[0], _STRIP_ROWS):
+        checkpoint()
+        parts.append(downscale_by_2(to_linear(pixels[y : y + _STRIP_ROWS])))
     return np.concatenate(parts)
 
 

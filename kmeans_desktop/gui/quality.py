@@ -5,7 +5,10 @@ view's difference map is on, the map. Both are computed on a pool thread, never 
 result decodes to exactly `q.to_array()`; a fitted file, possibly JPEG or smaller, is decoded and
 scaled back up by `core.quality.decoded_at`, the rule the CLI's `--json` uses) scored against the
 original. `PerceivedQuality` schedules it in the scheduler's "quality" lane, latest result wins, and only while the
-preview worker computes nothing, so a score never delays a preview. Results are cached per result.
+preview worker computes nothing; a score still running when K, dithering or the image changes stops at its next
+checkpoint (`core.cancel`; the score's strips and tiles, tens of ms apart at 9 MP), so a score never delays a
+preview. Until 2026-12-03 it ran on: a 9 MP score takes about a second of one core, and the next final preview
+shared the two cores with it. Results are cached per result.
 """
 
 from __future__ import annotations
@@ -75,7 +78,7 @@ class PerceivedQuality(QObject):
         self.compare_view = compare_view
         self.stats = stats
         self.preview_busy = preview_busy
-        self._lane = scheduler.add_lane("quality", self._on_finished)
+        self._lane = scheduler.add_lane("quality", self._on_finished, cancellable=True)
         self._closed = False
         self._generation = 0
         self._image: LoadedImage | None = None
@@ -87,11 +90,13 @@ class PerceivedQuality(QObject):
         idle.connect(self._pump)
         session.imageChanged.connect(self._on_image)
         session.resultChanged.connect(self._on_result)
+        session.targetMoved.connect(self._lane.interrupt)  # another result is wanted: stop measuring this one
 
     # -- what the session tells us -------------------------------------------------------------
 
     def _on_image(self, image: LoadedImage | None) -> None:
         self._generation += 1
+        self._lane.interrupt()
         self._image = image
         self._target = None
         self._scores.clear()
@@ -157,7 +162,7 @@ class PerceivedQuality(QObject):
         if self._closed:
             return
         try:
-            if job.generation != self._generation:
+            if job.generation != self._generation or job.stopped:  # (stopped: measured again when wanted)
                 return
             if job.error is not None:
                 log.error("measuring quality failed:\n%s", job.trace)

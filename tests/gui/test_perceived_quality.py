@@ -67,6 +67,43 @@ def test_quality_is_measured_off_the_gui_thread_and_cached(opened, qtbot, monkey
     assert w.quality.started == started
 
 
+def test_a_score_still_running_stops_when_another_result_is_wanted(opened, qtbot, monkeypatch):
+    """A score that still runs when K changes stops at its next checkpoint, with no failure shown
+    (else it shares the cores with the next final preview: about a second of one core at 9 MP), and
+    the new result is measured once it is on screen."""
+    import time
+
+    from kmeans_desktop.core.cancel import checkpoint
+
+    w = opened
+    label = _stat(w)
+    qtbot.waitUntil(lambda: "·" in label.text(), timeout=20_000)
+    real = quality_module.measure_quality
+    began = threading.Event()
+
+    def endless(*args):  # a score that only a cancel ends
+        began.set()
+        while True:
+            checkpoint()
+            time.sleep(0.002)
+
+    monkeypatch.setattr(quality_module, "measure_quality", endless)
+    with qtbot.waitSignal(w.previewReady, timeout=20_000):
+        w.k_slider.setValue(5)
+    qtbot.waitUntil(began.is_set, timeout=20_000)
+    job = w.scheduler.lane("quality").running
+    assert job is not None and not job.done.is_set()
+    monkeypatch.setattr(quality_module, "measure_quality", real)
+    with qtbot.waitSignal(w.previewReady, timeout=20_000):
+        w.k_slider.setValue(7)
+    qtbot.waitUntil(job.done.is_set, timeout=20_000)
+    assert job.stopped
+    qtbot.waitUntil(lambda: "·" in label.text(), timeout=20_000)
+    src = load_image(w.current_image().path).pixels
+    expected = ssimulacra2(src, w.current_preview().quantized.to_array())
+    assert w.current_preview().k == 7 and label.text() == f"{expected:.1f} · {quality_word(expected)}"
+
+
 def test_difference_map_toggle_shows_the_map_with_its_scale(opened, qtbot):
     w = opened
     view = w.compare_view
