@@ -89,6 +89,7 @@ class ColourSpacePanels(QObject):
         self.curve.kChosen.connect(self._on_k_chosen)
         session.imageChanged.connect(self._on_image)
         session.resultChanged.connect(self._on_result)
+        session.targetMoved.connect(a.preview_moved)
         session.ditherChanged.connect(lambda on, _value: a.want_k(session.k, on))
         a.cloudSampled.connect(self._on_sampled)
         session.kChanged.connect(self.player.set_k)

@@ -344,6 +344,43 @@ def test_curve_waits_while_the_preview_computes(qtbot, make_image):
         qtbot.waitUntil(worker.is_idle, timeout=20_000)
 
 
+def test_a_curve_point_stops_when_the_preview_moves_and_is_computed_again_later(qtbot, make_image, monkeypatch):
+    """A curve point still being computed when K changes stops at its next checkpoint (it took a core
+    from the new final preview), with no failure, and that K is computed again once the preview is idle."""
+    import time
+
+    from kmeans_desktop.core.cancel import checkpoint
+    from kmeans_desktop.gui.worker import load_source
+
+    real, began = analysis_module.curve_quality, threading.Event()
+
+    def endless(*args):  # a point that only a cancel ends
+        began.set()
+        while True:
+            checkpoint()
+            time.sleep(0.002)
+
+    monkeypatch.setattr(analysis_module, "curve_quality", endless)
+    failed = []
+    worker = AnalysisWorker()
+    worker.SETTLE_MS = 0
+    worker.curveFailed.connect(failed.append)
+    try:
+        worker.set_image(load_source(make_image("moved.png", 40, 30), None, 1))
+        qtbot.waitUntil(began.is_set, timeout=20_000)
+        job = worker._lanes["curve"].running
+        monkeypatch.setattr(analysis_module, "curve_quality", real)
+        worker.preview_moved()
+        qtbot.waitUntil(job.done.is_set, timeout=20_000)
+        assert job.stopped
+        worker.on_preview_idle()
+        qtbot.waitUntil(worker.curve_complete, timeout=60_000)
+        assert not failed and set(CURVE_KS) <= set(worker.curve())
+    finally:
+        worker.shutdown()
+        qtbot.waitUntil(worker.is_idle, timeout=20_000)
+
+
 @pytest.mark.parametrize("computed", [False, True])
 def test_the_curve_settles_after_a_computation_not_after_packing_bytes(qtbot, make_image, computed):
     """The window's repaint follows a computation; the bytes of the result on show are packed in the
