@@ -10,7 +10,8 @@ schedules them from the GUI thread in three lanes of the window's scheduler ("cl
   waits, older ones are dropped.
 * **curve**: SSIMULACRA2, PSNR and PNG bytes for K = 2, 4, … 256 and every K the user settles on, one K per
   job, cached per image and dithering. It yields to the preview: a job starts only while the
-  preview worker computes nothing (`computeIdle`), and its encodes go to the window's helper
+  preview worker computes nothing (`computeIdle`), a point still running when K changes stops at
+  its next checkpoint and runs again later (`preview_moved`), and its encodes go to the window's helper
   process at background priority (after any preview or save encode that waits). A new image
   bumps the generation: the running job's result is
   dropped and nothing more is started for the old image.

@@ -13,9 +13,9 @@ The policy is Qt-free (`Lane`, `Ticket`: tested without Qt):
   the running job is *cancelled*: its `cancel` event is set, the lane's `on_cancel` hook is
   called (a lane whose work runs in the helper process kills it there), and its outcome arrives
   with `current=False`. Steps that can stop early watch `ticket.cancel`; in a `cancellable` lane
-  the step runs under `core.cancel.cancel_on(ticket.cancel)`, so the core's checkpoints (quantize's)
-  raise `Cancelled` at the next one (9 MP: tens of ms for a plain quantize, hundreds dithered): the
-  outcome then has `stopped` set, no result and no failure.
+  the step runs under `core.cancel.cancel_on(ticket.cancel)`, so the core's checkpoints (quantize's,
+  SSIMULACRA2's) raise `Cancelled` at the next one (9 MP: tens of ms for a plain quantize or a score,
+  hundreds dithered): the outcome then has `stopped` set, no result and no failure.
   Other steps simply finish and their outcome is cached or dropped.
 * `start` is for schedulers that pull (the preview worker decides what a free lane runs next
   from its own target): it starts a job on a free lane with the caller's own generation;
