@@ -86,45 +86,6 @@ def kmeans_plusplus(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generat
     return np.array(centres)
 
 
-def kmeans_plusplus_starts(x: np.ndarray, w: np.ndarray, k: int, gens: list[np.random.Generator],
-                           prep: Prepared) -> list[np.ndarray] | None:
-    """The k-means++ centres of several starts at once: start i exactly as `kmeans_plusplus(x, w, k,
-    gens[i], prep)` gives them (the same draws, products and choices, laid out starts × candidates ×
-    points), or None when a start's points run out before k centres (it then draws less than a
-    full start, so the later starts' draws would not be where `weighted_kmeans` takes them).
-
-    Why: a start's greedy steps are a few small array operations each (6 candidates × a few
-    thousand points), so five starts in order paid numpy's per-call cost five times over, and on
-    two threads (until 2026-12-03) they paid it in GIL hand-overs instead. Measured 2026-12-03, 9 MP
-    china's coarse set at K=64 (3,801 points), five starts: 21-24 ms in order, 18-21 ms at once."""
-    n, s = len(x), len(gens)
-    trials = 2 + int(np.log(k))
-    aug, m = prep.aug, prep.m
-    firsts = [int(g.choice(n, p=prep.p)) for g in gens]
-    draws = [g.random((k - 1) * trials).reshape(k - 1, trials) for g in gens]  # (the doubles drawn step by step)
-    closest = np.stack([squared_distances(x, x[f][None, :])[:, 0] for f in firsts])
-    potential = np.array([float(np.einsum("i,i->", c, w)) for c in closest])
-    centres = np.empty((s, k, x.shape[1]))
-    centres[:, 0] = x[firsts]
-    starts = np.arange(s)
-    for j in range(1, k):
-        checkpoint()
-        if (potential <= 0.0).any():  # a start whose every point sits on a centre already
-            return None
-        cum = np.cumsum(closest * w, axis=1)  # (each row summed in order, as one start's)
-        cand = np.stack([np.searchsorted(cum[i], draws[i][j - 1] * cum[i, -1]) for i in range(s)])
-        np.minimum(cand, n - 1, out=cand)
-        d = product(aug[cand.reshape(-1)], m)  # (starts × candidates) × points
-        d3 = d.reshape(s, trials, n)
-        np.minimum(d3, closest[:, None, :], out=d3)
-        pots = _row_dots(d, w).reshape(s, trials)
-        best = np.argmin(pots, axis=1)
-        centres[:, j] = x[cand[starts, best]]
-        closest = np.maximum(d3[starts, best], 0.0)
-        potential = pots[starts, best]
-    return list(centres)
-
-
 class Prepared:
     """What every k-means++ start and Lloyd run measures of the same points, made once for all
     starts (`weighted_kmeans`). Measured 2026-12-03, bench_speed's 4 photos at K=32 (5 starts
@@ -218,27 +179,27 @@ def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: 
     `screen_on`: a smaller set (coarser bin means of the same colours, more than k of them) the
     starts are seeded and screened on; the best then runs to convergence on (x, w).
 
-    The starts draw from one generator in turn. Their k-means++ seeds are made together
-    (`kmeans_plusplus_starts`, each from a copy of the generator advanced past the earlier starts'
-    draws), then screened in order, each start's probe against the earlier ones'. All on the
-    calling thread: measured 2026-12-03, 9 MP china at K=64 (three runs of 15 quantizes each, the
-    stage's median wall), starts on two threads (as until then, above 150,000 colours) 49/52/39
-    ms, in order on one 40/42/35, seeds together 39/38/31; two threads spent more of their time
-    handing the GIL over than working, and took a core the rest of the window wanted."""
+    The starts run in turn on the calling thread, drawing from one generator. Until 2026-12-03
+    they ran on two threads for images of more than 150,000 colours: a start's steps are small
+    array operations, so the threads mostly handed the GIL to each other. Measured 2026-12-03, 9 MP
+    china's coarse set (3,801 points), median of 21 in a quantize's crew, two alternated rounds:
+    K=64 two threads 28.4/33.1 ms wall, 38.9/45.0 ms CPU; one thread 28.8/30.5 ms wall and CPU; K=16
+    17.3/18.0 wall, 23.2/23.7 CPU against 16.9/16.6 both. On a busier host earlier that day (the
+    stage's median wall over 15 quantizes, three rounds) two threads 49/52/39 ms, one 40/42/35.
+    (Making the five starts' seeds together, starts × candidates × points in one array per step,
+    was tried too: at 3,801 points within a millisecond of the starts in turn, but on china.jpg's
+    21,861 7-bit means at K=16 23.6 ms against 16.4, at K=64 162 against 80: the tables outgrow the
+    cache.)"""
     rng = np.random.default_rng(seed)
     screen = _SCREEN_ITER if n_init > 1 and max_iter > _SCREEN_ITER else max_iter
     full = (x, w)
     if screen_on is not None and screen < max_iter and len(screen_on[0]) > k:
         x, w = screen_on
     prep = Prepared(x, w)  # what every start measures of the points, once
-    seeds = None
-    if n_init > 1 and len(x) > k:
-        seeds = kmeans_plusplus_starts(x, w, k, _start_generators(rng, n_init, k), prep)
     runs, probed = [], np.inf
-    for i in range(n_init):  # (seeds None: each start's seeds in turn, from rng itself)
-        start = seeds[i] if seeds is not None else kmeans_plusplus(x, w, k, rng, prep)
+    for _ in range(n_init):
         probe = {"step": _PROBE_ITER, "limit": probed * _PROBE_SLACK} if screen > _PROBE_ITER else None
-        runs.append(lloyd_dense(x, w, start, screen, probe=probe, prep=prep))
+        runs.append(lloyd_dense(x, w, kmeans_plusplus(x, w, k, rng, prep), screen, probe=probe, prep=prep))
         if probe is not None and "inertia" in probe:
             probed = min(probed, probe["inertia"])
     best, best_inertia = None, np.inf
@@ -248,21 +209,3 @@ def weighted_kmeans(x: np.ndarray, w: np.ndarray, k: int, *, seed: int, n_init: 
     if screen < max_iter:  # only the most promising start runs on to convergence
         best = lloyd_dense(*full, best, max_iter - screen, prep=prep if full[0] is x else None)[0]
     return best
-
-
-def _draws(k: int) -> int:
-    """The 64-bit draws `kmeans_plusplus` takes from its generator for k centres when the points
-    don't run out: one for the first centre, `trials` doubles for each of the others."""
-    return 1 + (k - 1) * (2 + int(np.log(k)))
-
-
-def _start_generators(rng: np.random.Generator, n_init: int, k: int) -> list[np.random.Generator]:
-    """Start i's generator: a copy of `rng` advanced past the draws of the i starts before it
-    (PCG64's `advance`), so each start draws what it would when the starts run in turn."""
-    gens = []
-    for i in range(n_init):
-        bits = np.random.PCG64()
-        bits.state = rng.bit_generator.state
-        bits.advance(i * _draws(k))
-        gens.append(np.random.Generator(bits))
-    return gens
