@@ -20,6 +20,22 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from kmeans_desktop.gui.worker import wait_for_pool  # noqa: E402
 
+def runs_until_cancelled(began: threading.Event) -> Callable:
+    """A compute step that only a cancel ends (`core.cancel`): it sets `began`, then waits at a
+    checkpoint every 2 ms. For tests of lanes that stop work no longer wanted."""
+    import time
+
+    from kmeans_desktop.core.cancel import checkpoint
+
+    def step(*_args):
+        began.set()
+        while True:
+            checkpoint()
+            time.sleep(0.002)
+
+    return step
+
+
 LEAK_MESSAGE = "the test left threads running"
 LEAK_GRACE_MS = 200
 
@@ -145,4 +161,4 @@ def opened(window, qtbot, make_image):
     return window
 
 
-__all__ = ["LEAK_MESSAGE", "QPoint", "drop_files", "message_boxes", "threads_left"]
+__all__ = ["LEAK_MESSAGE", "QPoint", "drop_files", "message_boxes", "runs_until_cancelled", "threads_left"]

@@ -18,6 +18,8 @@ from PySide6.QtWidgets import QPushButton, QWidget
 from kmeans_desktop.gui import analysis as analysis_module
 from kmeans_desktop.gui.analysis import CURVE_KS, AnalysisWorker
 
+from .conftest import runs_until_cancelled
+
 pytestmark = pytest.mark.timeout(90)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -347,20 +349,10 @@ def test_curve_waits_while_the_preview_computes(qtbot, make_image):
 def test_a_curve_point_stops_when_the_preview_moves_and_is_computed_again_later(qtbot, make_image, monkeypatch):
     """A curve point still being computed when K changes stops at its next checkpoint (it took a core
     from the new final preview), with no failure, and that K is computed again once the preview is idle."""
-    import time
-
-    from kmeans_desktop.core.cancel import checkpoint
     from kmeans_desktop.gui.worker import load_source
 
     real, began = analysis_module.curve_quality, threading.Event()
-
-    def endless(*args):  # a point that only a cancel ends
-        began.set()
-        while True:
-            checkpoint()
-            time.sleep(0.002)
-
-    monkeypatch.setattr(analysis_module, "curve_quality", endless)
+    monkeypatch.setattr(analysis_module, "curve_quality", runs_until_cancelled(began))
     failed = []
     worker = AnalysisWorker()
     worker.SETTLE_MS = 0

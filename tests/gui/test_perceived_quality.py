@@ -16,6 +16,8 @@ from kmeans_desktop.gui import quality as quality_module
 from kmeans_desktop.gui.analysis import CURVE_KS
 from kmeans_desktop.gui.widgets.stats_panel import quality_word
 
+from .conftest import runs_until_cancelled
+
 
 @pytest.mark.parametrize("score, word", [(100, "visually lossless"), (90, "visually lossless"), (89.9, "high"),
                                          (70, "high"), (50, "medium"), (30, "low"), (29.9, "poor"), (-40, "poor")])
@@ -71,23 +73,11 @@ def test_a_score_still_running_stops_when_another_result_is_wanted(opened, qtbot
     """A score that still runs when K changes stops at its next checkpoint, with no failure shown
     (else it shares the cores with the next final preview: about a second of one core at 9 MP), and
     the new result is measured once it is on screen."""
-    import time
-
-    from kmeans_desktop.core.cancel import checkpoint
-
     w = opened
     label = _stat(w)
     qtbot.waitUntil(lambda: "·" in label.text(), timeout=20_000)
-    real = quality_module.measure_quality
-    began = threading.Event()
-
-    def endless(*args):  # a score that only a cancel ends
-        began.set()
-        while True:
-            checkpoint()
-            time.sleep(0.002)
-
-    monkeypatch.setattr(quality_module, "measure_quality", endless)
+    real, began = quality_module.measure_quality, threading.Event()
+    monkeypatch.setattr(quality_module, "measure_quality", runs_until_cancelled(began))
     with qtbot.waitSignal(w.previewReady, timeout=20_000):
         w.k_slider.setValue(5)
     qtbot.waitUntil(began.is_set, timeout=20_000)
