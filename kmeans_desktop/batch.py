@@ -129,13 +129,13 @@ class BatchRun:
         if not self.jobs:
             self._finish()
             return
-        from .compress import _worker_init
+        from .workers import worker_init
 
         ready = ready or {}
         todo = [(i, job) for i, job in self.jobs if i not in ready]
         if todo:
             self._pool = ProcessPoolExecutor(max_workers=min(self.workers, len(todo)), mp_context=get_context("spawn"),
-                                             initializer=_worker_init)
+                                             initializer=worker_init)
         for i, job in todo:
             fut = self._pool.submit(self.compute, job)
             fut.add_done_callback(lambda f, i=i, job=job: self._done(i, job, f))
@@ -192,7 +192,7 @@ class BatchRun:
         if pool is not None:
             procs = list((getattr(pool, "_processes", None) or {}).values())  # this pool's workers only
             self._manager = getattr(pool, "_executor_manager_thread", None)  # shutdown forgets it
-            from .compress import end_processes
+            from .workers import end_processes
 
             pool.shutdown(wait=False, cancel_futures=True)
             end_processes(procs)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .core.encoding import DEFAULT_EFFORT, EXTENSIONS, FORMATS
 from .progress import ProgressBar
+from .workers import stop_workers, worker_init
 
 
 class UsageError(Exception):
@@ -238,33 +239,6 @@ def describe(r: dict) -> str:
     )
 
 
-def _worker_init() -> None:
-    """Set up a pool worker: one thread (one process per core already), logging to the file, Ctrl-C
-    left to the main process (it stops the batch), and death with the main process."""
-    from multiprocessing import parent_process  # multiprocessing: imported where used, never for one file
-    from threadpoolctl import threadpool_limits
-
-    from .core import kmeans
-    from .logs import setup_logging
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    setup_logging()
-    logging.captureWarnings(True)
-    parent = parent_process()
-    if parent is not None:
-        threading.Thread(target=_exit_with_parent, args=(parent.sentinel,), daemon=True).start()
-    threadpool_limits(1)
-    kmeans.set_workers(1)
-
-
-def _exit_with_parent(sentinel) -> None:
-    """Wait until the main process is gone (its pipe closes, however it ended), then exit at once."""
-    from multiprocessing.connection import wait
-
-    wait([sentinel])
-    os._exit(1)
-
-
 def _safe_compute(job: Job) -> tuple[dict | None, bytes | None, str | None]:
     from .core import KMeansDesktopError
 
@@ -332,32 +306,6 @@ class _StopOnSignal:
             raise Interrupted(self.signum)
 
 
-def _stop_workers(pool) -> None:
-    """Cancel what hasn't started and end the workers now (a k-means run can't be interrupted)."""
-    from multiprocessing import active_children
-
-    pool.shutdown(wait=False, cancel_futures=True)
-    end_processes(active_children())
-
-
-def end_processes(procs: list) -> None:
-    """Terminate worker processes, then kill those alive after 1 s (gone within 5 s: load 5+ needed > 1 s).
-
-    Alive means the child still holds its end of the process's sentinel pipe, not `is_alive()`: a
-    pool's own thread reaps its workers too, and when it does so just before us, our `waitpid`
-    finds no child and `is_alive()` reads True for a moment (CPython's `Popen.poll` takes the
-    failed wait for a child not started yet), which sent a kill to a pid already free for reuse."""
-    from multiprocessing.connection import wait
-
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        proc.join(1.0)
-        if not wait([proc.sentinel], 0):
-            proc.kill()
-            proc.join(5.0)
-
-
 def run_batch(jobs: list[Job], *, workers: int, as_json: bool, out=sys.stdout) -> tuple[int, int]:
     """Run jobs (across a process pool when there are several), printing each result or error as it
     completes and a summary at the end; returns (succeeded, failed).
@@ -420,7 +368,7 @@ def run_batch(jobs: list[Job], *, workers: int, as_json: bool, out=sys.stdout) -
                 from multiprocessing import get_context
 
                 pool = ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=get_context("spawn"),
-                                           initializer=_worker_init)
+                                           initializer=worker_init)
                 futures = {pool.submit(_safe_compute, jobs[i]): i for i in todo}
                 for fut in as_completed(futures):
                     result = fut.result()
@@ -429,7 +377,7 @@ def run_batch(jobs: list[Job], *, workers: int, as_json: bool, out=sys.stdout) -
                 pool.shutdown()
         except Interrupted as exc:
             if pool is not None:
-                _stop_workers(pool)
+                stop_workers(pool)
             bar.clear()
             _report_interrupted(jobs, done, ok, failed, exc)
             raise
