@@ -123,8 +123,8 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
     coarse set (about 10,000 bin means, 12–27 steps at K=32).
 
     `probe` ({"step": s, "limit": v}): the inertia after s steps goes to probe["inertia"], and
-    when it is above v (or v(), called then, when v is a function) the run stops there with an
-    infinite inertia. `prep`: `Prepared(x, w)`, when several starts share the points."""
+    when it is above v the run stops there with an infinite inertia. `prep`: `Prepared(x, w)`, when
+    several starts share the points."""
     prep = Prepared(x, w, seeding=False) if prep is None else prep
     tol, wx = prep.tol, prep.wx
     k = len(centres)
@@ -137,7 +137,7 @@ def lloyd_dense(x: np.ndarray, w: np.ndarray, centres: np.ndarray, max_iter: int
         sums = np.stack([np.bincount(lab, weights=c, minlength=k) for c in wx], 1)
         if probe is not None and it == probe["step"]:  # the inertia from the clusters' sums
             probe["inertia"] = prep.x2 - float(np.einsum("ij,ij->", centres, 2.0 * sums - sw[:, None] * centres))
-            if probe["inertia"] > (probe["limit"]() if callable(probe["limit"]) else probe["limit"]):
+            if probe["inertia"] > probe["limit"]:
                 return centres, np.inf
         new = np.where(sw[:, None] > 0, sums / np.maximum(sw, 1e-300)[:, None], centres)
         moves = ((new - centres) ** 2).sum(axis=1)
