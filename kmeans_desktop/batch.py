@@ -192,10 +192,9 @@ class BatchRun:
         if pool is not None:
             procs = list((getattr(pool, "_processes", None) or {}).values())  # this pool's workers only
             self._manager = getattr(pool, "_executor_manager_thread", None)  # shutdown forgets it
-            from .workers import end_processes
+            from .workers import stop_workers
 
-            pool.shutdown(wait=False, cancel_futures=True)
-            end_processes(procs)
+            stop_workers(pool, procs)
         self._finish()
 
     def _finish(self) -> None:

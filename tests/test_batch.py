@@ -98,6 +98,29 @@ def _never_ends(job):  # runs in a worker: only a cancel ends it
     time.sleep(3600)
 
 
+def test_a_worker_ended_while_it_wrote_its_result_leaves_no_pool_thread_waiting():
+    """Half a message in the pool's result pipe (a worker ended while it wrote its result) kept the
+    pool's thread waiting for the rest, and the process with it at exit (`compress` after SIGTERM)."""
+    import os
+    import struct
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from kmeans_desktop.workers import stop_workers
+
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+    pool.submit(_never_ends, None)
+    manager, procs = pool._executor_manager_thread, list(pool._processes.values())
+    writer = pool._result_queue._writer
+    os.write(writer.fileno(), struct.pack("!i", 1000) + b"x" * 10)  # a message cut short
+    try:
+        stop_workers(pool, procs)
+        manager.join(20)
+        assert not manager.is_alive()
+    finally:
+        writer.close()  # (when the assertion fails: else this process would wait for the thread at exit)
+
+
 def test_cancel_counts_neither_saved_nor_failed_and_ends_the_workers(tmp_path):
     ins = [_img(tmp_path / f"in{i}.png", seed=i) for i in range(4)]
     out = tmp_path / "out"
