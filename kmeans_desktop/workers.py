@@ -41,14 +41,20 @@ def _exit_with_parent(sentinel) -> None:
 
 def stop_workers(pool, procs: list | None = None) -> None:
     """Cancel what hasn't started and end the workers now (a k-means run can't be interrupted): `procs`,
-    else every child process of this one. Then the pool's own thread is let go (`_release_results`)."""
+    else every child process of this one. Then the pool's own thread is let go (`_release_results`)
+    and waited for (milliseconds), so that it has closed its pipes before this process exits: while
+    it closed them at exit, Python 3.11's exit handler could write into one just closed and print
+    "OSError: [Errno 9] Bad file descriptor" under the CLI's last line."""
     from multiprocessing import active_children
 
-    results = getattr(pool, "_result_queue", None)  # (shutdown forgets it)
+    results = getattr(pool, "_result_queue", None)  # (shutdown forgets both)
+    manager = getattr(pool, "_executor_manager_thread", None)
     procs = active_children() if procs is None else procs
     pool.shutdown(wait=False, cancel_futures=True)
     end_processes(procs)
     _release_results(results)
+    if manager is not None:
+        manager.join(2.0)
 
 
 def _release_results(results) -> None:
